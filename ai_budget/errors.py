@@ -1,0 +1,39 @@
+"""The error hierarchy: each message names the problem and the next step."""
+
+from __future__ import annotations
+
+
+class BudgetError(Exception):
+    """Base of every error the CLI turns into one line and a non-zero exit."""
+
+
+class NotAJournal(BudgetError):
+    """The journal folder does not exist or is not an ai-budget journal."""
+
+
+class CorruptBudget(BudgetError):
+    """budget.json cannot be parsed or validated."""
+
+
+class NewerSchema(BudgetError):
+    """budget.json was written by a newer ai-budget."""
+
+
+class UnknownTaskType(BudgetError):
+    """A calibration task type that the journal does not know."""
+
+
+class InvalidInput(BudgetError):
+    """A value given on the command line is out of range or malformed."""
+
+
+class JournalBusy(BudgetError):
+    """Another ai-budget process holds the journal lock for too long."""
+
+
+class CredentialsError(BudgetError):
+    """The Claude login cannot be read or cannot read usage."""
+
+
+class FetchError(BudgetError):
+    """The usage endpoint could not give fresh numbers."""

@@ -1,0 +1,75 @@
+"""Every path the tool uses, from one place: journal home, Claude dirs, cache, shipped data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+JOURNAL_ENV = "AI_BUDGET_HOME"
+CACHE_ENV = "AI_BUDGET_CACHE_DIR"
+CLAUDE_ENV = "CLAUDE_CONFIG_DIR"
+
+BUDGET_FILE = "budget.json"
+BACKLOG_FILE = "tasks/backlog.md"
+COMPLETED_FILE = "tasks/completed.md"
+SESSIONS_DIR = "sessions"
+
+
+def journal_home(override: str | os.PathLike[str] | None = None) -> Path:
+    """The journal repo: `--home`, else $AI_BUDGET_HOME, else ~/.ai-budget."""
+    if override:
+        return Path(override).expanduser().absolute()
+    env = os.environ.get(JOURNAL_ENV)
+    if env:
+        return Path(env).expanduser().absolute()
+    return Path.home() / ".ai-budget"
+
+
+def claude_dirs() -> list[Path]:
+    """Claude config dirs: $CLAUDE_CONFIG_DIR (comma list) replaces ~/.claude + ~/.config/claude."""
+    env = os.environ.get(CLAUDE_ENV, "").strip()
+    if env:
+        found: list[Path] = []
+        for part in env.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            path = Path(part).expanduser().absolute()
+            # A user may point at the projects/ folder itself.
+            if path.name == "projects" and not (path / "projects").is_dir():
+                path = path.parent
+            if path not in found:
+                found.append(path)
+        return found
+    dirs = [Path.home() / ".claude"]
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "claude"
+    if (xdg / "projects").is_dir() and xdg.resolve() != dirs[0].resolve():
+        dirs.append(xdg)
+    return dirs
+
+
+def primary_claude_dir() -> Path:
+    """The Claude dir that holds the login and where skills are installed."""
+    return claude_dirs()[0]
+
+
+def cache_dir() -> Path:
+    """Cache for usage responses, 429 backoff and the transcript index (outside the journal)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser().absolute()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "ai-budget"
+
+
+def shipped(name: str) -> Path:
+    """A data folder shipped with the package (templates, skills, pricing).
+
+    In a wheel it sits inside the package; in a source checkout, beside it.
+    """
+    here = Path(__file__).resolve().parent
+    inside = here / name
+    if inside.is_dir():
+        return inside
+    return here.parent / name

@@ -1,0 +1,127 @@
+"""Human and JSON views of core results (plain text; the CLI only prints them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ai_budget.calibration import unit_word
+from ai_budget.models import CalibrationEntry, GeminiSection
+from ai_budget.numbers import fmt_units, plural
+
+if TYPE_CHECKING:
+    from ai_budget.calibration import Recorded
+    from ai_budget.copilot import CopilotState
+    from ai_budget.journal import Commit
+
+
+def calibration_json(name: str, entry: CalibrationEntry) -> dict[str, Any]:
+    """One task type's calibration as JSON."""
+    pct, tokens = entry.pct_per_unit, entry.tokens_per_unit
+    return {
+        "type": name,
+        "unit": entry.unit,
+        "samples": entry.samples,
+        "units": entry.units,
+        "total_5h_pct": entry.total_5h_pct,
+        "total_output_tokens": entry.total_output_tokens,
+        "pct_per_unit": round(pct, 4) if pct is not None else None,
+        "output_tokens_per_unit": round(tokens, 2) if tokens is not None else None,
+    }
+
+
+def calibrated(done: Recorded) -> str:
+    """The line `calibrate` prints."""
+    after, word = done.after, unit_word(done.after)
+    tokens = after.tokens_per_unit
+    token_part = f", {tokens:.0f} output tokens/{word}" if tokens is not None else ""
+    return (
+        f"{done.task_type}: {after.pct_per_unit:.2f} %/{word}{token_part} "
+        f"({plural(after.samples, 'sample')}, {plural(after.units, word)})"
+    )
+
+
+def calibration_table(entries: dict[str, CalibrationEntry]) -> str:
+    """The calibration table."""
+    if not entries:
+        return 'No task types yet: add one with `ai-budget calibration add TYPE --unit "per X"`'
+    rows = [("type", "unit", "samples", "units", "%/unit", "tokens/unit")]
+    for name, e in sorted(entries.items()):
+        pct, tokens = e.pct_per_unit, e.tokens_per_unit
+        rows.append(
+            (
+                name,
+                e.unit or "-",
+                str(e.samples),
+                fmt_units(e.units),
+                f"{pct:.2f}" if pct is not None else "-",
+                f"{tokens:.0f}" if tokens is not None else "-",
+            )
+        )
+    return table(rows, right={2, 3, 4, 5})
+
+
+def table(rows: Sequence[tuple[str, ...]], right: set[int] | None = None) -> str:
+    """Align rows into columns; the first row is the header."""
+    right = right or set()
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def copilot_json(st: CopilotState) -> dict[str, Any]:
+    """Copilot as JSON."""
+    data = st.section.model_dump(mode="json")
+    data.update(
+        {
+            "remaining": st.remaining,
+            "reset_since_update": st.reset_since_update,
+            "stale": st.stale,
+            "unit_label": st.label,
+        }
+    )
+    return data
+
+
+def copilot_text(st: CopilotState) -> str:
+    """Copilot in one or two lines."""
+    s = st.section
+    if s.premium_requests_used is None:
+        return "Copilot: no count yet: run `ai-budget copilot set N` after checking GitHub billing"
+    line = f"Copilot ({s.plan}): {s.premium_requests_used}/{s.premium_requests_limit} {st.label} used"
+    if st.remaining is not None:
+        line += f", {st.remaining} left"
+    if s.resets_at is not None:
+        line += f"; resets {s.resets_at:%Y-%m-%d} 00:00 UTC"
+    if s.last_updated is not None:
+        line += f" (updated {s.last_updated:%Y-%m-%d})"
+    if st.reset_since_update:
+        line += (
+            "\nThe monthly counter has reset since this count was taken: "
+            "check GitHub billing and run `ai-budget copilot set N`"
+        )
+    return line
+
+
+def gemini_text(section: GeminiSection) -> str:
+    """Gemini in one line."""
+    status = section.status or "unknown"
+    when = f" (updated {section.last_updated:%Y-%m-%d})" if section.last_updated else ""
+    return f"Gemini ({section.plan}): {status}{when}"
+
+
+def commit_json(commit: Commit) -> dict[str, Any]:
+    """One history entry as JSON."""
+    return {"sha": commit.sha, "date": commit.date, "message": commit.subject, "trailers": commit.trailers}
+
+
+def history_text(commits: list[Commit]) -> str:
+    """History, one line per commit."""
+    if not commits:
+        return "No history yet."
+    return "\n".join(f"{c.date[:10]} {c.date[11:16]}  {c.sha[:7]}  {c.subject}" for c in commits)

@@ -1,0 +1,124 @@
+"""Time parsing and formatting shared by every module (UTC inside, local time on screen)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from dateutil import parser as dateparser
+from dateutil.relativedelta import relativedelta
+from pydantic import BeforeValidator, PlainSerializer
+
+
+def now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse an ISO string, an epoch number (s or ms) or a datetime into aware UTC; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value  # epoch ms from credentials files
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return parse_time(float(text))
+        dt = dateparser.isoparse(text)
+    else:
+        raise ValueError(f"not a time: {value!r}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def _serialize(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+# A timestamp field: lenient on the way in, ISO 8601 with "+00:00" on the way out.
+Timestamp = Annotated[datetime, BeforeValidator(parse_time), PlainSerializer(_serialize, when_used="json")]
+
+
+def next_month_start(moment: datetime) -> datetime:
+    """The 1st of the month after `moment`, 00:00 UTC (Copilot's reset)."""
+    first = moment.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first + relativedelta(months=1)
+
+
+def month_start(moment: datetime) -> datetime:
+    """The 1st of `moment`'s month, 00:00 UTC."""
+    return moment.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_when(text: str, reference: datetime | None = None) -> datetime:
+    """Parse `--since`/`--until`: relative (`90m`, `5h`, `2d`, `1w`) or an ISO time (local if naive)."""
+    reference = reference or now()
+    match = _RELATIVE.match(text)
+    if match:
+        amount, unit = float(match.group(1)), match.group(2).lower()
+        return reference - timedelta(seconds=amount * _UNITS[unit])
+    try:
+        dt = dateparser.isoparse(text.strip())
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"cannot read {text!r} as a time: use ISO (2026-11-22T09:00) or 5h, 2d") from exc
+    if dt.tzinfo is None:
+        dt = dt.astimezone()  # a bare time means the user's local time
+    return dt.astimezone(timezone.utc)
+
+
+def countdown(target: datetime | None, reference: datetime | None = None) -> str:
+    """A short countdown such as `2h 13m`, `3d 4h`, or `now`."""
+    if target is None:
+        return "no reset scheduled"
+    seconds = int((target - (reference or now())).total_seconds())
+    if seconds <= 0:
+        return "now"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{max(minutes, 1)}m"
+
+
+def age(then: datetime | None, reference: datetime | None = None) -> str:
+    """How old a value is, such as `3h 5m` or `2d 1h`."""
+    if then is None:
+        return "unknown age"
+    seconds = int(((reference or now()) - then).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)}s"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m"
+
+
+def local_clock(moment: datetime, reference: datetime | None = None) -> str:
+    """A reset time as local wall time; with the date when it is not today."""
+    local = moment.astimezone()
+    ref = (reference or now()).astimezone()
+    if local.date() == ref.date():
+        return local.strftime("%H:%M")
+    return local.strftime("%a %d %b %H:%M")
+
+
+def today() -> date:
+    """Today's date in local time."""
+    return datetime.now().astimezone().date()

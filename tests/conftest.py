@@ -1,0 +1,109 @@
+"""Every test gets a fresh HOME, journal location, cache and git identity under tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ai_budget.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_SAMPLES = REPO.parent / "shared" / "reference" / "samples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME, XDG dirs, git config and the usage endpoint at tmp_path; never the real ones."""
+    home = tmp_path / "home"
+    home.mkdir()
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[user]\n\tname = Test User\n\temail = test@example.invalid\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # Port 9 on loopback refuses connections: no test can reach the real endpoint by accident.
+    monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", "http://127.0.0.1:9")
+    for name in (
+        "AI_BUDGET_HOME",
+        "AI_BUDGET_CACHE_DIR",
+        "AI_BUDGET_CACHE_TTL",
+        "CLAUDE_CONFIG_DIR",
+        "CLAUDE_CODE_OAUTH_TOKEN",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+        "GIT_CEILING_DIRECTORIES",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture
+def home(isolated: Path) -> Path:
+    """The temporary HOME."""
+    return isolated
+
+
+@pytest.fixture
+def journal_dir(home: Path) -> Path:
+    """Where the journal lives by default (~/.ai-budget in the temporary HOME)."""
+    return home / ".ai-budget"
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    """Invoke the CLI in-process, stdout and stderr kept apart."""
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def journal(journal_dir: Path) -> Path:
+    """An initialised journal."""
+    result = run("init")
+    assert result.exit_code == 0, result.stderr
+    return journal_dir
+
+
+def git(repo: Path, *args: str) -> str:
+    """Plain git, to inspect what ai-budget did."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_DIR")}
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env
+    ).stdout
+
+
+def subjects(repo: Path) -> list[str]:
+    """Commit subjects, newest first."""
+    out = git(repo, "log", "--format=%s")
+    return out.splitlines()
+
+
+def assert_clean(repo: Path) -> None:
+    """The journal's working tree has nothing uncommitted."""
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def budget(repo: Path) -> dict:
+    """budget.json as data."""
+    return json.loads((repo / "budget.json").read_text())
+
+
+def python_cli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a real subprocess (python -m ai_budget)."""
+    return subprocess.run(
+        [sys.executable, "-m", "ai_budget", *args], capture_output=True, text=True, **kwargs
+    )  # type: ignore[call-overload]
