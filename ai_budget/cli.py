@@ -52,6 +52,17 @@ def journal_from(ctx: click.Context) -> Any:
     return Journal.open(paths.journal_home(ctx.obj.get("home")))
 
 
+def read_usage_arg(from_file: str | None) -> tuple[str | None, str]:
+    """The text of `--from-file` (`-` reads standard input) and its name for messages."""
+    from ai_budget import usage
+
+    if from_file is None:
+        return None, ""
+    if from_file == "-":
+        return sys.stdin.read(), "standard input"
+    return usage.read_source(from_file)
+
+
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.option(
     "--home",
@@ -246,6 +257,35 @@ def history_cmd(ctx: click.Context, limit: int | None, json_: bool) -> None:
         emit_json([render.commit_json(c) for c in commits])
     else:
         click.echo(render.history_text(commits))
+
+
+# --- Claude usage -------------------------------------------------------------------------
+
+
+@cli.command(name="fetch")
+@click.option("--force", is_flag=True, help="Skip the 5-minute cache (a 429 wait is still honoured).")
+@click.option(
+    "--from-file",
+    "from_file",
+    metavar="PATH",
+    help="Read a usage response from PATH (or - for stdin) instead of the network.",
+)
+@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, json_: bool) -> None:
+    """Fetch Claude's 5-hour and weekly utilisation into the journal."""
+    from ai_budget import render, usage
+
+    journal = journal_from(ctx)
+    text, origin = read_usage_arg(from_file)
+    result = usage.fetch(journal, paths.primary_claude_dir(), force=force, text=text, origin=origin)
+    if json_:
+        emit_json(render.usage_json(result))
+    else:
+        click.echo(render.usage_text(result))
+    if not result.fresh:
+        click.echo(f"Error: {result.error} (showing the last known values)", err=True)
+        raise click.exceptions.Exit(1)
 
 
 @cli.command(name="demo")

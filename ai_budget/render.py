@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ai_budget.calibration import unit_word
-from ai_budget.models import CalibrationEntry, GeminiSection
+from ai_budget.models import CalibrationEntry, GeminiSection, UsageWindow
 from ai_budget.numbers import fmt_units, plural
+from ai_budget.timeutil import age, countdown, local_clock, now
+from ai_budget.usage import Usage, window_rows
 
 if TYPE_CHECKING:
     from ai_budget.calibration import Recorded
@@ -125,3 +127,89 @@ def history_text(commits: list[Commit]) -> str:
     if not commits:
         return "No history yet."
     return "\n".join(f"{c.date[:10]} {c.date[11:16]}  {c.sha[:7]}  {c.subject}" for c in commits)
+
+
+# --- Claude usage ------------------------------------------------------------------------
+
+SOURCE_LABEL = {
+    "api": "from the usage endpoint",
+    "cache": "cached",
+    "file": "from a file",
+    "last-known": "last known values",
+}
+
+
+def bar(percent: float | None, width: int = 20) -> str:
+    """A fixed-width bar for a 0-100 percentage."""
+    if percent is None:
+        return "·" * width
+    filled = round(min(max(percent, 0.0), 100.0) / 100 * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def window_json(window: UsageWindow) -> dict[str, Any]:
+    """One window as JSON, with minutes to its reset."""
+    minutes = None
+    if window.resets_at is not None:
+        minutes = max(round((window.resets_at - now()).total_seconds() / 60), 0)
+    return {
+        "utilization": window.utilization,
+        "resets_at": window.resets_at.isoformat() if window.resets_at else None,
+        "minutes_to_reset": minutes,
+    }
+
+
+def window_line(label: str, window: UsageWindow, label_width: int = 14) -> str:
+    """'5-hour  ███░░  37.0%  resets 17:59, in 3h 57m'."""
+    value = "    ?" if window.utilization is None else f"{window.utilization:5.1f}%"
+    if window.resets_at is None:
+        reset = "no reset scheduled (idle window)"
+    elif window.resets_at <= now():
+        reset = f"reset time passed ({local_clock(window.resets_at)}): fetch again"
+    else:
+        reset = f"resets {local_clock(window.resets_at)}, in {countdown(window.resets_at)}"
+    return f"  {label.ljust(label_width)} {bar(window.utilization)} {value}  {reset}"
+
+
+def usage_json(result: Usage) -> dict[str, Any]:
+    """`fetch --json`."""
+    r = result.response
+    return {
+        "source": result.source,
+        "fresh": result.fresh,
+        "fetched_at": result.fetched_at.isoformat(),
+        "age_seconds": round((now() - result.fetched_at).total_seconds()),
+        "error": result.error,
+        "five_hour": window_json(r.five_hour),
+        "seven_day": window_json(r.seven_day),
+        "windows": {k: window_json(w) for k, w in r.other_windows().items()},
+        "limits": r.limits,
+        "extra_usage": r.extra_usage,
+    }
+
+
+def extra_usage_line(extra: dict[str, Any] | None) -> str | None:
+    """Extra usage (pay-as-you-go credits), amounts given in minor units."""
+    if not extra or not extra.get("is_enabled"):
+        return None
+    places = extra.get("decimal_places")
+    scale = 10 ** (places if isinstance(places, int) else 2)
+    currency = extra.get("currency") or "USD"
+    used, limit = extra.get("used_credits"), extra.get("monthly_limit")
+    if used is None or limit is None:
+        return "  extra usage    enabled"
+    share = f" ({extra['utilization']:.1f}%)" if extra.get("utilization") is not None else ""
+    return f"  extra usage    enabled: {used / scale:.2f} of {limit / scale:.2f} {currency} used{share}"
+
+
+def usage_text(result: Usage) -> str:
+    """`fetch` for a person: a line per window with bar, percentage and reset countdown."""
+    head = f"Claude usage ({SOURCE_LABEL[result.source]}, {local_clock(result.fetched_at)}"
+    if result.source in ("cache", "last-known"):
+        head += f", {age(result.fetched_at)} old"
+    lines = [head + ")"]
+    lines += [window_line(label, w) for label, w in window_rows(result.response)]
+    extra = extra_usage_line(result.response.extra_usage)
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -80,17 +81,18 @@ def countdown(target: datetime | None, reference: datetime | None = None) -> str
     """A short countdown such as `2h 13m`, `3d 4h`, or `now`."""
     if target is None:
         return "no reset scheduled"
-    seconds = int((target - (reference or now())).total_seconds())
+    seconds = (target - (reference or now())).total_seconds()
     if seconds <= 0:
         return "now"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
+    # Round up to the minute: "in 2m" for a 119.6 s wait, never a too-early promise.
+    total_minutes = math.ceil(seconds / 60)
+    days, rest = divmod(total_minutes, 1440)
+    hours, minutes = divmod(rest, 60)
     if days:
         return f"{days}d {hours}h"
     if hours:
         return f"{hours}h {minutes}m"
-    return f"{max(minutes, 1)}m"
+    return f"{minutes}m"
 
 
 def age(then: datetime | None, reference: datetime | None = None) -> str:

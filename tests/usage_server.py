@@ -1,0 +1,92 @@
+"""A real HTTP server on 127.0.0.1 standing in for the usage endpoint, recording what it gets."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """One canned answer."""
+
+    status: int = 200
+    body: str | bytes = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+def usage_body(
+    five: float = 37.0,
+    week: float = 22.0,
+    five_reset: datetime | None = None,
+    week_reset: datetime | None = None,
+    **extra: Any,
+) -> str:
+    """A usage response with reset times in the future unless given."""
+    moment = datetime.now(timezone.utc)
+    five_reset = five_reset or moment + timedelta(hours=3, minutes=10)
+    week_reset = week_reset or moment + timedelta(days=3, hours=4)
+    data: dict[str, Any] = {
+        "five_hour": {"utilization": five, "resets_at": five_reset.isoformat()},
+        "seven_day": {"utilization": week, "resets_at": week_reset.isoformat()},
+        "seven_day_opus": None,
+        "extra_usage": {
+            "is_enabled": False,
+            "monthly_limit": None,
+            "used_credits": None,
+            "utilization": None,
+        },
+    }
+    data.update(extra)
+    return json.dumps(data)
+
+
+class UsageServer:
+    """Serves queued replies (the last one repeats) and records each request's path and headers."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = [Reply(body=usage_body())]
+        self.requests: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server.requests.append(
+                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+                )
+                reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
+                if reply.delay:
+                    time.sleep(reply.delay)
+                body = reply.body.encode() if isinstance(reply.body, str) else reply.body
+                try:
+                    self.send_response(reply.status)
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, *replies: Reply) -> None:
+        """Queue these replies (the last one repeats)."""
+        self.replies = list(replies)
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
