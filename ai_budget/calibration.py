@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ai_budget.errors import InvalidInput, UnknownTaskType
 from ai_budget.journal import Journal
 from ai_budget.models import BudgetFile, CalibrationEntry
-from ai_budget.numbers import parse_count, parse_number, plural
+from ai_budget.quantities import parse_count, parse_number, plural
 
 TYPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

@@ -288,6 +288,65 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, json_: boo
         raise click.exceptions.Exit(1)
 
 
+# --- transcripts -----------------------------------------------------------------------------
+
+
+def parse_when_option(value: str | None, name: str) -> Any:
+    """`--since`/`--until` as an aware datetime, or a one-line error."""
+    from ai_budget.errors import InvalidInput
+    from ai_budget.timeutil import parse_when
+
+    if value is None:
+        return None
+    try:
+        return parse_when(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{name}: {exc}") from None
+
+
+@cli.command(name="tokens")
+@click.option("--session", metavar="ID|PATH", help="A session id (or unique prefix) or a transcript file.")
+@click.option("--since", metavar="WHEN", help="Every entry since WHEN: ISO time, or 90m, 5h, 2d, 1w ago.")
+@click.option("--until", metavar="WHEN", help="Every entry before WHEN (same forms as --since).")
+@click.option("--all", "all_", is_flag=True, help="Every entry of every session, all time.")
+@click.option("--no-subagents", is_flag=True, help="Leave out subagent transcripts.")
+@click.option("--no-cache", is_flag=True, help="Read every file afresh and write no cache.")
+@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+def tokens_cmd(
+    session: str | None,
+    since: str | None,
+    until: str | None,
+    all_: bool,
+    no_subagents: bool,
+    no_cache: bool,
+    json_: bool,
+) -> None:
+    """Tokens and API-equivalent cost from Claude Code's transcripts (each message counted once).
+
+    With no selector: the newest session of the current directory's project, else the newest
+    anywhere. No journal is needed.
+    """
+    from ai_budget import render, transcripts
+    from ai_budget.timeutil import parse_time
+
+    since_at = parse_when_option(since, "--since")
+    until_at = parse_when_option(until, "--until")
+    if all_ and since_at is None:
+        since_at = parse_time(0)
+    result = transcripts.tokens(
+        paths.claude_dirs(),
+        session=session,
+        since=since_at,
+        until=until_at,
+        subagents=not no_subagents,
+        use_cache=not no_cache,
+    )
+    if json_:
+        emit_json(result.as_dict())
+    else:
+        click.echo(render.tokens_text(result))
+
+
 @cli.command(name="demo")
 @click.option("--keep", is_flag=True, help="Keep the temporary HOME to look around in.")
 def demo_cmd(keep: bool) -> None:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from ai_budget.errors import InvalidInput
 from ai_budget.journal import Journal
 from ai_budget.models import CopilotSection, GeminiSection
-from ai_budget.numbers import parse_count
+from ai_budget.quantities import parse_count
 from ai_budget.timeutil import month_start, next_month_start, now, today
 
 # Monthly allowances by unit and plan (GitHub's plans page; credits since June 2026).

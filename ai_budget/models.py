@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from ai_budget.timeutil import Timestamp
+from ai_budget.timeutil import parse_time
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+# A timestamp field: lenient on the way in, ISO 8601 with "+00:00" on the way out.
+Timestamp = Annotated[datetime, BeforeValidator(parse_time), PlainSerializer(_iso, when_used="json")]
 
 SCHEMA_VERSION = 1
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ai_budget.calibration import unit_word
-from ai_budget.models import CalibrationEntry, GeminiSection, UsageWindow
-from ai_budget.numbers import fmt_units, plural
+from ai_budget.quantities import fmt_units, plural
 from ai_budget.timeutil import age, countdown, local_clock, now
-from ai_budget.usage import Usage, window_rows
 
+# Type names only: `tokens` must not pay for pydantic at start-up.
 if TYPE_CHECKING:
     from ai_budget.calibration import Recorded
     from ai_budget.copilot import CopilotState
     from ai_budget.journal import Commit
+    from ai_budget.models import CalibrationEntry, GeminiSection, UsageWindow
+    from ai_budget.transcripts import Counts, Report
+    from ai_budget.usage import Usage
 
 
 def calibration_json(name: str, entry: CalibrationEntry) -> dict[str, Any]:
@@ -34,6 +36,8 @@ def calibration_json(name: str, entry: CalibrationEntry) -> dict[str, Any]:
 
 def calibrated(done: Recorded) -> str:
     """The line `calibrate` prints."""
+    from ai_budget.calibration import unit_word
+
     after, word = done.after, unit_word(done.after)
     tokens = after.tokens_per_unit
     token_part = f", {tokens:.0f} output tokens/{word}" if tokens is not None else ""
@@ -47,7 +51,7 @@ def calibration_table(entries: dict[str, CalibrationEntry]) -> str:
     """The calibration table."""
     if not entries:
         return 'No task types yet: add one with `ai-budget calibration add TYPE --unit "per X"`'
-    rows = [("type", "unit", "samples", "units", "%/unit", "tokens/unit")]
+    rows: list[tuple[str, ...]] = [("type", "unit", "samples", "units", "%/unit", "tokens/unit")]
     for name, e in sorted(entries.items()):
         pct, tokens = e.pct_per_unit, e.tokens_per_unit
         rows.append(
@@ -207,9 +211,59 @@ def usage_text(result: Usage) -> str:
     head = f"Claude usage ({SOURCE_LABEL[result.source]}, {local_clock(result.fetched_at)}"
     if result.source in ("cache", "last-known"):
         head += f", {age(result.fetched_at)} old"
+    from ai_budget.usage import window_rows
+
     lines = [head + ")"]
     lines += [window_line(label, w) for label, w in window_rows(result.response)]
     extra = extra_usage_line(result.response.extra_usage)
     if extra:
         lines.append(extra)
+    return "\n".join(lines)
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+
+
+def money(value: Decimal | None) -> str:
+    """'$1.23' (cents), or '?' when unpriced."""
+    return "?" if value is None else f"${value:,.2f}"
+
+
+def _token_row(name: str, c: Counts) -> tuple[str, ...]:
+    return (
+        name,
+        f"{c.exchanges:,}",
+        f"{c.input_tokens:,}",
+        f"{c.output_tokens:,}",
+        f"{c.cache_creation_input_tokens:,}",
+        f"{c.cache_read_input_tokens:,}",
+        money(c.cost),
+    )
+
+
+def tokens_text(result: Report) -> str:
+    """`tokens` for a person: what was counted, a row per model, totals, web tools, flags."""
+    if result.session_file is not None:
+        extra = len(result.files) - 1
+        head = f"Session {result.session_id} ({result.session_file}"
+        head += f", + {plural(extra, 'subagent file')})" if extra else ")"
+    else:
+        since = f"since {result.since.astimezone():%Y-%m-%d %H:%M}" if result.since else "all time"
+        until = f" until {result.until.astimezone():%Y-%m-%d %H:%M}" if result.until else ""
+        head = f"All sessions {since}{until} ({plural(len(result.files), 'file')})"
+    rows: list[tuple[str, ...]] = [
+        ("model", "calls", "input", "output", "cache write", "cache read", "API cost")
+    ]
+    rows += [_token_row(m, c) for m, c in sorted(result.by_model.items())]
+    rows.append(_token_row("total", result.total))
+    lines = [head, table(rows, right={1, 2, 3, 4, 5, 6})]
+    t = result.total
+    lines.append(
+        f"cache writes: {t.cache_creation_5m_tokens:,} at 5 min, {t.cache_creation_1h_tokens:,} at 1 h; "
+        f"web: {plural(t.web_search_requests, 'search')}, {plural(t.web_fetch_requests, 'fetch')}"
+    )
+    if result.unpriced_models:
+        lines.append(
+            f"No price known for {', '.join(result.unpriced_models)}: counted in tokens, left out of the cost"
+        )
     return "\n".join(lines)

@@ -5,11 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Any
-
-from dateutil import parser as dateparser
-from dateutil.relativedelta import relativedelta
-from pydantic import BeforeValidator, PlainSerializer
+from typing import Any
 
 
 def now() -> datetime:
@@ -30,6 +26,8 @@ def parse_time(value: Any) -> datetime | None:
         text = value.strip()
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return parse_time(float(text))
+        from dateutil import parser as dateparser  # kept out of start-up
+
         dt = dateparser.isoparse(text)
     else:
         raise ValueError(f"not a time: {value!r}")
@@ -38,18 +36,11 @@ def parse_time(value: Any) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
-def _serialize(dt: datetime) -> str:
-    return dt.isoformat()
-
-
-# A timestamp field: lenient on the way in, ISO 8601 with "+00:00" on the way out.
-Timestamp = Annotated[datetime, BeforeValidator(parse_time), PlainSerializer(_serialize, when_used="json")]
-
-
 def next_month_start(moment: datetime) -> datetime:
     """The 1st of the month after `moment`, 00:00 UTC (Copilot's reset)."""
-    first = moment.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return first + relativedelta(months=1)
+    from dateutil.relativedelta import relativedelta
+
+    return month_start(moment) + relativedelta(months=1)
 
 
 def month_start(moment: datetime) -> datetime:
@@ -68,6 +59,8 @@ def parse_when(text: str, reference: datetime | None = None) -> datetime:
     if match:
         amount, unit = float(match.group(1)), match.group(2).lower()
         return reference - timedelta(seconds=amount * _UNITS[unit])
+    from dateutil import parser as dateparser
+
     try:
         dt = dateparser.isoparse(text.strip())
     except (ValueError, OverflowError) as exc:

@@ -39,5 +39,6 @@ def fmt_units(value: float) -> str:
 
 
 def plural(count: float, word: str) -> str:
-    """'1 sample', '2 samples', '2.5 cards'."""
-    return f"{fmt_units(count)} {word}{'' if count == 1 else 's'}"
+    """'1 sample', '2 samples', '2.5 cards', '3 searches'."""
+    suffix = "" if count == 1 else ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")
+    return f"{fmt_units(count)} {word}{suffix}"

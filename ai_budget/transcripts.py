@@ -1,0 +1,618 @@
+"""Claude Code transcripts: find them, total them by the dedupe rule, cache per-file results.
+
+The rule: only `assistant` records with an object `message.usage`; each `message.id` counted
+once across every file, taking the per-field maximum over its copies; `<synthetic>` excluded;
+`usage.iterations` never added; cache writes are the larger of the flat field and the nested
+5m/1h sum, the excess of the flat field counting as 5-minute writes.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ai_budget import paths
+from ai_budget.errors import InvalidInput
+from ai_budget.pricing import prices
+
+try:  # orjson parses transcripts about 3.5x faster (bench/README.md); json is the fallback
+    from orjson import dumps, loads
+except ImportError:  # pragma: no cover - a platform without orjson wheels
+    import json
+
+    loads = json.loads  # type: ignore[assignment]
+
+    def dumps(value: Any) -> bytes:  # type: ignore[misc]
+        """Compact JSON bytes, as Claude Code writes them."""
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+CACHE_VERSION = 1
+CHUNK_BYTES = 1 << 20
+CACHE_NAME = f"transcripts-v{CACHE_VERSION}.marshal"
+HEAD_BYTES = 256  # a rewritten file is told apart from a grown one by its first bytes
+
+# A message record: [timestamp, model, input, output, cache_read, cache_write_flat,
+#                    cache_write_5m, cache_write_1h, web_search, web_fetch]
+TS, MODEL = 0, 1
+FIRST_COUNT = 2
+Record = list[Any]
+
+
+def _count(value: Any) -> int:
+    """A token count: null, missing, negative or non-numeric counts as 0."""
+    if type(value) is int:
+        return value if value > 0 else 0
+    if isinstance(value, float) and value == value and value > 0:
+        return int(value)
+    return 0
+
+
+def _timestamp(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _record(record: dict[str, Any]) -> tuple[str, Record] | None:
+    """(message id, counts) of one assistant line, or None when it carries no usage."""
+    if record.get("type") != "assistant":
+        return None
+    message = record.get("message")
+    if not isinstance(message, dict):
+        return None
+    usage = message.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    model = message.get("model")
+    if model == "<synthetic>":
+        return None
+    key = message.get("id") or record.get("requestId") or record.get("uuid")
+    if not isinstance(key, str):
+        return None
+    nested = usage.get("cache_creation")
+    if not isinstance(nested, dict):
+        nested = {}
+    server = usage.get("server_tool_use")
+    if not isinstance(server, dict):
+        server = {}
+    return key, [
+        _timestamp(record.get("timestamp")),
+        model if isinstance(model, str) and model else "unknown",
+        _count(usage.get("input_tokens")),
+        _count(usage.get("output_tokens")),
+        _count(usage.get("cache_read_input_tokens")),
+        _count(usage.get("cache_creation_input_tokens")),
+        _count(nested.get("ephemeral_5m_input_tokens")),
+        _count(nested.get("ephemeral_1h_input_tokens")),
+        _count(server.get("web_search_requests")),
+        _count(server.get("web_fetch_requests")),
+    ]
+
+
+def _merge(old: Record, new: Record) -> Record:
+    """Two copies of one message: per-field maximum, earliest timestamp."""
+    stamps = [t for t in (old[TS], new[TS]) if t is not None]
+    merged: Record = [min(stamps) if stamps else None, old[MODEL]]
+    merged.extend(a if a >= b else b for a, b in zip(old[FIRST_COUNT:], new[FIRST_COUNT:], strict=True))
+    return merged
+
+
+# --- one file --------------------------------------------------------------------------------
+
+
+@dataclass
+class FileScan:
+    """What one transcript file holds, as far as it has been read."""
+
+    size: int = 0
+    mtime_ns: int = 0
+    offset: int = 0
+    head: bytes = b""
+    session_id: str | None = None
+    cwd: str | None = None
+    messages: dict[str, Record] = field(default_factory=dict)
+
+    def to_data(self) -> list[Any]:
+        """Marshal-friendly form for the cache."""
+        return [self.size, self.mtime_ns, self.offset, self.head, self.session_id, self.cwd, self.messages]
+
+    @classmethod
+    def from_data(cls, data: list[Any]) -> FileScan:
+        """Back from the cache."""
+        return cls(*data)
+
+
+def _read_lines(path: Path, scan: FileScan, start: int) -> None:
+    """Parse from byte `start`, merging into `scan`; the offset stops before a torn last line.
+
+    Reads fixed-size chunks and jumps between `"assistant"` occurrences with bytes.find, so
+    the big user lines (tool results) are never copied or parsed, and memory stays flat.
+    """
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        offset = start
+        tail = b""
+        while True:
+            chunk = handle.read(CHUNK_BYTES)
+            if not chunk:
+                break
+            block = tail + chunk if tail else chunk
+            end = block.rfind(b"\n") + 1
+            if end == 0:  # no complete line yet (one very long line): keep reading
+                tail = block
+                continue
+            _scan_block(block, end, scan)
+            offset += end
+            tail = block[end:]
+        if tail.strip():
+            # A last line without its newline may be a write in progress: count it if it is
+            # whole, but leave the offset before it so the next run reads it again.
+            _scan_block(tail + b"\n", len(tail) + 1, scan)
+    scan.offset = offset
+
+
+def _scan_block(block: bytes, end: int, scan: FileScan) -> None:
+    """Parse the assistant lines (and, until known, one line with the session id) in block[:end]."""
+    messages = scan.messages
+    if scan.session_id is None or scan.cwd is None:
+        _find_meta(block, end, scan)
+    find, rfind = block.find, block.rfind
+    pos = 0
+    # Copies of one response are contiguous and byte-identical in their usage: a line that
+    # repeats the previous message's id and usage bytes is skipped without parsing (its
+    # per-field maximum could not change anything).
+    same_id = same_usage = b"\x00"
+    while True:
+        hit = find(b'"assistant"', pos, end)
+        if hit < 0:
+            return
+        line_start = rfind(b"\n", 0, hit) + 1
+        line_end = find(b"\n", hit, end)
+        pos = line_end + 1
+        if find(same_usage, line_start, line_end) >= 0 and find(same_id, line_start, line_end) >= 0:
+            continue
+        try:
+            record = loads(block[line_start:line_end])
+        except ValueError:  # torn, cut mid-record, or invalid UTF-8: skip this line only
+            continue
+        if not isinstance(record, dict):
+            continue
+        found = _record(record)
+        if found is None:
+            continue
+        key, counts = found
+        old = messages.get(key)
+        messages[key] = counts if old is None else _merge(old, counts)
+        same_id = b'"id":' + dumps(key)
+        same_usage = b'"usage":' + dumps(record["message"]["usage"])
+
+
+def _find_meta(block: bytes, end: int, scan: FileScan) -> None:
+    """Take the session id and cwd from the first lines that carry them."""
+    pos = 0
+    while scan.session_id is None or scan.cwd is None:
+        hit = block.find(b'"sessionId"', pos, end)
+        if hit < 0:
+            return
+        line_start = block.rfind(b"\n", 0, hit) + 1
+        line_end = block.find(b"\n", hit, end)
+        pos = line_end + 1
+        try:
+            record = loads(block[line_start:line_end])
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            _take_meta(scan, record)
+
+
+def _take_meta(scan: FileScan, record: dict[str, Any]) -> None:
+    """Fill session id and cwd from a record."""
+    if scan.session_id is None and isinstance(record.get("sessionId"), str):
+        scan.session_id = record["sessionId"]
+    if scan.cwd is None and isinstance(record.get("cwd"), str):
+        scan.cwd = record["cwd"]
+
+
+def scan_file(path: Path, previous: FileScan | None = None) -> FileScan:
+    """Scan a file, resuming from `previous` when the file only grew since."""
+    stat = path.stat()
+    if previous is not None and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns:
+        return previous
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    grown = (
+        previous is not None
+        and stat.st_size >= previous.offset
+        and head[: len(previous.head)] == previous.head
+        and len(head) >= len(previous.head)
+    )
+    if grown:
+        assert previous is not None
+        scan = FileScan(
+            stat.st_size,
+            stat.st_mtime_ns,
+            previous.offset,
+            head,
+            previous.session_id,
+            previous.cwd,
+            dict(previous.messages),
+        )
+    else:
+        scan = FileScan(stat.st_size, stat.st_mtime_ns, 0, head)
+    _read_lines(path, scan, scan.offset)
+    return scan
+
+
+# --- the index (per-file cache) ---------------------------------------------------------------
+
+
+class Index:
+    """Per-file scans, cached on disk by path, size and mtime (append-only files resume)."""
+
+    def __init__(self, use_cache: bool = True, cache_file: Path | None = None):
+        self.use_cache = use_cache
+        self.cache_file = cache_file or paths.cache_dir() / CACHE_NAME
+        self.entries: dict[str, FileScan] = {}
+        self.dirty = False
+        if use_cache:
+            self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.cache_file, "rb") as handle:
+                data = marshal.load(handle)
+        except (OSError, EOFError, ValueError, TypeError):
+            return
+        if isinstance(data, dict) and data.get("version") == CACHE_VERSION:
+            try:
+                self.entries = {p: FileScan.from_data(d) for p, d in data["files"].items()}
+            except (TypeError, KeyError):
+                self.entries = {}
+
+    def scan(self, path: Path) -> FileScan:
+        """The scan of one file, from the cache when it is still current."""
+        key = str(path)
+        previous = self.entries.get(key)
+        current = scan_file(path, previous)
+        if current is not previous:
+            self.entries[key] = current
+            self.dirty = True
+        return current
+
+    def save(self) -> None:
+        """Write the cache (never with --no-cache), forgetting files that are gone."""
+        if not self.use_cache:
+            return
+        gone = [p for p in self.entries if not os.path.exists(p)]
+        for p in gone:
+            del self.entries[p]
+        if not self.dirty and not gone:
+            return
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.cache_file.with_name(f".{self.cache_file.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as handle:
+                marshal.dump(
+                    {"version": CACHE_VERSION, "files": {p: s.to_data() for p, s in self.entries.items()}},
+                    handle,
+                )
+            os.replace(tmp, self.cache_file)
+        except OSError:
+            # A cache that cannot be written only costs speed next time.
+            if tmp.exists():
+                tmp.unlink()
+
+
+# --- discovery ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A transcript file: a main session (`<uuid>.jsonl` in a project folder) or another file."""
+
+    path: Path
+    project: Path
+    is_session: bool
+    mtime: float
+
+    @property
+    def is_agent(self) -> bool:
+        """A subagent transcript (`agent-*.jsonl`, beside the sessions or under subagents/)."""
+        return self.path.name.startswith("agent-")
+
+
+def find_transcripts(claude_dirs: Iterable[Path]) -> list[Transcript]:
+    """Every `*.jsonl` under each `<claude dir>/projects/` except `journal.jsonl`."""
+    found: dict[str, Transcript] = {}
+    for claude_dir in claude_dirs:
+        root = claude_dir / "projects"
+        if not root.is_dir():
+            continue
+        for dirpath, _, filenames in os.walk(root):
+            folder = Path(dirpath)
+            depth = len(folder.relative_to(root).parts)
+            for name in filenames:
+                if not name.endswith(".jsonl") or name == "journal.jsonl":
+                    continue
+                path = folder / name
+                try:
+                    stat = path.stat()
+                    real = os.path.realpath(path)
+                except OSError:
+                    continue
+                if real in found:  # the same file reached through two config dirs
+                    continue
+                project = folder if depth == 1 else root.joinpath(*folder.relative_to(root).parts[:1])
+                is_session = depth == 1 and not name.startswith("agent-")
+                found[real] = Transcript(path, project, is_session, stat.st_mtime)
+    return list(found.values())
+
+
+def project_name(cwd: str) -> str:
+    """Claude Code's folder name for a working directory: every non-alphanumeric becomes '-'."""
+    return re.sub(r"[^A-Za-z0-9]", "-", cwd)
+
+
+def _matches_dir(project: Path, folder: str) -> bool:
+    name = project_name(folder)
+    if len(name) > 200:  # long names are cut to 200 characters plus a hash
+        return project.name.startswith(name[:200])
+    return project.name == name
+
+
+def newest_session(transcripts: list[Transcript], cwd: Path, index: Index) -> Transcript:
+    """The newest session of the project of `cwd` (or a parent of it), else the newest anywhere."""
+    sessions = [t for t in transcripts if t.is_session]
+    if not sessions:
+        raise InvalidInput("no Claude Code sessions found: is CLAUDE_CONFIG_DIR right?")
+    for folder in (cwd, *cwd.parents):
+        mine = [t for t in sessions if _matches_dir(t.project, str(folder))]
+        # The folder name is lossy; the cwd recorded inside the transcript decides.
+        mine = [t for t in mine if index.scan(t.path).cwd in (None, str(folder))]
+        if mine:
+            return max(mine, key=lambda t: t.mtime)
+        if folder == folder.parent:
+            break
+    return max(sessions, key=lambda t: t.mtime)
+
+
+def find_session(transcripts: list[Transcript], selector: str) -> Transcript:
+    """A session by file path, full id, or unique id prefix."""
+    path = Path(selector).expanduser()
+    if path.suffix == ".jsonl" or os.sep in selector:
+        if not path.is_file():
+            raise InvalidInput(f"no transcript file at {path}")
+        real = os.path.realpath(path)
+        for t in transcripts:
+            if os.path.realpath(t.path) == real:
+                return t
+        return Transcript(
+            path.absolute(), path.absolute().parent, not path.name.startswith("agent-"), path.stat().st_mtime
+        )
+    exact = [t for t in transcripts if t.is_session and t.path.stem == selector]
+    if exact:
+        return max(exact, key=lambda t: t.mtime)
+    prefixed = [t for t in transcripts if t.is_session and t.path.stem.startswith(selector)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    if prefixed:
+        raise InvalidInput(
+            f"session id prefix {selector!r} matches {len(prefixed)} sessions: give more of it"
+        )
+    raise InvalidInput(f"no session {selector!r} found: `ai-budget tokens --since 7d` lists recent ones")
+
+
+def subagents_of(session: Transcript, transcripts: list[Transcript], index: Index) -> list[Transcript]:
+    """Subagent files of a session, attributed by the sessionId inside them, never by name."""
+    session_id = session.path.stem
+    found = []
+    for t in transcripts:
+        if t.path == session.path or t.is_session or t.project != session.project:
+            continue
+        if index.scan(t.path).session_id == session_id:
+            found.append(t)
+    return found
+
+
+# --- totals ----------------------------------------------------------------------------------------
+
+COUNT_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_5m_tokens",
+    "cache_creation_1h_tokens",
+    "web_search_requests",
+    "web_fetch_requests",
+)
+
+
+@dataclass
+class Counts:
+    """Deduplicated totals for a set of messages."""
+
+    exchanges: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_creation_5m_tokens: int = 0
+    cache_creation_1h_tokens: int = 0
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
+    cost: Decimal | None = Decimal(0)
+
+    def add(self, r: Record) -> None:
+        """Add one deduplicated message."""
+        flat, five, hour = r[5], r[6], r[7]
+        nested = five + hour
+        writes = flat if flat > nested else nested
+        self.exchanges += 1
+        self.input_tokens += r[2]
+        self.output_tokens += r[3]
+        self.cache_read_input_tokens += r[4]
+        self.cache_creation_input_tokens += writes
+        self.cache_creation_5m_tokens += five + (writes - nested)  # flat-only writes count as 5m
+        self.cache_creation_1h_tokens += hour
+        self.web_search_requests += r[8]
+        self.web_fetch_requests += r[9]
+
+    @property
+    def total_tokens(self) -> int:
+        """Input + output + cache reads + cache writes."""
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_read_input_tokens
+            + self.cache_creation_input_tokens
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON fields (cost in dollars, or None when a model is unpriced)."""
+        data: dict[str, Any] = {"exchanges": self.exchanges}
+        data.update({name: getattr(self, name) for name in COUNT_FIELDS})
+        data["total_tokens"] = self.total_tokens
+        data["cost_usd"] = float(round(self.cost, 6)) if self.cost is not None else None
+        return data
+
+
+@dataclass
+class Report:
+    """What `ai-budget tokens` prints."""
+
+    total: Counts
+    by_model: dict[str, Counts]
+    files: list[Path]
+    unpriced_models: list[str]
+    session_id: str | None = None
+    session_file: Path | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document (the original keys first)."""
+        data = self.total.as_dict()
+        data["by_model"] = {m: c.as_dict() for m, c in sorted(self.by_model.items())}
+        data["unpriced_models"] = self.unpriced_models
+        data["session_id"] = self.session_id
+        data["session_file"] = str(self.session_file) if self.session_file else None
+        data["files"] = [str(p) for p in self.files]
+        data["since"] = self.since.isoformat() if self.since else None
+        data["until"] = self.until.isoformat() if self.until else None
+        return data
+
+
+def merged_messages(scans: Iterable[FileScan]) -> dict[str, Record]:
+    """Every message once across files, per-field maximum over its copies."""
+    merged: dict[str, Record] = {}
+    for scan in scans:
+        for key, record in scan.messages.items():
+            old = merged.get(key)
+            merged[key] = record if old is None else _merge(old, record)
+    return merged
+
+
+def in_window(messages: dict[str, Record], since: float | None, until: float | None) -> Iterator[Record]:
+    """Messages whose (earliest) timestamp falls in [since, until)."""
+    if since is None and until is None:
+        yield from messages.values()
+        return
+    low = since if since is not None else float("-inf")
+    high = until if until is not None else float("inf")
+    for record in messages.values():
+        ts = record[TS]
+        if ts is not None and low <= ts < high:
+            yield record
+
+
+def report(
+    scans: Iterable[FileScan], since: datetime | None = None, until: datetime | None = None
+) -> tuple[Counts, dict[str, Counts], list[str]]:
+    """Totals, per-model totals and the models with no known price."""
+    price_list = prices()
+    total = Counts()
+    by_model: dict[str, Counts] = {}
+    for record in in_window(
+        merged_messages(scans), since.timestamp() if since else None, until.timestamp() if until else None
+    ):
+        total.add(record)
+        model = record[MODEL]
+        counts = by_model.get(model)
+        if counts is None:
+            counts = by_model[model] = Counts()
+        counts.add(record)
+    unpriced: list[str] = []
+    total.cost = Decimal(0)  # the priced part; unpriced models are listed, never priced at zero
+    for model, counts in by_model.items():
+        counts.cost = price_list.cost(
+            model,
+            counts.input_tokens,
+            counts.output_tokens,
+            counts.cache_read_input_tokens,
+            counts.cache_creation_5m_tokens,
+            counts.cache_creation_1h_tokens,
+            counts.web_search_requests,
+        )
+        if counts.cost is None:
+            unpriced.append(model)
+        else:
+            total.cost += counts.cost
+    return total, by_model, sorted(unpriced)
+
+
+def tokens(
+    claude_dirs: list[Path],
+    *,
+    session: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    subagents: bool = True,
+    use_cache: bool = True,
+    cwd: Path | None = None,
+) -> Report:
+    """`ai-budget tokens`: a session's totals, or every entry in a time window."""
+    index = Index(use_cache=use_cache)
+    transcripts = find_transcripts(claude_dirs)
+    if not transcripts:
+        where = ", ".join(str(d / "projects") for d in claude_dirs) or "(no Claude dir)"
+        raise InvalidInput(f"no Claude Code transcripts under {where}: is CLAUDE_CONFIG_DIR right?")
+    chosen: Transcript | None = None
+    if session is not None:
+        chosen = find_session(transcripts, session)
+    elif since is None and until is None:
+        chosen = newest_session(transcripts, cwd or Path.cwd(), index)
+    if chosen is not None:
+        files = [chosen]
+        if subagents and chosen.is_session:
+            files += subagents_of(chosen, transcripts, index)
+    else:
+        low = since.timestamp() if since else None
+        # A file last written before the window starts cannot hold entries in it.
+        files = [t for t in transcripts if low is None or t.mtime >= low]
+        if not subagents:
+            files = [t for t in files if not t.is_agent]
+    scans = [index.scan(t.path) for t in files]
+    total, by_model, unpriced = report(scans, since, until)
+    index.save()
+    return Report(
+        total=total,
+        by_model=by_model,
+        files=sorted(t.path for t in files),
+        unpriced_models=unpriced,
+        session_id=(chosen.path.stem if chosen.is_session else scans[0].session_id) if chosen else None,
+        session_file=chosen.path if chosen else None,
+        since=since,
+        until=until,
+    )
