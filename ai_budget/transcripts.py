@@ -8,10 +8,13 @@ once across every file, taking the per-field maximum over its copies; `<syntheti
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import marshal
 import os
 import re
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -34,9 +37,9 @@ except ImportError:  # pragma: no cover - a platform without orjson wheels
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CHUNK_BYTES = 1 << 20
-CACHE_NAME = f"transcripts-v{CACHE_VERSION}.marshal"
+PARALLEL_MIN_FILES = 16  # below this a second process costs more than it saves
 HEAD_BYTES = 256  # a rewritten file is told apart from a grown one by its first bytes
 
 # A message record: [timestamp, model, input, output, cache_read, cache_write_flat,
@@ -108,12 +111,38 @@ def _merge(old: Record, new: Record) -> Record:
     return merged
 
 
+# What one message adds to the totals, in this order (the cache-write rule applied).
+ROW_FIELDS = (
+    "exchanges",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_5m_tokens",
+    "cache_creation_1h_tokens",
+    "web_search_requests",
+    "web_fetch_requests",
+)
+
+
+def contribution(r: Record) -> tuple[int, ...]:
+    """One deduplicated message as a totals row; flat-only cache writes count as 5-minute ones."""
+    flat, five, hour = r[5], r[6], r[7]
+    nested = five + hour
+    writes = flat if flat > nested else nested
+    return (1, r[2], r[3], r[4], writes, five + (writes - nested), hour, r[8], r[9])
+
+
 # --- one file --------------------------------------------------------------------------------
 
 
 @dataclass
 class FileScan:
-    """What one transcript file holds, as far as it has been read."""
+    """What one transcript file holds, as far as it has been read.
+
+    `messages` (every message's counts) is loaded only when needed; the summary (message ids,
+    time range, per-model totals) answers most queries on its own.
+    """
 
     size: int = 0
     mtime_ns: int = 0
@@ -121,15 +150,47 @@ class FileScan:
     head: bytes = b""
     session_id: str | None = None
     cwd: str | None = None
-    messages: dict[str, Record] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)
+    first_ts: float | None = None
+    last_ts: float | None = None
+    undated: bool = False
+    by_model: dict[str, list[int]] = field(default_factory=dict)
+    messages: dict[str, Record] | None = None
+
+    def summarise(self) -> None:
+        """Derive ids, time range and per-model totals from `messages`."""
+        messages = self.messages or {}
+        self.ids = list(messages)
+        stamps = [r[TS] for r in messages.values() if r[TS] is not None]
+        self.first_ts = min(stamps) if stamps else None
+        self.last_ts = max(stamps) if stamps else None
+        self.undated = len(stamps) < len(messages)
+        by_model: dict[str, list[int]] = {}
+        for record in messages.values():
+            row = by_model.setdefault(record[MODEL], [0] * len(ROW_FIELDS))
+            for i, value in enumerate(contribution(record)):
+                row[i] += value
+        self.by_model = by_model
 
     def to_data(self) -> list[Any]:
-        """Marshal-friendly form for the cache."""
-        return [self.size, self.mtime_ns, self.offset, self.head, self.session_id, self.cwd, self.messages]
+        """The summary in marshal-friendly form (messages are kept apart)."""
+        return [
+            self.size,
+            self.mtime_ns,
+            self.offset,
+            self.head,
+            self.session_id,
+            self.cwd,
+            self.ids,
+            self.first_ts,
+            self.last_ts,
+            self.undated,
+            self.by_model,
+        ]
 
     @classmethod
     def from_data(cls, data: list[Any]) -> FileScan:
-        """Back from the cache."""
+        """Back from the cache, without messages."""
         return cls(*data)
 
 
@@ -165,6 +226,7 @@ def _read_lines(path: Path, scan: FileScan, start: int) -> None:
 def _scan_block(block: bytes, end: int, scan: FileScan) -> None:
     """Parse the assistant lines (and, until known, one line with the session id) in block[:end]."""
     messages = scan.messages
+    assert messages is not None  # a scan in progress always holds its messages
     if scan.session_id is None or scan.cwd is None:
         _find_meta(block, end, scan)
     find, rfind = block.find, block.rfind
@@ -224,21 +286,22 @@ def _take_meta(scan: FileScan, record: dict[str, Any]) -> None:
         scan.cwd = record["cwd"]
 
 
-def scan_file(path: Path, previous: FileScan | None = None) -> FileScan:
-    """Scan a file, resuming from `previous` when the file only grew since."""
+def scan_file(
+    path: Path, previous: FileScan | None = None, previous_messages: dict[str, Record] | None = None
+) -> FileScan:
+    """Scan a file afresh, or resume after `previous` when the file only grew since."""
     stat = path.stat()
-    if previous is not None and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns:
-        return previous
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
     grown = (
         previous is not None
+        and previous_messages is not None
         and stat.st_size >= previous.offset
-        and head[: len(previous.head)] == previous.head
         and len(head) >= len(previous.head)
+        and head[: len(previous.head)] == previous.head
     )
     if grown:
-        assert previous is not None
+        assert previous is not None and previous_messages is not None
         scan = FileScan(
             stat.st_size,
             stat.st_mtime_ns,
@@ -246,11 +309,12 @@ def scan_file(path: Path, previous: FileScan | None = None) -> FileScan:
             head,
             previous.session_id,
             previous.cwd,
-            dict(previous.messages),
+            messages=dict(previous_messages),
         )
     else:
-        scan = FileScan(stat.st_size, stat.st_mtime_ns, 0, head)
+        scan = FileScan(stat.st_size, stat.st_mtime_ns, 0, head, messages={})
     _read_lines(path, scan, scan.offset)
+    scan.summarise()
     return scan
 
 
@@ -258,73 +322,171 @@ def scan_file(path: Path, previous: FileScan | None = None) -> FileScan:
 
 
 class Index:
-    """Per-file scans, cached on disk by path, size and mtime (append-only files resume)."""
+    """Per-file results cached by path, size and mtime; append-only files resume from their offset.
 
-    def __init__(self, use_cache: bool = True, cache_file: Path | None = None):
+    One small summary file holds every transcript's summary; each transcript's messages sit in
+    a file of their own, read only when a query needs them.
+    """
+
+    def __init__(self, use_cache: bool = True, cache_dir: Path | None = None):
         self.use_cache = use_cache
-        self.cache_file = cache_file or paths.cache_dir() / CACHE_NAME
+        self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}"
         self.entries: dict[str, FileScan] = {}
-        self.dirty = False
+        self.changed: set[str] = set()
         if use_cache:
-            self._load()
+            self.entries = self._load_summaries()
 
-    def _load(self) -> None:
+    def _load_summaries(self) -> dict[str, FileScan]:
+        # Thousands of small objects at once: the cyclic GC would only rescan them to no end.
+        gc.disable()
         try:
-            with open(self.cache_file, "rb") as handle:
+            with open(self.dir / "summaries.marshal", "rb") as handle:
                 data = marshal.load(handle)
+            return {p: FileScan.from_data(d) for p, d in data.items()}
         except (OSError, EOFError, ValueError, TypeError):
-            return
-        if isinstance(data, dict) and data.get("version") == CACHE_VERSION:
-            try:
-                self.entries = {p: FileScan.from_data(d) for p, d in data["files"].items()}
-            except (TypeError, KeyError):
-                self.entries = {}
+            return {}  # no cache or an unreadable one: everything is read afresh
+        finally:
+            gc.enable()
 
-    def scan(self, path: Path) -> FileScan:
-        """The scan of one file, from the cache when it is still current."""
+    def _messages_file(self, key: str) -> Path:
+        return self.dir / f"{hashlib.sha1(key.encode()).hexdigest()}.marshal"
+
+    def scan(self, path: Path, known: tuple[int, int] | None = None) -> FileScan:
+        """The summary of one file, from the cache when (size, mtime) still match."""
         key = str(path)
         previous = self.entries.get(key)
-        current = scan_file(path, previous)
-        if current is not previous:
-            self.entries[key] = current
-            self.dirty = True
+        if previous is not None:
+            if known is None:
+                stat = path.stat()
+                known = (stat.st_size, stat.st_mtime_ns)
+            if (previous.size, previous.mtime_ns) == known:
+                return previous
+        old_messages = self._read_messages(key) if previous is not None else None
+        current = scan_file(path, previous, old_messages)
+        self.entries[key] = current
+        self.changed.add(key)
         return current
 
-    def save(self) -> None:
-        """Write the cache (never with --no-cache), forgetting files that are gone."""
+    def prefetch(self, files: list[Transcript]) -> None:
+        """Scan every file whose cache is stale; on Linux with 2+ cores, half in a forked child."""
+        stale = [
+            t
+            for t in files
+            if (e := self.entries.get(str(t.path))) is None or (e.size, e.mtime_ns) != (t.size, t.mtime_ns)
+        ]
+        if (
+            len(stale) < PARALLEL_MIN_FILES
+            or not sys.platform.startswith("linux")
+            or (os.cpu_count() or 1) < 2
+        ):
+            for t in stale:
+                self.scan(t.path, (t.size, t.mtime_ns))
+            return
+        mine: list[Transcript] = []
+        theirs: list[Transcript] = []
+        load = [0, 0]
+        for t in sorted(stale, key=lambda t: t.size, reverse=True):  # balance the bytes
+            side = 0 if load[0] <= load[1] else 1
+            (mine if side == 0 else theirs).append(t)
+            load[side] += t.size
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: scan its half, send the results, leave without cleanup
+            os.close(read_end)
+            status = 1
+            try:
+                results = [(str(t.path), self.scan(t.path, (t.size, t.mtime_ns))) for t in theirs]
+                payload = marshal.dumps([(k, s.to_data(), s.messages) for k, s in results])
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(payload)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        for t in mine:
+            self.scan(t.path, (t.size, t.mtime_ns))
+        with os.fdopen(read_end, "rb") as incoming:
+            payload = incoming.read()
+        _, status = os.waitpid(pid, 0)
+        if status == 0 and payload:
+            for key, data, messages in marshal.loads(payload):
+                scan = FileScan.from_data(data)
+                scan.messages = messages
+                self.entries[key] = scan
+                self.changed.add(key)
+        else:  # the child failed: do its half here
+            for t in theirs:
+                self.scan(t.path, (t.size, t.mtime_ns))
+
+    def messages(self, path: Path) -> dict[str, Record]:
+        """Every message of one (already scanned) file."""
+        scan = self.scan(path)
+        if scan.messages is None:
+            loaded = self._read_messages(str(path))
+            if loaded is None:  # cache lost under us: read the file again
+                scan = scan_file(path)
+                self.entries[str(path)] = scan
+                self.changed.add(str(path))
+                loaded = scan.messages or {}
+            scan.messages = loaded
+        return scan.messages
+
+    def _read_messages(self, key: str) -> dict[str, Record] | None:
         if not self.use_cache:
+            return None
+        try:
+            with open(self._messages_file(key), "rb") as handle:
+                data = marshal.load(handle)
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def save(self) -> None:
+        """Write what changed (never with --no-cache), forgetting files that are gone."""
+        if not self.use_cache or not self.changed:
             return
         gone = [p for p in self.entries if not os.path.exists(p)]
-        for p in gone:
-            del self.entries[p]
-        if not self.dirty and not gone:
-            return
-        self.cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.cache_file.with_name(f".{self.cache_file.name}.{os.getpid()}.tmp")
         try:
-            with open(tmp, "wb") as handle:
-                marshal.dump(
-                    {"version": CACHE_VERSION, "files": {p: s.to_data() for p, s in self.entries.items()}},
-                    handle,
-                )
-            os.replace(tmp, self.cache_file)
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for key in gone:
+                del self.entries[key]
+                self._messages_file(key).unlink(missing_ok=True)
+            for key in self.changed:
+                _dump(self._messages_file(key), self.entries[key].messages or {})
+            _dump(self.dir / "summaries.marshal", {p: s.to_data() for p, s in self.entries.items()})
         except OSError:
-            # A cache that cannot be written only costs speed next time.
-            if tmp.exists():
-                tmp.unlink()
+            pass  # a cache that cannot be written only costs speed next time
+
+
+def _dump(path: Path, data: Any) -> None:
+    """Write a cache file atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            marshal.dump(data, handle)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 # --- discovery ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Transcript:
     """A transcript file: a main session (`<uuid>.jsonl` in a project folder) or another file."""
 
     path: Path
     project: Path
     is_session: bool
-    mtime: float
+    size: int
+    mtime_ns: int
+
+    @property
+    def mtime(self) -> float:
+        """Last write, in epoch seconds."""
+        return self.mtime_ns / 1e9
 
     @property
     def is_agent(self) -> bool:
@@ -334,7 +496,7 @@ class Transcript:
 
 def find_transcripts(claude_dirs: Iterable[Path]) -> list[Transcript]:
     """Every `*.jsonl` under each `<claude dir>/projects/` except `journal.jsonl`."""
-    found: dict[str, Transcript] = {}
+    found: dict[tuple[int, int], Transcript] = {}
     for claude_dir in claude_dirs:
         root = claude_dir / "projects"
         if not root.is_dir():
@@ -342,20 +504,20 @@ def find_transcripts(claude_dirs: Iterable[Path]) -> list[Transcript]:
         for dirpath, _, filenames in os.walk(root):
             folder = Path(dirpath)
             depth = len(folder.relative_to(root).parts)
+            project = folder if depth <= 1 else root / folder.relative_to(root).parts[0]
             for name in filenames:
                 if not name.endswith(".jsonl") or name == "journal.jsonl":
                     continue
                 path = folder / name
                 try:
-                    stat = path.stat()
-                    real = os.path.realpath(path)
+                    stat = os.stat(path)
                 except OSError:
                     continue
-                if real in found:  # the same file reached through two config dirs
-                    continue
-                project = folder if depth == 1 else root.joinpath(*folder.relative_to(root).parts[:1])
-                is_session = depth == 1 and not name.startswith("agent-")
-                found[real] = Transcript(path, project, is_session, stat.st_mtime)
+                # The same file reached through two config dirs (a symlink) counts once.
+                identity = (stat.st_dev, stat.st_ino)
+                if identity not in found:
+                    is_session = depth == 1 and not name.startswith("agent-")
+                    found[identity] = Transcript(path, project, is_session, stat.st_size, stat.st_mtime_ns)
     return list(found.values())
 
 
@@ -393,12 +555,16 @@ def find_session(transcripts: list[Transcript], selector: str) -> Transcript:
     if path.suffix == ".jsonl" or os.sep in selector:
         if not path.is_file():
             raise InvalidInput(f"no transcript file at {path}")
-        real = os.path.realpath(path)
+        stat = path.stat()
         for t in transcripts:
-            if os.path.realpath(t.path) == real:
+            if os.path.samefile(t.path, path):
                 return t
         return Transcript(
-            path.absolute(), path.absolute().parent, not path.name.startswith("agent-"), path.stat().st_mtime
+            path.absolute(),
+            path.absolute().parent,
+            not path.name.startswith("agent-"),
+            stat.st_size,
+            stat.st_mtime_ns,
         )
     exact = [t for t in transcripts if t.is_session and t.path.stem == selector]
     if exact:
@@ -427,17 +593,6 @@ def subagents_of(session: Transcript, transcripts: list[Transcript], index: Inde
 
 # --- totals ----------------------------------------------------------------------------------------
 
-COUNT_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "cache_creation_5m_tokens",
-    "cache_creation_1h_tokens",
-    "web_search_requests",
-    "web_fetch_requests",
-)
-
 
 @dataclass
 class Counts:
@@ -454,20 +609,10 @@ class Counts:
     web_fetch_requests: int = 0
     cost: Decimal | None = Decimal(0)
 
-    def add(self, r: Record) -> None:
-        """Add one deduplicated message."""
-        flat, five, hour = r[5], r[6], r[7]
-        nested = five + hour
-        writes = flat if flat > nested else nested
-        self.exchanges += 1
-        self.input_tokens += r[2]
-        self.output_tokens += r[3]
-        self.cache_read_input_tokens += r[4]
-        self.cache_creation_input_tokens += writes
-        self.cache_creation_5m_tokens += five + (writes - nested)  # flat-only writes count as 5m
-        self.cache_creation_1h_tokens += hour
-        self.web_search_requests += r[8]
-        self.web_fetch_requests += r[9]
+    def add_row(self, row: Iterable[int], sign: int = 1) -> None:
+        """Add (or with sign -1, take away) a totals row in ROW_FIELDS order."""
+        for name, value in zip(ROW_FIELDS, row, strict=True):
+            setattr(self, name, getattr(self, name) + sign * value)
 
     @property
     def total_tokens(self) -> int:
@@ -480,9 +625,8 @@ class Counts:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON fields (cost in dollars, or None when a model is unpriced)."""
-        data: dict[str, Any] = {"exchanges": self.exchanges}
-        data.update({name: getattr(self, name) for name in COUNT_FIELDS})
+        """JSON fields (cost in dollars, or None when the model is unpriced)."""
+        data: dict[str, Any] = {name: getattr(self, name) for name in ROW_FIELDS}
         data["total_tokens"] = self.total_tokens
         data["cost_usd"] = float(round(self.cost, 6)) if self.cost is not None else None
         return data
@@ -514,48 +658,57 @@ class Report:
         return data
 
 
-def merged_messages(scans: Iterable[FileScan]) -> dict[str, Record]:
-    """Every message once across files, per-field maximum over its copies."""
-    merged: dict[str, Record] = {}
-    for scan in scans:
-        for key, record in scan.messages.items():
-            old = merged.get(key)
-            merged[key] = record if old is None else _merge(old, record)
-    return merged
+def by_model_totals(
+    index: Index, files: list[Transcript], since: float | None, until: float | None
+) -> dict[str, Counts]:
+    """Per-model totals over files: each message once, in the window [since, until).
 
-
-def in_window(messages: dict[str, Record], since: float | None, until: float | None) -> Iterator[Record]:
-    """Messages whose (earliest) timestamp falls in [since, until)."""
-    if since is None and until is None:
-        yield from messages.values()
-        return
+    A file's cached per-model totals are used as they are when every message in it lies in
+    the window and none of its ids appears in another file; otherwise its messages are read.
+    """
+    windowed = since is not None or until is not None
     low = since if since is not None else float("-inf")
     high = until if until is not None else float("inf")
-    for record in messages.values():
-        ts = record[TS]
-        if ts is not None and low <= ts < high:
-            yield record
+
+    def inside(ts: float | None) -> bool:
+        return not windowed or (ts is not None and low <= ts < high)
+
+    scans = [index.scan(t.path, (t.size, t.mtime_ns)) for t in files]
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for scan in scans:
+        ids = set(scan.ids)
+        shared |= ids & seen
+        seen |= ids
+    result: dict[str, Counts] = {}
+    pooled: dict[str, Record] = {}  # ids found in several files: merged before counting
+    for transcript, scan in zip(files, scans, strict=True):
+        if not scan.ids:
+            continue
+        whole = not scan.undated and inside(scan.first_ts) and inside(scan.last_ts)
+        if whole and shared.isdisjoint(scan.ids):
+            for model, row in scan.by_model.items():
+                result.setdefault(model, Counts()).add_row(row)
+            continue
+        for key, record in index.messages(transcript.path).items():
+            if key in shared:
+                old = pooled.get(key)
+                pooled[key] = record if old is None else _merge(old, record)
+            elif inside(record[TS]):
+                result.setdefault(record[MODEL], Counts()).add_row(contribution(record))
+    for record in pooled.values():
+        if inside(record[TS]):
+            result.setdefault(record[MODEL], Counts()).add_row(contribution(record))
+    return result
 
 
-def report(
-    scans: Iterable[FileScan], since: datetime | None = None, until: datetime | None = None
-) -> tuple[Counts, dict[str, Counts], list[str]]:
-    """Totals, per-model totals and the models with no known price."""
+def priced(by_model: dict[str, Counts]) -> tuple[Counts, list[str]]:
+    """Set each model's cost; return the grand total and the models with no known price."""
     price_list = prices()
     total = Counts()
-    by_model: dict[str, Counts] = {}
-    for record in in_window(
-        merged_messages(scans), since.timestamp() if since else None, until.timestamp() if until else None
-    ):
-        total.add(record)
-        model = record[MODEL]
-        counts = by_model.get(model)
-        if counts is None:
-            counts = by_model[model] = Counts()
-        counts.add(record)
     unpriced: list[str] = []
-    total.cost = Decimal(0)  # the priced part; unpriced models are listed, never priced at zero
     for model, counts in by_model.items():
+        total.add_row(getattr(counts, name) for name in ROW_FIELDS)
         counts.cost = price_list.cost(
             model,
             counts.input_tokens,
@@ -566,10 +719,11 @@ def report(
             counts.web_search_requests,
         )
         if counts.cost is None:
-            unpriced.append(model)
+            unpriced.append(model)  # counted in tokens, never priced at zero
         else:
+            assert total.cost is not None
             total.cost += counts.cost
-    return total, by_model, sorted(unpriced)
+    return total, sorted(unpriced)
 
 
 def tokens(
@@ -603,15 +757,20 @@ def tokens(
         files = [t for t in transcripts if low is None or t.mtime >= low]
         if not subagents:
             files = [t for t in files if not t.is_agent]
-    scans = [index.scan(t.path) for t in files]
-    total, by_model, unpriced = report(scans, since, until)
+    index.prefetch(files)
+    by_model = by_model_totals(
+        index, files, since.timestamp() if since else None, until.timestamp() if until else None
+    )
+    total, unpriced = priced(by_model)
     index.save()
     return Report(
         total=total,
         by_model=by_model,
         files=sorted(t.path for t in files),
         unpriced_models=unpriced,
-        session_id=(chosen.path.stem if chosen.is_session else scans[0].session_id) if chosen else None,
+        session_id=(chosen.path.stem if chosen.is_session else index.scan(chosen.path).session_id)
+        if chosen
+        else None,
         session_file=chosen.path if chosen else None,
         since=since,
         until=until,

@@ -20,9 +20,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-6", "claude-haiku-4-5-20251001"]
-FIELDS = ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
-          "cache_creation_5m_tokens", "cache_creation_1h_tokens", "web_search_requests",
-          "web_fetch_requests"]
+FIELDS = [
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_5m_tokens",
+    "cache_creation_1h_tokens",
+    "web_search_requests",
+    "web_fetch_requests",
+]
 
 
 def stamp(moment: datetime) -> str:
@@ -49,27 +56,51 @@ class Writer:
     def chunk(self, low: int, high: int) -> str:
         n = self.rng.randint(low, high)
         start = self.rng.randint(0, len(self.pool) - n - 1)
-        return self.pool[start:start + n]
+        return self.pool[start : start + n]
 
-    def session(self, path: Path, session_id: str, cwd: str, start: datetime, turns: int,
-                sidechain: bool, agent_id: str | None = None) -> datetime:
+    def session(
+        self,
+        path: Path,
+        session_id: str,
+        cwd: str,
+        start: datetime,
+        turns: int,
+        sidechain: bool,
+        agent_id: str | None = None,
+    ) -> datetime:
         rng = self.rng
         now = start
         lines: list[str] = []
-        base = {"sessionId": session_id, "cwd": cwd, "version": "2.1.140", "gitBranch": "main",
-                "userType": "external", "isSidechain": sidechain}
+        base = {
+            "sessionId": session_id,
+            "cwd": cwd,
+            "version": "2.1.140",
+            "gitBranch": "main",
+            "userType": "external",
+            "isSidechain": sidechain,
+        }
         if agent_id:
             base["agentId"] = agent_id
         if not sidechain:
-            lines.append(json.dumps({"type": "summary", "summary": self.chunk(20, 60),
-                                     "leafUuid": str(uuid.uuid4())}))
+            lines.append(
+                json.dumps({"type": "summary", "summary": self.chunk(20, 60), "leafUuid": str(uuid.uuid4())})
+            )
         parent = None
         for _ in range(turns):
             now += timedelta(seconds=rng.randint(5, 90))
             u = str(uuid.uuid4())
-            lines.append(json.dumps({**base, "type": "user", "uuid": u, "parentUuid": parent,
-                                     "timestamp": stamp(now),
-                                     "message": {"role": "user", "content": self.chunk(30, 400)}}))
+            lines.append(
+                json.dumps(
+                    {
+                        **base,
+                        "type": "user",
+                        "uuid": u,
+                        "parentUuid": parent,
+                        "timestamp": stamp(now),
+                        "message": {"role": "user", "content": self.chunk(30, 400)},
+                    }
+                )
+            )
             parent = u
             for _call in range(rng.randint(1, 4)):
                 now += timedelta(seconds=rng.randint(2, 40))
@@ -77,28 +108,62 @@ class Writer:
                 # Tool results: mostly modest, sometimes very big.
                 size = (2000, 20000) if rng.random() < 0.9 else (60000, 250000)
                 u = str(uuid.uuid4())
-                lines.append(json.dumps({
-                    **base, "type": "user", "uuid": u, "parentUuid": parent,
-                    "timestamp": stamp(now),
-                    "message": {"role": "user", "content": [
-                        {"type": "tool_result", "tool_use_id": "toolu_" + uuid.uuid4().hex[:24],
-                         "content": self.chunk(*size)}]},
-                    "toolUseResult": {"stdout": self.chunk(100, 2000), "stderr": ""}}))
+                lines.append(
+                    json.dumps(
+                        {
+                            **base,
+                            "type": "user",
+                            "uuid": u,
+                            "parentUuid": parent,
+                            "timestamp": stamp(now),
+                            "message": {
+                                "role": "user",
+                                "content": [
+                                    {
+                                        "type": "tool_result",
+                                        "tool_use_id": "toolu_" + uuid.uuid4().hex[:24],
+                                        "content": self.chunk(*size),
+                                    }
+                                ],
+                            },
+                            "toolUseResult": {"stdout": self.chunk(100, 2000), "stderr": ""},
+                        }
+                    )
+                )
                 parent = u
                 if rng.random() < 0.3:
-                    lines.append(json.dumps({**base, "type": "progress", "uuid": str(uuid.uuid4()),
-                                             "timestamp": stamp(now),
-                                             "data": {"type": "bash_progress",
-                                                      "output": self.chunk(50, 800)}}))
+                    lines.append(
+                        json.dumps(
+                            {
+                                **base,
+                                "type": "progress",
+                                "uuid": str(uuid.uuid4()),
+                                "timestamp": stamp(now),
+                                "data": {"type": "bash_progress", "output": self.chunk(50, 800)},
+                            }
+                        )
+                    )
             if rng.random() < 0.05:
                 # A synthetic API-error stand-in: zero usage, never counted.
-                lines.append(json.dumps({**base, "type": "assistant", "uuid": str(uuid.uuid4()),
-                                         "timestamp": stamp(now),
-                                         "isApiErrorMessage": True,
-                                         "message": {"model": "<synthetic>", "id": str(uuid.uuid4()),
-                                                     "role": "assistant", "type": "message",
-                                                     "content": [{"type": "text", "text": "API Error"}],
-                                                     "usage": {"input_tokens": 0, "output_tokens": 0}}}))
+                lines.append(
+                    json.dumps(
+                        {
+                            **base,
+                            "type": "assistant",
+                            "uuid": str(uuid.uuid4()),
+                            "timestamp": stamp(now),
+                            "isApiErrorMessage": True,
+                            "message": {
+                                "model": "<synthetic>",
+                                "id": str(uuid.uuid4()),
+                                "role": "assistant",
+                                "type": "message",
+                                "content": [{"type": "text", "text": "API Error"}],
+                                "usage": {"input_tokens": 0, "output_tokens": 0},
+                            },
+                        }
+                    )
+                )
             if rng.random() < 0.03:
                 lines.append('{"type":"assistant","message":{"id":"msg_torn","usage":{"input_tok')
         body = "\n".join(lines) + "\n"
@@ -115,18 +180,27 @@ class Writer:
         req_id = "req_01" + uuid.uuid4().hex[:22]
         five = rng.choice([0, 0, rng.randint(100, 5000)])
         hour = rng.choice([0, rng.randint(500, 40000)])
-        usage = {"input_tokens": rng.randint(1, 60), "output_tokens": rng.randint(20, 4000),
-                 "cache_read_input_tokens": rng.randint(0, 200000),
-                 "cache_creation_input_tokens": five + hour,
-                 "cache_creation": {"ephemeral_5m_input_tokens": five, "ephemeral_1h_input_tokens": hour},
-                 "server_tool_use": {"web_search_requests": 1 if rng.random() < 0.03 else 0,
-                                     "web_fetch_requests": 1 if rng.random() < 0.03 else 0},
-                 "service_tier": "standard"}
+        usage = {
+            "input_tokens": rng.randint(1, 60),
+            "output_tokens": rng.randint(20, 4000),
+            "cache_read_input_tokens": rng.randint(0, 200000),
+            "cache_creation_input_tokens": five + hour,
+            "cache_creation": {"ephemeral_5m_input_tokens": five, "ephemeral_1h_input_tokens": hour},
+            "server_tool_use": {
+                "web_search_requests": 1 if rng.random() < 0.03 else 0,
+                "web_fetch_requests": 1 if rng.random() < 0.03 else 0,
+            },
+            "service_tier": "standard",
+        }
         usage["iterations"] = [dict(usage, type="message")]  # repeats the numbers: never added
         e = self.expected
         e["exchanges"] += 1
-        for key in ("input_tokens", "output_tokens", "cache_read_input_tokens",
-                    "cache_creation_input_tokens"):
+        for key in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens",
+        ):
             e[key] += usage[key]
         e["cache_creation_5m_tokens"] += five
         e["cache_creation_1h_tokens"] += hour
@@ -136,17 +210,38 @@ class Writer:
         for b in range(blocks):
             kind = "thinking" if b == 0 and blocks > 1 else ("tool_use" if b == blocks - 1 else "text")
             if kind == "tool_use":
-                content = {"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:24], "name": "Bash",
-                           "input": {"command": self.chunk(20, 300)}}
+                content = {
+                    "type": "tool_use",
+                    "id": "toolu_" + uuid.uuid4().hex[:24],
+                    "name": "Bash",
+                    "input": {"command": self.chunk(20, 300)},
+                }
             else:
                 content = {"type": kind, kind: self.chunk(50, 1500)}
             u = str(uuid.uuid4())
-            lines.append(json.dumps({
-                **base, "type": "assistant", "uuid": u, "parentUuid": parent, "requestId": req_id,
-                "timestamp": stamp(now),
-                "message": {"model": model, "id": msg_id, "type": "message", "role": "assistant",
-                            "content": [content], "stop_reason": "tool_use", "stop_sequence": None,
-                            "usage": usage}}, separators=(",", ":")))
+            lines.append(
+                json.dumps(
+                    {
+                        **base,
+                        "type": "assistant",
+                        "uuid": u,
+                        "parentUuid": parent,
+                        "requestId": req_id,
+                        "timestamp": stamp(now),
+                        "message": {
+                            "model": model,
+                            "id": msg_id,
+                            "type": "message",
+                            "role": "assistant",
+                            "content": [content],
+                            "stop_reason": "tool_use",
+                            "stop_sequence": None,
+                            "usage": usage,
+                        },
+                    },
+                    separators=(",", ":"),
+                )
+            )
             parent = u
         return parent or ""
 
@@ -164,8 +259,8 @@ def main() -> None:
     writer = Writer(rng, text_pool(rng), expected)
     root = args.out / ".claude" / "projects"
     sessions = args.projects * args.sessions_per_project
-    # Turns per session chosen so the corpus lands near the target size (about 70 KB a turn).
-    turns = max(int(args.mb * 1e6 / sessions / 1.3 / 70000), 2)
+    # Turns per session chosen so the corpus lands near the target size (about 60 KB a turn).
+    turns = max(int(args.mb * 1e6 / sessions / 1.3 / 60000), 2)
     files = 0
     start = datetime.now(timezone.utc) - timedelta(days=30)
     for p in range(args.projects):
@@ -174,20 +269,35 @@ def main() -> None:
         for _ in range(args.sessions_per_project):
             session_id = str(uuid.uuid4())
             begin = start + timedelta(minutes=rng.randint(0, 30 * 24 * 60))
-            end = writer.session(project / f"{session_id}.jsonl", session_id, cwd, begin,
-                                 rng.randint(max(turns // 2, 1), turns * 3 // 2), False)
+            end = writer.session(
+                project / f"{session_id}.jsonl",
+                session_id,
+                cwd,
+                begin,
+                rng.randint(max(turns // 2, 1), turns * 3 // 2),
+                False,
+            )
             files += 1
             if rng.random() < 0.3:
                 for _a in range(rng.randint(1, 2)):
                     agent = "a" + uuid.uuid4().hex[:16]
-                    writer.session(project / session_id / "subagents" / f"agent-{agent}.jsonl",
-                                   session_id, cwd, begin + timedelta(minutes=1),
-                                   max(turns // 3, 1), True, agent)
+                    writer.session(
+                        project / session_id / "subagents" / f"agent-{agent}.jsonl",
+                        session_id,
+                        cwd,
+                        begin + timedelta(minutes=1),
+                        max(turns // 3, 1),
+                        True,
+                        agent,
+                    )
                     files += 1
             os.utime(project / f"{session_id}.jsonl", (end.timestamp(), end.timestamp()))
-    expected["total_tokens"] = (expected["input_tokens"] + expected["output_tokens"]
-                                + expected["cache_read_input_tokens"]
-                                + expected["cache_creation_input_tokens"])
+    expected["total_tokens"] = (
+        expected["input_tokens"]
+        + expected["output_tokens"]
+        + expected["cache_read_input_tokens"]
+        + expected["cache_creation_input_tokens"]
+    )
     summary = {"files": files, "bytes": writer.bytes, "totals": expected}
     (args.out / "expected.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
