@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ai_budget.errors import InvalidInput, UnknownTaskType
 from ai_budget.journal import Journal
 from ai_budget.models import BudgetFile, CalibrationEntry
-from ai_budget.quantities import parse_count, parse_number, plural
+from ai_budget.quantities import fmt_units, parse_count, parse_number, plural
 
 TYPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -37,6 +37,23 @@ def sync_averages(entry: CalibrationEntry) -> CalibrationEntry:
     entry.avg_5h_pct = round(pct, 2) if pct is not None else None
     entry.avg_output_tokens = round(tokens) if tokens is not None else None
     return entry
+
+
+def trailer(name: str, entry: CalibrationEntry) -> str:
+    """A `Calibration:` commit trailer, so `history --calibration` can replay averages from git."""
+    pct, tokens = entry.pct_per_unit, entry.tokens_per_unit
+    return (
+        f"{name} samples={entry.samples} units={fmt_units(entry.units)} "
+        f"pct_per_unit={'-' if pct is None else f'{pct:.4f}'} "
+        f"tokens_per_unit={'-' if tokens is None else f'{tokens:.1f}'}"
+    )
+
+
+def parse_trailer(value: str) -> tuple[str, dict[str, str]]:
+    """('flashcard', {'samples': '3', ...}) from a Calibration trailer."""
+    name, _, rest = value.partition(" ")
+    fields = dict(part.split("=", 1) for part in rest.split() if "=" in part)
+    return name, fields
 
 
 def find_type(budget: BudgetFile, name: str) -> str:
@@ -79,6 +96,7 @@ def record(
             ["budget.json"],
             f"calibrate {key}: {plural(units_v, word)} at {pct_v:g}% "
             f"-> {after.pct_per_unit:.2f}%/{word} ({plural(after.samples, 'sample')})",
+            [("Calibration", trailer(key, after))],
         )
     return Recorded(key, before, after)
 

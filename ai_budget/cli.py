@@ -246,17 +246,223 @@ def gemini_show(ctx: click.Context, json_: bool) -> None:
 
 @cli.command(name="history")
 @click.option("-n", "limit", type=click.IntRange(min=1), help="Show only the newest N entries.")
+@click.option("--calibration", "task_type", metavar="TYPE", help="How TYPE's average moved over time.")
 @click.option("--json", "json_", is_flag=True, help="Print as JSON.")
 @click.pass_context
-def history_cmd(ctx: click.Context, limit: int | None, json_: bool) -> None:
-    """The journal's history from git, newest first."""
+def history_cmd(ctx: click.Context, limit: int | None, task_type: str | None, json_: bool) -> None:
+    """The journal's history from git, newest first, with each session's figures."""
     from ai_budget import render
 
-    commits = journal_from(ctx).history(limit)
+    journal = journal_from(ctx)
+    if task_type is not None:
+        rows = render.calibration_history(task_type, journal.history())
+        rows = rows[-limit:] if limit else rows
+        if json_:
+            emit_json(rows)
+        else:
+            click.echo(render.calibration_history_text(task_type, rows))
+        return
+    commits = journal.history(limit)
     if json_:
-        emit_json([render.commit_json(c) for c in commits])
+        emit_json(render.history_json(commits))
     else:
-        click.echo(render.history_text(commits))
+        click.echo(render.history_lines(commits))
+
+
+# --- backlog --------------------------------------------------------------------------------------
+
+
+@cli.group(name="backlog", context_settings=CONTEXT)
+def backlog_group() -> None:
+    """The backlog (tasks/backlog.md): `[L|M|H|X] text {type: units}` lines in priority order."""
+
+
+@backlog_group.command(name="list")
+@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def backlog_list(ctx: click.Context, json_: bool) -> None:
+    """List backlog tasks with their numbers and estimates."""
+    from ai_budget import backlog, planner, render
+
+    journal = journal_from(ctx)
+    budget = journal.load()
+    estimates = [planner.estimate(t, budget) for t in backlog.load(journal.root)]
+    if json_:
+        emit_json([render._task_json(e) for e in estimates])
+    elif not estimates:
+        click.echo('The backlog is empty: `ai-budget backlog add "[M] Add login page {feature: 1}"`')
+    else:
+        for e in estimates:
+            click.echo(f"{e.task.number:>3}  {e.task.label()}  ~{e.pct:.1f}% ({e.basis})")
+
+
+@backlog_group.command(name="add")
+@click.argument("text")
+@click.option(
+    "--tag",
+    type=click.Choice(["L", "M", "H", "X"], case_sensitive=False),
+    help="Size: light, medium, heavy, extra heavy (default M).",
+)
+@click.option("--type", "task_type", help="Task type for a calibrated estimate.")
+@click.option("--units", help="Units of that type (default 1).")
+@click.option("--section", help="The ## section to add to (default: the first).")
+@click.option("--json", "json_", is_flag=True, help="Print the new task as JSON.")
+@click.pass_context
+def backlog_add(
+    ctx: click.Context,
+    text: str,
+    tag: str | None,
+    task_type: str | None,
+    units: str | None,
+    section: str | None,
+    json_: bool,
+) -> None:
+    """Add a task: `"[M] Add login page {feature: 1}"`, or TEXT with --tag/--type/--units."""
+    from ai_budget import backlog
+
+    journal = journal_from(ctx)
+    task = backlog.add(journal, backlog.parse_new(text, tag, task_type, units), section)
+    if json_:
+        emit_json({"tag": task.tag, "text": task.text, "type": task.type, "units": task.units})
+    else:
+        click.echo(f"Added {task.label()}")
+
+
+@backlog_group.command(name="done")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--json", "json_", is_flag=True, help="Print the moved tasks as JSON.")
+@click.pass_context
+def backlog_done(ctx: click.Context, refs: tuple[str, ...], json_: bool) -> None:
+    """Move tasks (by number or a unique piece of text) to tasks/completed.md, in one commit."""
+    from ai_budget import backlog
+    from ai_budget.timeutil import today
+
+    moved = backlog.complete(journal_from(ctx), list(refs), today())
+    if json_:
+        emit_json([t.label() for t in moved])
+    else:
+        for task in moved:
+            click.echo(f"Done: {task.label()}")
+
+
+# --- the session loop --------------------------------------------------------------------------
+
+
+@cli.command(name="check")
+@click.option(
+    "--from-file",
+    "from_file",
+    metavar="PATH",
+    help="Read the usage response from PATH (or - for stdin) instead of the network.",
+)
+@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def check_cmd(ctx: click.Context, from_file: str | None, json_: bool) -> None:
+    """Session start: fetch usage, record the baseline, and print the brief."""
+    from ai_budget import render, session
+
+    text, origin = read_usage_arg(from_file)
+    brief = session.check(journal_from(ctx), paths.primary_claude_dir(), text, origin)
+    if json_:
+        emit_json(render.brief_json(brief))
+    else:
+        click.echo(render.brief_text(brief))
+
+
+@cli.command(name="log")
+@click.option(
+    "--done",
+    "done",
+    multiple=True,
+    metavar="'TYPE UNITS description'",
+    help="A completed item (repeatable), for example --done 'flashcard 10 chapter 4'.",
+)
+@click.option("--lesson", "lessons", multiple=True, metavar="TEXT", help="A lesson for the log (repeatable).")
+@click.option(
+    "--next", "next_notes", multiple=True, metavar="TEXT", help="A note for next session (repeatable)."
+)
+@click.option(
+    "--copilot", "copilot_used", metavar="N", help="Copilot's count now (premium requests or credits)."
+)
+@click.option(
+    "--backlog-done",
+    "backlog_done",
+    multiple=True,
+    metavar="REF",
+    help="Also move this backlog task (number or text) to completed.md (repeatable).",
+)
+@click.option(
+    "--from-file",
+    "from_file",
+    metavar="PATH",
+    help="Read the usage response from PATH (or - for stdin) instead of the network.",
+)
+@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def log_cmd(
+    ctx: click.Context,
+    done: tuple[str, ...],
+    lessons: tuple[str, ...],
+    next_notes: tuple[str, ...],
+    copilot_used: str | None,
+    backlog_done: tuple[str, ...],
+    from_file: str | None,
+    json_: bool,
+) -> None:
+    """Session end: measure the session, update calibration, append the session log, commit."""
+    from ai_budget import render, session
+
+    journal = journal_from(ctx)
+    items = list(done)
+    if not items and from_file != "-" and sys.stdin.isatty() and not json_:
+        click.echo("What did you complete? One per line as TYPE UNITS description; empty line to finish.")
+        while entry := click.prompt("done", default="", show_default=False).strip():
+            items.append(entry)
+    text, origin = read_usage_arg(from_file)
+    result = session.log(
+        journal,
+        paths.primary_claude_dir(),
+        paths.claude_dirs(),
+        items,
+        lessons,
+        next_notes,
+        text,
+        origin,
+        copilot_used,
+        backlog_done,
+    )
+    if json_:
+        emit_json(render.log_json(result))
+    else:
+        click.echo(render.log_text(result))
+
+
+# --- skills -----------------------------------------------------------------------------------------
+
+
+@cli.group(name="skills", context_settings=CONTEXT)
+def skills_group() -> None:
+    """The Claude Code skills /budget-check and /budget-log."""
+
+
+@skills_group.command(name="install")
+@click.option("--force", is_flag=True, help="Overwrite copies you have edited.")
+@click.option("--json", "json_", is_flag=True, help="Print what was done as JSON.")
+def skills_install(force: bool, json_: bool) -> None:
+    """Install the skills (and legacy commands) into the Claude config dir."""
+    from ai_budget import skills
+
+    target = paths.primary_claude_dir()
+    outcomes = skills.install(target, force=force)
+    if json_:
+        emit_json({"claude_dir": str(target), "files": [o.as_dict() for o in outcomes]})
+        return
+    for o in outcomes:
+        click.echo(f"{o.action:<10} {o.path}")
+    click.echo("")
+    click.echo("Run /budget-check at the start of a Claude Code session and /budget-log at the end.")
+    click.echo("Optional, for your CLAUDE.md memory file:")
+    click.echo(skills.memory_snippet(paths.journal_home()))
 
 
 # --- Claude usage -------------------------------------------------------------------------

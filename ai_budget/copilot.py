@@ -62,6 +62,47 @@ def state(section: CopilotSection, moment: datetime | None = None) -> CopilotSta
     return CopilotState(section, reset, stale)
 
 
+def updated(
+    section: CopilotSection,
+    used: str | int,
+    limit: str | int | None = None,
+    unit: str | None = None,
+    plan: str | None = None,
+) -> CopilotSection:
+    """The Copilot section after a count read from GitHub's billing page (not saved)."""
+    used_v = parse_count(used, "USED")
+    limit_v = parse_count(limit, "--limit") if limit is not None else None
+    if limit_v == 0:
+        raise InvalidInput("--limit must be greater than 0")
+    if unit is not None and unit not in ALLOWANCES:
+        raise InvalidInput(f"--unit must be 'requests' or 'credits', got {unit!r}")
+    section = section.model_copy(deep=True)
+    new_plan = normalise_plan(plan) if plan else normalise_plan(section.plan or "pro")
+    new_unit = unit or section.unit
+    if limit_v is None and (plan or unit or section.premium_requests_limit is None):
+        allowance = ALLOWANCES[new_unit].get(new_plan)
+        if allowance is None:
+            plans = ", ".join(ALLOWANCES[new_unit])
+            raise InvalidInput(
+                f"no known {UNIT_LABEL[new_unit]} allowance for plan {new_plan!r} "
+                f"(known: {plans}): give it with --limit N"
+            )
+        limit_v = allowance
+    section.plan = new_plan
+    section.unit = new_unit  # type: ignore[assignment]
+    section.premium_requests_used = used_v
+    if limit_v is not None:
+        section.premium_requests_limit = limit_v
+    section.last_updated = today()
+    section.resets_at = next_month_start(now())
+    return section
+
+
+def summary(section: CopilotSection) -> str:
+    """'212/300 premium requests used'."""
+    return f"{section.premium_requests_used}/{section.premium_requests_limit} {UNIT_LABEL[section.unit]} used"
+
+
 def set_usage(
     journal: Journal,
     used: str | int,
@@ -70,40 +111,12 @@ def set_usage(
     plan: str | None = None,
 ) -> CopilotState:
     """Record the Copilot count read from GitHub's billing page, and commit."""
-    used_v = parse_count(used, "USED")
-    limit_v = parse_count(limit, "--limit") if limit is not None else None
-    if limit_v == 0:
-        raise InvalidInput("--limit must be greater than 0")
-    if unit is not None and unit not in ALLOWANCES:
-        raise InvalidInput(f"--unit must be 'requests' or 'credits', got {unit!r}")
     with journal.locked():
         budget = journal.load()
-        section = budget.copilot.model_copy(deep=True)
-        new_plan = normalise_plan(plan) if plan else normalise_plan(section.plan or "pro")
-        new_unit = unit or section.unit
-        if limit_v is None and (plan or unit or section.premium_requests_limit is None):
-            allowance = ALLOWANCES[new_unit].get(new_plan)
-            if allowance is None:
-                plans = ", ".join(ALLOWANCES[new_unit])
-                raise InvalidInput(
-                    f"no known {UNIT_LABEL[new_unit]} allowance for plan {new_plan!r} "
-                    f"(known: {plans}): give it with --limit N"
-                )
-            limit_v = allowance
-        section.plan = new_plan
-        section.unit = new_unit  # type: ignore[assignment]
-        section.premium_requests_used = used_v
-        if limit_v is not None:
-            section.premium_requests_limit = limit_v
-        section.last_updated = today()
-        section.resets_at = next_month_start(now())
-        budget.copilot = section
+        budget.copilot = updated(budget.copilot, used, limit, unit, plan)
         journal.save(budget)
-        journal.commit(
-            ["budget.json"],
-            f"copilot: {used_v}/{section.premium_requests_limit} {UNIT_LABEL[new_unit]} used",
-        )
-    return state(section)
+        journal.commit(["budget.json"], f"copilot: {summary(budget.copilot)}")
+    return state(budget.copilot)
 
 
 def set_gemini(journal: Journal, status: str, plan: str | None = None) -> GeminiSection:

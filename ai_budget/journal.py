@@ -61,7 +61,11 @@ class Commit:
     sha: str
     date: str
     subject: str
-    trailers: dict[str, str] = field(default_factory=dict)
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+
+    def trailer(self, key: str) -> str | None:
+        """The first value of a trailer, or None."""
+        return next((v for k, v in self.trailers if k == key), None)
 
 
 class Journal:
@@ -168,7 +172,7 @@ class Journal:
             self.git("config", "--local", key, fallback)
 
     def commit(
-        self, rel_paths: Sequence[str], message: str, trailers: dict[str, str] | None = None
+        self, rel_paths: Sequence[str], message: str, trailers: Sequence[tuple[str, str]] = ()
     ) -> str | None:
         """Stage exactly these paths and commit them; None when nothing changed."""
         rel_paths = [p for p in dict.fromkeys(rel_paths) if (self.root / p).exists() or self._tracked(p)]
@@ -180,7 +184,7 @@ class Journal:
         self._ensure_identity()
         args = ["commit", "--quiet", "--no-verify", "-m", message]
         if trailers:
-            args += ["-m", "\n".join(f"{key}: {value}" for key, value in trailers.items())]
+            args += ["-m", "\n".join(f"{key}: {value}" for key, value in trailers)]
         self.git(*args, "--", *rel_paths)
         self.warn_if_remote()
         return self.git("rev-parse", "HEAD").strip()
@@ -219,11 +223,11 @@ class Journal:
             if not record:
                 continue
             sha, date, subject, trailer_text = record.split("\x1f")
-            trailers: dict[str, str] = {}
+            trailers: list[tuple[str, str]] = []
             for line in trailer_text.splitlines():
                 key, sep, value = line.partition(":")
                 if sep:
-                    trailers[key.strip()] = value.strip()
+                    trailers.append((key.strip(), value.strip()))
             commits.append(Commit(sha, date, subject, trailers))
         return commits
 

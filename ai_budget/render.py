@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ai_budget.copilot import CopilotState
     from ai_budget.journal import Commit
     from ai_budget.models import CalibrationEntry, GeminiSection, UsageWindow
+    from ai_budget.planner import Estimate
+    from ai_budget.session import Brief, LogResult
     from ai_budget.transcripts import Counts, Report
     from ai_budget.usage import Usage
 
@@ -123,14 +125,12 @@ def gemini_text(section: GeminiSection) -> str:
 
 def commit_json(commit: Commit) -> dict[str, Any]:
     """One history entry as JSON."""
-    return {"sha": commit.sha, "date": commit.date, "message": commit.subject, "trailers": commit.trailers}
-
-
-def history_text(commits: list[Commit]) -> str:
-    """History, one line per commit."""
-    if not commits:
-        return "No history yet."
-    return "\n".join(f"{c.date[:10]} {c.date[11:16]}  {c.sha[:7]}  {c.subject}" for c in commits)
+    return {
+        "sha": commit.sha,
+        "date": commit.date,
+        "message": commit.subject,
+        "trailers": [{"key": k, "value": v} for k, v in commit.trailers],
+    }
 
 
 # --- Claude usage ------------------------------------------------------------------------
@@ -267,3 +267,289 @@ def tokens_text(result: Report) -> str:
             f"No price known for {', '.join(result.unpriced_models)}: counted in tokens, left out of the cost"
         )
     return "\n".join(lines)
+
+
+# --- the brief -------------------------------------------------------------------------------------
+
+
+def _task_json(est: Estimate) -> dict[str, Any]:
+    t = est.task
+    return {
+        "number": t.number,
+        "tag": t.tag,
+        "text": t.text,
+        "type": t.type,
+        "units": t.units,
+        "section": t.section,
+        "estimate_pct": est.pct,
+        "basis": est.basis,
+        "pct_per_unit": round(est.pct_per_unit, 4) if est.pct_per_unit is not None else None,
+    }
+
+
+def brief_json(brief: Brief) -> dict[str, Any]:
+    """`check --json`."""
+    claude: dict[str, Any] = {"source": None, "fresh": False, "fetched_at": None, "error": brief.error}
+    if brief.usage is not None:
+        claude = usage_json(brief.usage)
+    plan = brief.plan
+    checkpoint = None
+    if plan.checkpoint is not None:
+        checkpoint = {
+            "task": _task_json(plan.checkpoint.estimate),
+            "units_fit": plan.checkpoint.units_fit,
+            "pct_available": plan.checkpoint.pct_available,
+        }
+    return {
+        "claude": claude,
+        "copilot": copilot_json(brief.copilot),
+        "gemini": brief.gemini.model_dump(mode="json"),
+        "tier": brief.tier,
+        "tasks": [_task_json(e) for e in brief.estimates],
+        "recommendation": {
+            "headroom_pct": plan.headroom_pct,
+            "do": [_task_json(e) for e in plan.do],
+            "checkpoint": checkpoint,
+            "defer": [_task_json(e) for e in plan.defer],
+            "wait_for_reset": plan.wait_for_reset,
+            "minutes_to_reset": plan.minutes_to_reset,
+            "weekly_focus": plan.weekly_focus,
+        },
+        "warnings": brief.warnings,
+    }
+
+
+def _basis(est: Estimate, calibration: dict[str, CalibrationEntry]) -> str:
+    if est.basis == "calibrated" and est.task.type is not None:
+        from ai_budget.calibration import unit_word
+
+        entry = next(e for n, e in calibration.items() if n.lower() == est.task.type.lower())
+        return f"calibrated, {est.pct_per_unit:.2f} %/{unit_word(entry)}"
+    return f"tag {est.task.tag} default"
+
+
+def _short(est: Estimate) -> str:
+    return f"{est.task.number}. {est.task.text} ({est.pct:.1f}%)"
+
+
+def brief_text(brief: Brief) -> str:
+    """`check` for a person."""
+    now_local = brief.now.astimezone()
+    lines = [f"Budget brief, {now_local:%a %d %b %H:%M}: tier {brief.tier.upper()}", ""]
+    if brief.usage is not None:
+        lines.append(usage_text(brief.usage))
+    else:
+        lines.append("Claude usage: unknown")
+    lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
+    lines.append(gemini_text(brief.gemini))
+    lines.append("")
+    if brief.estimates:
+        rows: list[tuple[str, ...]] = [("#", "task", "estimate", "basis")]
+        for est in brief.estimates:
+            rows.append(
+                (str(est.task.number), est.task.label(), f"{est.pct:.1f}%", _basis(est, brief.calibration))
+            )
+        lines.append("Backlog (priority order)")
+        lines += ["  " + row for row in table(rows, right={2}).splitlines()]
+        lines.append("")
+    plan = brief.plan
+    lines.append(
+        f"Recommendation ({plan.headroom_pct:.1f}% of the 5-hour window usable, after the safety margin)"
+    )
+    if plan.do:
+        first = plan.do[0]
+        lines.append(
+            f"  Do first: {_short(first)}: top of the backlog"
+            + (" that fits" if first.task.number != 1 else "")
+            + "."
+        )
+        if plan.do[1:]:
+            lines.append("  Then: " + "; ".join(_short(e) for e in plan.do[1:]))
+    if plan.checkpoint is not None:
+        cp = plan.checkpoint
+        fit = ""
+        if cp.units_fit is not None and cp.estimate.task.type is not None:
+            fit = f"; about {cp.units_fit} of {fmt_units(cp.estimate.task.units or 0)} units fit"
+        lines.append(
+            f"  Checkpoint: {_short(cp.estimate)} would cross the limit: "
+            f"{cp.pct_available:.1f}% left{fit}. Stop and log there."
+        )
+    if plan.defer:
+        lines.append("  Defer: " + "; ".join(_short(e) for e in plan.defer))
+    if not (plan.do or plan.checkpoint or plan.defer):
+        lines.append("  Nothing in the backlog.")
+    if plan.wait_for_reset and plan.minutes_to_reset is not None:
+        lines.append(
+            f"  Wait for the 5-hour reset in {plan.minutes_to_reset} min: the next task "
+            "would not get far before it."
+        )
+    if brief.warnings:
+        lines.append("")
+        lines.append("Warnings")
+        lines += [f"  - {w}" for w in brief.warnings]
+    return "\n".join(lines)
+
+
+# --- the log ------------------------------------------------------------------------------------
+
+
+def _entry_json(entry: CalibrationEntry) -> dict[str, Any]:
+    return {
+        "samples": entry.samples,
+        "units": entry.units,
+        "pct_per_unit": entry.pct_per_unit,
+        "output_tokens_per_unit": entry.tokens_per_unit,
+    }
+
+
+def log_json(result: LogResult) -> dict[str, Any]:
+    """`log --json`."""
+    base = result.baseline
+    return {
+        "started_at": result.started_at.isoformat(),
+        "ended_at": result.ended_at.isoformat(),
+        "baseline": base.model_dump(mode="json") if base is not None else None,
+        "baseline_note": result.baseline_note,
+        "end": usage_json(result.end) if result.end is not None else None,
+        "end_note": result.end_note,
+        "window_reset": result.window_reset,
+        "five_hour_delta": result.five_delta,
+        "seven_day_delta": result.seven_delta,
+        "tokens": result.tokens.as_dict() if result.tokens is not None else None,
+        "newest_session": result.newest.as_dict() if result.newest is not None else None,
+        "items": [
+            {
+                "type": i.type,
+                "units": i.units,
+                "description": i.description,
+                "share": round(i.share, 6),
+                "five_hour_pct": i.pct,
+                "output_tokens": i.output_tokens,
+            }
+            for i in result.items
+        ],
+        "calibration": [
+            {"type": c.name, "before": _entry_json(c.before), "after": _entry_json(c.after)}
+            for c in result.changes
+        ],
+        "calibration_note": result.calibration_note,
+        "copilot": result.copilot_line,
+        "gemini": result.gemini_line,
+        "backlog_done": [t.label() for t in result.moved],
+        "session_file": result.session_file,
+        "commit": result.commit,
+        "warnings": result.warnings,
+    }
+
+
+def log_text(result: LogResult) -> str:
+    """`log` for a person: the session section as written, and where."""
+    head = f"Logged to {result.session_file}"
+    if result.commit:
+        head += f" (commit {result.commit[:7]})"
+    lines = [head, "", result.markdown.rstrip()]
+    if result.warnings:
+        lines += ["", "Warnings"] + [f"  - {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+def session_figures(commit: Commit) -> dict[str, Any] | None:
+    """The figures a session commit carries in its trailers."""
+    if commit.trailer("Five-Hour-Delta") is None:
+        return None
+
+    def number(key: str) -> float | str | None:
+        value = commit.trailer(key)
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return value  # "reset" or "unknown"
+
+    tasks = commit.trailer("Tasks") or "none"
+    return {
+        "started_at": commit.trailer("Session-Start"),
+        "five_hour_delta": number("Five-Hour-Delta"),
+        "seven_day_delta": number("Seven-Day-Delta"),
+        "output_tokens": number("Output-Tokens"),
+        "cost_usd": number("Cost-USD"),
+        "tasks": {} if tasks == "none" else dict(p.split("=", 1) for p in tasks.split("; ") if "=" in p),
+    }
+
+
+def history_json(commits: list[Commit]) -> list[dict[str, Any]]:
+    """`history --json`: commits, with session figures where there are some."""
+    return [dict(commit_json(c), session=session_figures(c)) for c in commits]
+
+
+def history_lines(commits: list[Commit]) -> str:
+    """`history`: a line per commit; session commits add their tokens and cost."""
+    if not commits:
+        return "No history yet."
+    out = []
+    for c in commits:
+        line = f"{c.date[:10]} {c.date[11:16]}  {c.sha[:7]}  {c.subject}"
+        figures = session_figures(c)
+        if figures is not None:
+            extra = []
+            if isinstance(figures["seven_day_delta"], float):
+                extra.append(f"week {figures['seven_day_delta']:+.1f}%")
+            if isinstance(figures["output_tokens"], float):
+                extra.append(f"{figures['output_tokens']:,.0f} output tokens")
+            if isinstance(figures["cost_usd"], float):
+                extra.append(f"${figures['cost_usd']:,.2f}")
+            if extra:
+                line += f" ({', '.join(extra)})"
+        out.append(line)
+    return "\n".join(out)
+
+
+def calibration_history(name: str, commits: list[Commit]) -> list[dict[str, Any]]:
+    """How a type's average moved, oldest first, from the Calibration trailers."""
+    from ai_budget.calibration import parse_trailer
+
+    rows = []
+    for c in reversed(commits):
+        for key, value in c.trailers:
+            if key != "Calibration":
+                continue
+            type_name, fields = parse_trailer(value)
+            if type_name.lower() != name.lower():
+                continue
+
+            def num(field: str, fields: dict[str, str] = fields) -> float | None:
+                raw = fields.get(field, "-")
+                return None if raw == "-" else float(raw)
+
+            rows.append(
+                {
+                    "date": c.date,
+                    "sha": c.sha,
+                    "message": c.subject,
+                    "samples": int(fields.get("samples", "0")),
+                    "units": num("units"),
+                    "pct_per_unit": num("pct_per_unit"),
+                    "tokens_per_unit": num("tokens_per_unit"),
+                }
+            )
+    return rows
+
+
+def calibration_history_text(name: str, rows: list[dict[str, Any]]) -> str:
+    """`history --calibration TYPE` for a person."""
+    if not rows:
+        return f"No calibration history for {name!r} yet."
+    table_rows: list[tuple[str, ...]] = [("date", "samples", "units", "%/unit", "tokens/unit")]
+    for r in rows:
+        table_rows.append(
+            (
+                f"{r['date'][:10]} {r['date'][11:16]}",
+                str(r["samples"]),
+                fmt_units(r["units"] or 0),
+                "-" if r["pct_per_unit"] is None else f"{r['pct_per_unit']:.2f}",
+                "-" if r["tokens_per_unit"] is None else f"{r['tokens_per_unit']:.0f}",
+            )
+        )
+    return f"Calibration of {name}, oldest first\n" + table(table_rows, right={1, 2, 3, 4})

@@ -377,18 +377,30 @@ def pct(value: float | None) -> str:
     return "?" if value is None else f"{value:.1f}%"
 
 
+def obtain(
+    claude_dir: Path,
+    section: ClaudeSection | None,
+    force: bool = False,
+    text: str | None = None,
+    origin: str = "the file",
+) -> Usage:
+    """Fresh numbers (file, cache, endpoint), else the last known ones labelled with the error."""
+    try:
+        return from_text(text, claude_dir, origin) if text is not None else get(claude_dir, force)
+    except BudgetError as exc:
+        fallback = last_known(claude_dir, section, str(exc))
+        if fallback is None:
+            raise
+        return fallback
+
+
 def fetch(
     journal: Journal, claude_dir: Path, force: bool = False, text: str | None = None, origin: str = "the file"
 ) -> Usage:
     """`ai-budget fetch`: fresh numbers into the journal, or the last known ones with the error."""
-    try:
-        usage = from_text(text, claude_dir, origin) if text is not None else get(claude_dir, force)
-    except BudgetError as exc:
-        fallback = last_known(claude_dir, journal.load().claude, str(exc))
-        if fallback is None:
-            raise
-        return fallback
-    record(journal, usage)
+    usage = obtain(claude_dir, journal.load().claude, force, text, origin)
+    if usage.fresh:
+        record(journal, usage)
     return usage
 
 
