@@ -50,16 +50,18 @@ def parse(text: str) -> list[Task]:
             continue
         units: float | None = None
         task_type = match.group("type")
+        text = match.group("text").strip()
         if task_type is not None:
             try:
                 units = parse_number(match.group("units"), "units", positive=True)
             except InvalidInput:
-                task_type = None  # `{x: lots}` is not a work estimate: keep the text, drop the type
+                # `{x: lots}` is not a work estimate: it stays part of the text.
+                task_type, text = None, raw[match.start("text") :].strip()
         tasks.append(
             Task(
                 len(tasks) + 1,
                 match.group("tag").upper(),
-                match.group("text").strip(),
+                text,
                 task_type,
                 units,
                 section,

@@ -288,7 +288,7 @@ def backlog_list(ctx: click.Context, json_: bool) -> None:
     budget = journal.load()
     estimates = [planner.estimate(t, budget) for t in backlog.load(journal.root)]
     if json_:
-        emit_json([render._task_json(e) for e in estimates])
+        emit_json([render.task_json(e) for e in estimates])
     elif not estimates:
         click.echo('The backlog is empty: `ai-budget backlog add "[M] Add login page {feature: 1}"`')
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -151,11 +152,11 @@ def bar(percent: float | None, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def window_json(window: UsageWindow) -> dict[str, Any]:
+def window_json(window: UsageWindow, at: datetime | None = None) -> dict[str, Any]:
     """One window as JSON, with minutes to its reset."""
     minutes = None
     if window.resets_at is not None:
-        minutes = max(round((window.resets_at - now()).total_seconds() / 60), 0)
+        minutes = max(round((window.resets_at - (at or now())).total_seconds() / 60), 0)
     return {
         "utilization": window.utilization,
         "resets_at": window.resets_at.isoformat() if window.resets_at else None,
@@ -163,30 +164,30 @@ def window_json(window: UsageWindow) -> dict[str, Any]:
     }
 
 
-def window_line(label: str, window: UsageWindow, label_width: int = 14) -> str:
+def window_line(label: str, window: UsageWindow, at: datetime | None = None, label_width: int = 14) -> str:
     """'5-hour  ███░░  37.0%  resets 17:59, in 3h 57m'."""
     value = "    ?" if window.utilization is None else f"{window.utilization:5.1f}%"
     if window.resets_at is None:
         reset = "no reset scheduled (idle window)"
-    elif window.resets_at <= now():
-        reset = f"reset time passed ({local_clock(window.resets_at)}): fetch again"
+    elif window.resets_at <= (at or now()):
+        reset = f"reset time passed ({local_clock(window.resets_at, at)}): fetch again"
     else:
-        reset = f"resets {local_clock(window.resets_at)}, in {countdown(window.resets_at)}"
+        reset = f"resets {local_clock(window.resets_at, at)}, in {countdown(window.resets_at, at)}"
     return f"  {label.ljust(label_width)} {bar(window.utilization)} {value}  {reset}"
 
 
-def usage_json(result: Usage) -> dict[str, Any]:
+def usage_json(result: Usage, at: datetime | None = None) -> dict[str, Any]:
     """`fetch --json`."""
     r = result.response
     return {
         "source": result.source,
         "fresh": result.fresh,
         "fetched_at": result.fetched_at.isoformat(),
-        "age_seconds": round((now() - result.fetched_at).total_seconds()),
+        "age_seconds": round(((at or now()) - result.fetched_at).total_seconds()),
         "error": result.error,
-        "five_hour": window_json(r.five_hour),
-        "seven_day": window_json(r.seven_day),
-        "windows": {k: window_json(w) for k, w in r.other_windows().items()},
+        "five_hour": window_json(r.five_hour, at),
+        "seven_day": window_json(r.seven_day, at),
+        "windows": {k: window_json(w, at) for k, w in r.other_windows().items()},
         "limits": r.limits,
         "extra_usage": r.extra_usage,
     }
@@ -206,15 +207,15 @@ def extra_usage_line(extra: dict[str, Any] | None) -> str | None:
     return f"  extra usage    enabled: {used / scale:.2f} of {limit / scale:.2f} {currency} used{share}"
 
 
-def usage_text(result: Usage) -> str:
+def usage_text(result: Usage, at: datetime | None = None) -> str:
     """`fetch` for a person: a line per window with bar, percentage and reset countdown."""
-    head = f"Claude usage ({SOURCE_LABEL[result.source]}, {local_clock(result.fetched_at)}"
+    head = f"Claude usage ({SOURCE_LABEL[result.source]}, {local_clock(result.fetched_at, at)}"
     if result.source in ("cache", "last-known"):
-        head += f", {age(result.fetched_at)} old"
+        head += f", {age(result.fetched_at, at)} old"
     from ai_budget.usage import window_rows
 
     lines = [head + ")"]
-    lines += [window_line(label, w) for label, w in window_rows(result.response)]
+    lines += [window_line(label, w, at) for label, w in window_rows(result.response)]
     extra = extra_usage_line(result.response.extra_usage)
     if extra:
         lines.append(extra)
@@ -272,7 +273,7 @@ def tokens_text(result: Report) -> str:
 # --- the brief -------------------------------------------------------------------------------------
 
 
-def _task_json(est: Estimate) -> dict[str, Any]:
+def task_json(est: Estimate) -> dict[str, Any]:
     t = est.task
     return {
         "number": t.number,
@@ -291,12 +292,12 @@ def brief_json(brief: Brief) -> dict[str, Any]:
     """`check --json`."""
     claude: dict[str, Any] = {"source": None, "fresh": False, "fetched_at": None, "error": brief.error}
     if brief.usage is not None:
-        claude = usage_json(brief.usage)
+        claude = usage_json(brief.usage, brief.now)
     plan = brief.plan
     checkpoint = None
     if plan.checkpoint is not None:
         checkpoint = {
-            "task": _task_json(plan.checkpoint.estimate),
+            "task": task_json(plan.checkpoint.estimate),
             "units_fit": plan.checkpoint.units_fit,
             "pct_available": plan.checkpoint.pct_available,
         }
@@ -305,12 +306,12 @@ def brief_json(brief: Brief) -> dict[str, Any]:
         "copilot": copilot_json(brief.copilot),
         "gemini": brief.gemini.model_dump(mode="json"),
         "tier": brief.tier,
-        "tasks": [_task_json(e) for e in brief.estimates],
+        "tasks": [task_json(e) for e in brief.estimates],
         "recommendation": {
             "headroom_pct": plan.headroom_pct,
-            "do": [_task_json(e) for e in plan.do],
+            "do": [task_json(e) for e in plan.do],
             "checkpoint": checkpoint,
-            "defer": [_task_json(e) for e in plan.defer],
+            "defer": [task_json(e) for e in plan.defer],
             "wait_for_reset": plan.wait_for_reset,
             "minutes_to_reset": plan.minutes_to_reset,
             "weekly_focus": plan.weekly_focus,
@@ -337,7 +338,7 @@ def brief_text(brief: Brief) -> str:
     now_local = brief.now.astimezone()
     lines = [f"Budget brief, {now_local:%a %d %b %H:%M}: tier {brief.tier.upper()}", ""]
     if brief.usage is not None:
-        lines.append(usage_text(brief.usage))
+        lines.append(usage_text(brief.usage, brief.now))
     else:
         lines.append("Claude usage: unknown")
     lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))

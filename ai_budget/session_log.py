@@ -44,23 +44,15 @@ def render(result: LogResult) -> str:
         if unpriced:
             cost += f" (no price for {', '.join(unpriced)})"
         searches, fetches = spent.web_search_requests, spent.web_fetch_requests
-        web = f"{plural(searches, 'web search')} and {plural(fetches, 'fetch')}"
-        tokens = dict(
-            tokens_scope=scope,
-            output=f"{spent.output_tokens:,}",
-            cache_write=f"{spent.cache_creation_input_tokens:,}",
-            cache_read=f"{spent.cache_read_input_tokens:,}",
-            web=web,
-            cost=cost,
+        tokens = (
+            f"{spent.output_tokens:,} output, {spent.cache_creation_input_tokens:,} cache written, "
+            f"{spent.cache_read_input_tokens:,} cache read, {plural(searches, 'web search')} and "
+            f"{plural(fetches, 'fetch')}; API-equivalent {cost}"
         )
     else:
-        tokens = dict(
-            tokens_scope="",
-            output="unknown",
-            cache_write="unknown",
-            cache_read="unknown",
-            web="web unknown",
-            cost="unknown",
+        scope, tokens = (
+            "",
+            "not counted" + "".join(f" ({w})" for w in result.warnings if w.startswith("tokens")),
         )
     newest = ""
     if result.newest is not None and result.newest.session_id:
@@ -108,7 +100,8 @@ def render(result: LogResult) -> str:
         calibration=_bullets(changes, result.calibration_note or "unchanged"),
         lessons=_bullets(result.lessons, "none noted"),
         next_up=_bullets(result.next_up, "backlog empty"),
-        **tokens,
+        tokens_scope=scope,
+        tokens=tokens,
     )
     template = Template((shipped("templates") / "session.md").read_text(encoding="utf-8"))
     return template.substitute(values)

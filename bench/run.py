@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -45,8 +44,10 @@ def timed(cmd: list[str], env: dict[str, str], runs: int, cwd: str | None = None
 
 def peak_rss_kb(cmd: list[str], env: dict[str, str]) -> int:
     """Peak resident memory of one run, in KB (a fresh process via a wrapper)."""
-    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     done = subprocess.run([sys.executable, "-c", code, *cmd], env=env, capture_output=True, text=True)
     return int(done.stdout.strip())
 
@@ -57,15 +58,21 @@ def ccusage_binary() -> Path | None:
         return binary
     if shutil.which("npm") is None:
         return None
-    subprocess.run(["npm", "install", "--no-save", "--prefix", str(HERE), f"ccusage@{CCUSAGE_VERSION}"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["npm", "install", "--no-save", "--prefix", str(HERE), f"ccusage@{CCUSAGE_VERSION}"],
+        check=True,
+        capture_output=True,
+    )
     return binary if binary.exists() else None
 
 
 def corpus(path: Path, mb: float) -> dict:
     if not (path / "expected.json").exists():
-        subprocess.run([sys.executable, str(HERE / "make_corpus.py"), str(path), "--mb", str(mb)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "make_corpus.py"), str(path), "--mb", str(mb)],
+            check=True,
+            capture_output=True,
+        )
     return json.loads((path / "expected.json").read_text())
 
 
@@ -81,8 +88,10 @@ def main() -> None:
     cache = Path(tempfile.mkdtemp(prefix="ai-budget-bench-cache-"))
     env = dict(os.environ, CLAUDE_CONFIG_DIR=str(args.corpus / ".claude"), AI_BUDGET_CACHE_DIR=str(cache))
     ours = [sys.executable, "-m", "ai_budget"]
-    print(f"corpus: {expected['files']} files, {expected['bytes'] / 1e6:.0f} MB, "
-          f"{expected['totals']['exchanges']:,} API calls; {os.cpu_count()} cores; median of {args.runs}")
+    print(
+        f"corpus: {expected['files']} files, {expected['bytes'] / 1e6:.0f} MB, "
+        f"{expected['totals']['exchanges']:,} API calls; {os.cpu_count()} cores; median of {args.runs}"
+    )
 
     cold, out = timed([*ours, "tokens", "--all", "--no-cache", "--json"], env, args.runs)
     got = json.loads(out)
@@ -96,19 +105,30 @@ def main() -> None:
     helped, _ = timed([*ours, "--help"], env, args.runs * 2)
     rss = peak_rss_kb([*ours, "tokens", "--all", "--no-cache", "--json"], env)
 
-    rows = [("ai-budget cold (all time, --no-cache)", cold), ("ai-budget warm (cache filled)", warm),
-            ("ai-budget newest session (no cache)", newest), ("ai-budget --help", helped),
-            ("python -c pass", bare)]
+    rows = [
+        ("ai-budget cold (all time, --no-cache)", cold),
+        ("ai-budget warm (cache filled)", warm),
+        ("ai-budget newest session (no cache)", newest),
+        ("ai-budget --help", helped),
+        ("python -c pass", bare),
+    ]
     base = None
     binary = None if args.no_ccusage else ccusage_binary()
     if binary is not None:
         base, out = timed([str(binary), "daily", "--offline", "--json"], env, args.runs)
         totals = json.loads(out)["totals"]
         t = expected["totals"]
-        agree = (totals["inputTokens"], totals["outputTokens"], totals["cacheReadTokens"],
-                 totals["cacheCreationTokens"]) == (t["input_tokens"], t["output_tokens"],
-                                                    t["cache_read_input_tokens"],
-                                                    t["cache_creation_input_tokens"])
+        agree = (
+            totals["inputTokens"],
+            totals["outputTokens"],
+            totals["cacheReadTokens"],
+            totals["cacheCreationTokens"],
+        ) == (
+            t["input_tokens"],
+            t["output_tokens"],
+            t["cache_read_input_tokens"],
+            t["cache_creation_input_tokens"],
+        )
         print(f"ccusage {CCUSAGE_VERSION} totals match construction: {'yes' if agree else 'NO'}")
         rows.insert(0, (f"ccusage {CCUSAGE_VERSION} daily --offline --json", base))
     else:

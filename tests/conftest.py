@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from usage_server import UsageServer, write_login
 
 from ai_budget.cli import cli
 
@@ -49,6 +52,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "GIT_CEILING_DIRECTORIES",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Local time is UTC in tests, so rendered clocks and dates are the same on every machine.
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
     monkeypatch.chdir(tmp_path)
     return home
 
@@ -107,3 +113,19 @@ def python_cli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]
     return subprocess.run(
         [sys.executable, "-m", "ai_budget", *args], capture_output=True, text=True, **kwargs
     )  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[UsageServer]:
+    """A usage endpoint on 127.0.0.1, and the tool pointed at it."""
+    srv = UsageServer()
+    monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", srv.url)
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def claude_dir(home: Path) -> Path:
+    """~/.claude with a fake login."""
+    write_login(home / ".claude")
+    return home / ".claude"

@@ -5,49 +5,15 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, assert_clean, budget, git, python_cli, run, subjects
-from usage_server import Reply, UsageServer, usage_body
+from usage_server import FUTURE_MS, TOKEN, Reply, UsageServer, usage_body, write_login
 
 from ai_budget import usage
-
-TOKEN = "sk-ant-oat01-FAKE-test-token-never-real-0123"
-FUTURE_MS = int((datetime.now(timezone.utc) + timedelta(hours=6)).timestamp() * 1000)
-
-
-def write_login(
-    claude_dir: Path, token: str = TOKEN, expires: object = FUTURE_MS, scopes: list[str] | None = None
-) -> Path:
-    claude_dir.mkdir(parents=True, exist_ok=True)
-    oauth: dict[str, object] = {
-        "accessToken": token,
-        "refreshToken": "sk-ant-ort01-FAKE-refresh",
-        "expiresAt": expires,
-        "subscriptionType": "max",
-    }
-    oauth["scopes"] = scopes if scopes is not None else ["user:inference", "user:profile"]
-    path = claude_dir / ".credentials.json"
-    path.write_text(json.dumps({"claudeAiOauth": oauth}))
-    return path
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[UsageServer]:
-    srv = UsageServer()
-    monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", srv.url)
-    yield srv
-    srv.close()
-
-
-@pytest.fixture
-def claude_dir(home: Path) -> Path:
-    write_login(home / ".claude")
-    return home / ".claude"
 
 
 def test_normal_response(journal: Path, claude_dir: Path, server: UsageServer) -> None:

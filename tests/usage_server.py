@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -19,6 +20,27 @@ class Reply:
     body: str | bytes = ""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+
+
+TOKEN = "sk-ant-oat01-FAKE-test-token-never-real-0123"
+FUTURE_MS = int((datetime.now(timezone.utc) + timedelta(hours=6)).timestamp() * 1000)
+
+
+def write_login(
+    claude_dir: Path, token: str = TOKEN, expires: object = FUTURE_MS, scopes: list[str] | None = None
+) -> Path:
+    """A fake Claude Code login (obviously fake token) in `claude_dir`."""
+    claude_dir.mkdir(parents=True, exist_ok=True)
+    oauth: dict[str, object] = {
+        "accessToken": token,
+        "refreshToken": "sk-ant-ort01-FAKE-refresh",
+        "expiresAt": expires,
+        "subscriptionType": "max",
+    }
+    oauth["scopes"] = scopes if scopes is not None else ["user:inference", "user:profile"]
+    path = claude_dir / ".credentials.json"
+    path.write_text(json.dumps({"claudeAiOauth": oauth}))
+    return path
 
 
 def usage_body(
