@@ -533,17 +533,15 @@ def tokens_cmd(
     anywhere. No journal is needed.
     """
     from ai_budget import render, transcripts
-    from ai_budget.timeutil import parse_time
 
     since_at = parse_when_option(since, "--since")
     until_at = parse_when_option(until, "--until")
-    if all_ and since_at is None:
-        since_at = parse_time(0)
     result = transcripts.tokens(
         paths.claude_dirs(),
         session=session,
         since=since_at,
         until=until_at,
+        all_sessions=all_,
         subagents=not no_subagents,
         use_cache=not no_cache,
     )

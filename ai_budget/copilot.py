@@ -58,7 +58,7 @@ def state(section: CopilotSection, moment: datetime | None = None) -> CopilotSta
         reset = updated < month_start(moment).date()
     if section.resets_at is not None and moment >= section.resets_at:
         reset = True
-    stale = updated is None or (moment.date() - updated).days > STALE_DAYS or reset
+    stale = updated is None or (moment.astimezone().date() - updated).days > STALE_DAYS or reset
     return CopilotState(section, reset, stale)
 
 

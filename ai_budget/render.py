@@ -249,7 +249,7 @@ def tokens_text(result: Report) -> str:
         head = f"Session {result.session_id} ({result.session_file}"
         head += f", + {plural(extra, 'subagent file')})" if extra else ")"
     else:
-        since = f"since {result.since.astimezone():%Y-%m-%d %H:%M}" if result.since else "all time"
+        since = f"since {result.since.astimezone():%Y-%m-%d %H:%M}" if result.since else "of all time"
         until = f" until {result.until.astimezone():%Y-%m-%d %H:%M}" if result.until else ""
         head = f"All sessions {since}{until} ({plural(len(result.files), 'file')})"
     rows: list[tuple[str, ...]] = [

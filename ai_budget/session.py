@@ -78,7 +78,7 @@ def build_brief(
             "check GitHub billing and run `ai-budget copilot set N`"
         )
     elif state.stale and section.last_updated is not None:
-        days = (now.date() - section.last_updated).days
+        days = (now.astimezone().date() - section.last_updated).days
         warnings.append(
             f"Copilot count is {days} days old: check GitHub billing and run `ai-budget copilot set N`"
         )
@@ -269,6 +269,11 @@ def log(
 
     base = budget.baseline
     baseline_note = None
+    if base is not None and base.source == "last-known" and base.fetched_at is not None:
+        baseline_note = (
+            f"the fetch at `check` failed, so the start values are from "
+            f"{local_clock(base.fetched_at, now)}: the delta may include earlier use"
+        )
     if base is None:
         base = _baseline_from_last_known(budget)
         baseline_note = (

@@ -732,11 +732,12 @@ def tokens(
     session: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    all_sessions: bool = False,
     subagents: bool = True,
     use_cache: bool = True,
     cwd: Path | None = None,
 ) -> Report:
-    """`ai-budget tokens`: a session's totals, or every entry in a time window."""
+    """`ai-budget tokens`: a session's totals, or every entry in a time window (or of all time)."""
     index = Index(use_cache=use_cache)
     transcripts = find_transcripts(claude_dirs)
     if not transcripts:
@@ -745,7 +746,7 @@ def tokens(
     chosen: Transcript | None = None
     if session is not None:
         chosen = find_session(transcripts, session)
-    elif since is None and until is None:
+    elif since is None and until is None and not all_sessions:
         chosen = newest_session(transcripts, cwd or Path.cwd(), index)
     if chosen is not None:
         files = [chosen]

@@ -345,3 +345,50 @@ def test_golden_brief_and_session_log(loop: Path, claude_dir: Path, server: Usag
         (GOLDEN / "session.md").write_text(result.markdown)
     assert brief_text == (GOLDEN / "brief.txt").read_text()
     assert result.markdown == (GOLDEN / "session.md").read_text()
+
+
+def test_log_asks_what_was_done_in_a_terminal(loop: Path, claude_dir: Path, server: UsageServer) -> None:
+    """A real pseudo-terminal: `log` without --done prompts, and the answers become work items."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    run("check")
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ai_budget", "log"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        close_fds=True,
+    )
+    os.close(secondary)
+    output = b""
+    deadline = time.monotonic() + 60
+    answered = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 0.5)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"done:" in output:
+            os.write(primary, b"flashcard 3 cards from a prompt\n\n")
+            answered = True
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=60)
+    os.close(primary)
+    assert proc.returncode == 0, output.decode(errors="replace")
+    assert b"What did you complete?" in output
+    assert subjects(loop)[0].endswith(": flashcard ×3, 5h +0.0%")
