@@ -101,7 +101,11 @@ def init_cmd(ctx: click.Context, json_: bool) -> None:
 # --- calibration ----------------------------------------------------------------
 
 
-@cli.command(name="calibrate")
+# "-3" is a bad number, not an unknown option: let the core say so.
+NUMBERS = dict(CONTEXT, ignore_unknown_options=True)
+
+
+@cli.command(name="calibrate", context_settings=NUMBERS)
 @click.argument("task_type")
 @click.argument("units")
 @click.argument("pct_delta")
@@ -168,7 +172,7 @@ def copilot_group() -> None:
     """GitHub Copilot usage, entered by hand from GitHub's billing page."""
 
 
-@copilot_group.command(name="set")
+@copilot_group.command(name="set", context_settings=NUMBERS)
 @click.argument("used")
 @click.option("--limit", help="Monthly allowance (default: the plan's).")
 @click.option(

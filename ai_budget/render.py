@@ -439,7 +439,7 @@ def log_json(result: LogResult) -> dict[str, Any]:
         "backlog_done": [t.label() for t in result.moved],
         "session_file": result.session_file,
         "commit": result.commit,
-        "warnings": result.warnings,
+        "tokens_note": result.tokens_note,
     }
 
 
@@ -448,10 +448,7 @@ def log_text(result: LogResult) -> str:
     head = f"Logged to {result.session_file}"
     if result.commit:
         head += f" (commit {result.commit[:7]})"
-    lines = [head, "", result.markdown.rstrip()]
-    if result.warnings:
-        lines += ["", "Warnings"] + [f"  - {w}" for w in result.warnings]
-    return "\n".join(lines)
+    return f"{head}\n\n{result.markdown.rstrip()}"
 
 
 # --- history ------------------------------------------------------------------------------------

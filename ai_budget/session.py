@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -193,6 +193,7 @@ class LogResult:
     five_delta: float | None
     seven_delta: float | None
     tokens: transcripts.Report | None
+    tokens_note: str | None
     newest: transcripts.Report | None
     items: list[DoneItem]
     changes: list[CalibrationChange]
@@ -203,9 +204,8 @@ class LogResult:
     next_up: list[str]
     moved: list[Task]
     session_file: str
-    markdown: str
+    markdown: str = ""
     commit: str | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def window_reset(base: Baseline, end: Usage) -> bool:
@@ -265,8 +265,6 @@ def log(
     items = [parse_done(entry, budget) for entry in done]  # refuse bad input before any work
     if copilot_used is not None:
         copilot.updated(budget.copilot, copilot_used)  # validates the count
-    warnings: list[str] = []
-
     base = budget.baseline
     baseline_note = None
     if base is not None and base.source == "last-known" and base.fetched_at is not None:
@@ -309,9 +307,7 @@ def log(
             seven_delta = round(r.seven_day.utilization - base.seven_day_util, 2)
 
     started_at = base.started_at if base is not None else now
-    spent, why = _tokens(claude_dirs, started_at if base is not None else None)
-    if why:
-        warnings.append(f"tokens not counted: {why}")
+    spent, tokens_note = _tokens(claude_dirs, started_at if base is not None else None)
     newest, _ = _tokens(claude_dirs, None)
 
     calibration_note = None
@@ -349,28 +345,27 @@ def log(
         rel = f"{paths.SESSIONS_DIR}/{local:%Y-%m-%d}.md"
         next_up = [t.label() for t in backlog.load(journal.root)[:3]] + list(next_notes)
         result = LogResult(
-            started_at,
-            now,
-            base,
-            baseline_note,
-            end,
-            end_note,
-            reset,
-            five_delta,
-            seven_delta,
-            spent,
-            newest,
-            items,
-            changes,
-            calibration_note,
-            copilot_line,
-            _gemini_line(budget.gemini),
-            list(lessons),
-            next_up,
-            moved,
-            rel,
-            "",
-            warnings=warnings,
+            started_at=started_at,
+            ended_at=now,
+            baseline=base,
+            baseline_note=baseline_note,
+            end=end,
+            end_note=end_note,
+            window_reset=reset,
+            five_delta=five_delta,
+            seven_delta=seven_delta,
+            tokens=spent,
+            tokens_note=tokens_note,
+            newest=newest,
+            items=items,
+            changes=changes,
+            calibration_note=calibration_note,
+            copilot_line=copilot_line,
+            gemini_line=_gemini_line(budget.gemini),
+            lessons=list(lessons),
+            next_up=next_up,
+            moved=moved,
+            session_file=rel,
         )
         result.markdown = session_log.render(result)
         session_log.append(journal.root / rel, result.markdown, local)

@@ -50,10 +50,7 @@ def render(result: LogResult) -> str:
             f"{plural(fetches, 'fetch')}; API-equivalent {cost}"
         )
     else:
-        scope, tokens = (
-            "",
-            "not counted" + "".join(f" ({w})" for w in result.warnings if w.startswith("tokens")),
-        )
+        scope, tokens = "", f"not counted ({result.tokens_note})"
     newest = ""
     if result.newest is not None and result.newest.session_id:
         n = result.newest.total

@@ -494,6 +494,9 @@ class Transcript:
         return self.path.name.startswith("agent-")
 
 
+_WHERE_HINT = "use Claude Code first, or point CLAUDE_CONFIG_DIR at its config folder"
+
+
 def find_transcripts(claude_dirs: Iterable[Path]) -> list[Transcript]:
     """Every `*.jsonl` under each `<claude dir>/projects/` except `journal.jsonl`."""
     found: dict[tuple[int, int], Transcript] = {}
@@ -537,7 +540,7 @@ def newest_session(transcripts: list[Transcript], cwd: Path, index: Index) -> Tr
     """The newest session of the project of `cwd` (or a parent of it), else the newest anywhere."""
     sessions = [t for t in transcripts if t.is_session]
     if not sessions:
-        raise InvalidInput("no Claude Code sessions found: is CLAUDE_CONFIG_DIR right?")
+        raise InvalidInput(f"no Claude Code sessions found: {_WHERE_HINT}")
     for folder in (cwd, *cwd.parents):
         mine = [t for t in sessions if _matches_dir(t.project, str(folder))]
         # The folder name is lossy; the cwd recorded inside the transcript decides.
@@ -742,7 +745,7 @@ def tokens(
     transcripts = find_transcripts(claude_dirs)
     if not transcripts:
         where = ", ".join(str(d / "projects") for d in claude_dirs) or "(no Claude dir)"
-        raise InvalidInput(f"no Claude Code transcripts under {where}: is CLAUDE_CONFIG_DIR right?")
+        raise InvalidInput(f"no Claude Code transcripts under {where}: {_WHERE_HINT}")
     chosen: Transcript | None = None
     if session is not None:
         chosen = find_session(transcripts, session)

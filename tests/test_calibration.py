@@ -68,7 +68,7 @@ def test_tokens_are_optional_and_averaged_over_samples_that_had_them(flashcards:
             '`ai-budget calibration add poem --unit "per item"`\n',
         ),
         (("calibrate", "flashcard", "0", "2"), "Error: UNITS must be greater than 0, got '0'\n"),
-        (("calibrate", "flashcard", "--", "-3", "2"), "Error: UNITS must be greater than 0, got '-3'\n"),
+        (("calibrate", "flashcard", "-3", "2"), "Error: UNITS must be greater than 0, got '-3'\n"),
         (("calibrate", "flashcard", "ten", "2"), "Error: UNITS must be a number, got 'ten'\n"),
         (("calibrate", "flashcard", "nan", "2"), "Error: UNITS must be a finite number, got 'nan'\n"),
         (("calibrate", "flashcard", "3", "lots"), "Error: PCT_DELTA must be a number, got 'lots'\n"),

@@ -69,6 +69,7 @@ def test_reset_since_last_update_is_reported(journal: Path) -> None:
     ("args", "message"),
     [
         (("copilot", "set", "many"), "Error: USED must be a whole number, got 'many'\n"),
+        (("copilot", "set", "-5"), "Error: USED cannot be negative, got '-5'\n"),
         (("copilot", "set", "5", "--limit", "0"), "Error: --limit must be greater than 0\n"),
         (
             ("copilot", "set", "5", "--plan", "free", "--unit", "credits"),
