@@ -48,61 +48,72 @@ def build_brief(
     five = r.five_hour.utilization if r else None
     five_resets = r.five_hour.resets_at if r else None
     seven = r.seven_day.utilization if r else None
-    settings = budget.settings
     estimates = [planner.estimate(task, budget) for task in tasks]
-    plan = planner.recommend(estimates, five, five_resets, seven, settings, now)
-    warnings: list[str] = []
+    plan = planner.recommend(estimates, five, five_resets, seven, budget.settings, now)
+    state = copilot.state(budget.copilot, now)
+    return Brief(
+        now=now,
+        usage=got,
+        error=error,
+        copilot=state,
+        gemini=budget.gemini,
+        tier=planner.tier(five, seven, budget.settings.tiers),
+        estimates=estimates,
+        plan=plan,
+        warnings=_claude_warnings(got, error, plan, budget, now)
+        + _copilot_warnings(state, now)
+        + _backlog_warnings(tasks, budget),
+        calibration=budget.calibration,
+    )
+
+
+def _claude_warnings(
+    got: Usage | None, error: str | None, plan: planner.Plan, budget: BudgetFile, now: datetime
+) -> list[str]:
     if got is None:
-        warnings.append(f"no Claude utilisation known ({error}): the plan assumes an unused window")
-    elif not got.fresh:
-        warnings.append(
+        return [f"no Claude utilisation known ({error}): the plan assumes an unused window"]
+    found = []
+    if not got.fresh:
+        found.append(
             f"Claude data is {age(got.fetched_at, now)} old ({got.error}); using the last known values"
         )
-    if five is not None and five_resets is not None and five_resets <= now:
-        warnings.append(
-            f"the 5-hour window reset at {local_clock(five_resets, now)}: "
+    resets = got.response.five_hour.resets_at
+    if resets is not None and resets <= now:
+        found.append(
+            f"the 5-hour window reset at {local_clock(resets, now)}: "
             "it is planned as empty; fetch again for the real figure"
         )
     if plan.weekly_focus:
-        warnings.append(
-            f"weekly window at {pct(seven)} (≥ {settings.weekly_focus_pct:g}%): "
-            "only the top task is recommended"
+        found.append(
+            f"weekly window at {pct(got.response.seven_day.utilization)} "
+            f"(≥ {budget.settings.weekly_focus_pct:g}%): only the top task is recommended"
         )
-    state = copilot.state(budget.copilot, now)
-    section = budget.copilot
+    return found
+
+
+def _copilot_warnings(state: CopilotState, now: datetime) -> list[str]:
+    section, action = state.section, "check GitHub billing and run `ai-budget copilot set N`"
     if section.premium_requests_used is None:
-        warnings.append("Copilot: no count yet: check GitHub billing and run `ai-budget copilot set N`")
-    elif state.reset_since_update:
-        warnings.append(
-            "Copilot: the monthly counter has reset since the last count: "
-            "check GitHub billing and run `ai-budget copilot set N`"
-        )
-    elif state.stale and section.last_updated is not None:
-        days = (now.astimezone().date() - section.last_updated).days
-        warnings.append(
-            f"Copilot count is {days} days old: check GitHub billing and run `ai-budget copilot set N`"
-        )
-    known = {name.lower() for name in budget.calibration}
-    for task in tasks:
-        if task.type is not None and task.type.lower() not in known:
-            warnings.append(
-                f"task {task.number} uses type {task.type!r}, which is not a known type: "
-                f'add it with `ai-budget calibration add {task.type} --unit "per item"`'
-            )
+        return [f"Copilot: no count yet: {action}"]
+    if state.reset_since_update:
+        return [f"Copilot: the monthly counter has reset since the last count: {action}"]
+    if state.stale and section.last_updated is not None:
+        return [
+            f"Copilot count is {(now.astimezone().date() - section.last_updated).days} days old: {action}"
+        ]
+    return []
+
+
+def _backlog_warnings(tasks: list[Task], budget: BudgetFile) -> list[str]:
     if not tasks:
-        warnings.append('the backlog is empty: add tasks with `ai-budget backlog add "[M] …"`')
-    return Brief(
-        now,
-        got,
-        error,
-        state,
-        budget.gemini,
-        planner.tier(five, seven, settings.tiers),
-        estimates,
-        plan,
-        warnings,
-        budget.calibration,
-    )
+        return ['the backlog is empty: add tasks with `ai-budget backlog add "[M] …"`']
+    known = {name.lower() for name in budget.calibration}
+    return [
+        f"task {t.number} uses type {t.type!r}, which is not a known type: "
+        f'add it with `ai-budget calibration add {t.type} --unit "per item"`'
+        for t in tasks
+        if t.type is not None and t.type.lower() not in known
+    ]
 
 
 def check(

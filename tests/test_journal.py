@@ -272,3 +272,35 @@ def test_environment_unchanged_after_commands(
     run("copilot", "set", "5")
     assert os.environ["GIT_INDEX_FILE"] == str(tmp_path / "elsewhere-index")
     assert not (tmp_path / "elsewhere-index").exists()
+
+
+def test_every_command_leaves_a_clean_tree_and_at_most_one_commit(journal: Path, home: Path) -> None:
+    from transcript_builder import assistant, project_dir, usage, write
+
+    write(project_dir(home / ".claude") / "s1.jsonl", [assistant("msg_1", usage(out=5), session="s1")])
+    sample = Path(__file__).resolve().parent / "fixtures" / "api" / "anthropic_oauth_usage_normal.json"
+    steps = [
+        ("calibration", "add", "flashcard", "--unit", "per card"),
+        ("calibrate", "flashcard", "15", "38.5", "9843"),
+        ("calibration",),
+        ("copilot", "set", "212"),
+        ("copilot", "show"),
+        ("gemini", "set", "active"),
+        ("backlog", "add", "[H] cards {flashcard: 10}"),
+        ("backlog", "add", "[L] typo"),
+        ("backlog", "list"),
+        ("fetch", "--from-file", str(sample)),
+        ("check", "--from-file", str(sample)),
+        ("tokens",),
+        ("log", "--from-file", str(sample), "--done", "flashcard 2 x", "--backlog-done", "typo"),
+        ("backlog", "done", "1"),
+        ("history",),
+        ("history", "--calibration", "flashcard"),
+    ]
+    for args in steps:
+        before = len(subjects(journal))
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(subjects(journal)) - before in (0, 1), args
+        assert_clean(journal)
