@@ -495,3 +495,17 @@ def test_shuffled_duplicated_torn_lines_follow_the_rule(
     expected = rule(lines)
     for key, value in expected.items():
         assert data[key] == value, key
+
+
+def test_many_files_are_scanned_in_two_processes_with_the_same_totals(claude: Path) -> None:
+    # More stale files than PARALLEL_MIN_FILES: on Linux half of them are read in a forked child.
+    from ai_budget import transcripts
+
+    n = transcripts.PARALLEL_MIN_FILES * 2
+    for i in range(n):
+        lines = [assistant(f"msg_{i}_{j}", usage(inp=1, out=10 * i + j, read=j)) for j in range(3)]
+        write(project_dir(claude) / f"s{i}.jsonl", lines + lines[:2], mtime=None)
+    expected_out = sum(10 * i + j for i in range(n) for j in range(3))
+    assert cold("--all")["output_tokens"] == expected_out
+    assert tokens("--all")["output_tokens"] == expected_out  # filled the cache from both processes
+    assert tokens("--all")["exchanges"] == 3 * n
