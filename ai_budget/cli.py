@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
@@ -45,11 +46,28 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def show(json_: bool, data: Callable[[], Any], text: Callable[[], str]) -> None:
+    """Print the JSON view or the human one."""
+    if json_:
+        emit_json(data())
+    else:
+        click.echo(text())
+
+
 def journal_from(ctx: click.Context) -> Any:
     """Open the journal named by --home / $AI_BUDGET_HOME / ~/.ai-budget."""
     from ai_budget.journal import Journal
 
     return Journal.open(paths.journal_home(ctx.obj.get("home")))
+
+
+json_option = click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+from_file_option = click.option(
+    "--from-file",
+    "from_file",
+    metavar="PATH",
+    help="Read a usage response from PATH (or - for stdin) instead of the network.",
+)
 
 
 def read_usage_arg(from_file: str | None) -> tuple[str | None, str]:
@@ -82,7 +100,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
 
 
 @cli.command(name="init")
-@click.option("--json", "json_", is_flag=True, help="Print the result as JSON.")
+@json_option
 @click.pass_context
 def init_cmd(ctx: click.Context, json_: bool) -> None:
     """Create the journal (a git repo) if it does not exist; safe to run again."""
@@ -110,7 +128,7 @@ NUMBERS = dict(CONTEXT, ignore_unknown_options=True)
 @click.argument("units")
 @click.argument("pct_delta")
 @click.argument("output_tokens", required=False)
-@click.option("--json", "json_", is_flag=True, help="Print the result as JSON.")
+@json_option
 @click.pass_context
 def calibrate_cmd(
     ctx: click.Context, task_type: str, units: str, pct_delta: str, output_tokens: str | None, json_: bool
@@ -119,14 +137,11 @@ def calibrate_cmd(
     from ai_budget import calibration, render
 
     done = calibration.record(journal_from(ctx), task_type, units, pct_delta, output_tokens)
-    if json_:
-        emit_json(render.calibration_json(done.task_type, done.after))
-    else:
-        click.echo(render.calibrated(done))
+    show(json_, lambda: render.calibration_json(done.task_type, done.after), lambda: render.calibrated(done))
 
 
 @cli.group(name="calibration", invoke_without_command=True, context_settings=CONTEXT)
-@click.option("--json", "json_", is_flag=True, help="Print the table as JSON.")
+@json_option
 @click.pass_context
 def calibration_group(ctx: click.Context, json_: bool) -> None:
     """Show the calibration table (per task type: samples, units, %/unit, tokens/unit)."""
@@ -135,33 +150,35 @@ def calibration_group(ctx: click.Context, json_: bool) -> None:
 
 
 @calibration_group.command(name="show")
-@click.option("--json", "json_", is_flag=True, help="Print the table as JSON.")
+@json_option
 @click.pass_context
 def calibration_show(ctx: click.Context, json_: bool) -> None:
     """Show the calibration table."""
     from ai_budget import render
 
     budget = journal_from(ctx).load()
-    if json_:
-        emit_json({name: render.calibration_json(name, e) for name, e in budget.calibration.items()})
-    else:
-        click.echo(render.calibration_table(budget.calibration))
+    show(
+        json_,
+        lambda: {name: render.calibration_json(name, e) for name, e in budget.calibration.items()},
+        lambda: render.calibration_table(budget.calibration),
+    )
 
 
 @calibration_group.command(name="add")
 @click.argument("task_type")
 @click.option("--unit", required=True, help='The unit of work, for example "per card".')
-@click.option("--json", "json_", is_flag=True, help="Print the new entry as JSON.")
+@json_option
 @click.pass_context
 def calibration_add(ctx: click.Context, task_type: str, unit: str, json_: bool) -> None:
     """Add a task type to calibrate."""
     from ai_budget import calibration, render
 
     entry = calibration.add_type(journal_from(ctx), task_type, unit)
-    if json_:
-        emit_json(render.calibration_json(task_type, entry))
-    else:
-        click.echo(f"Added task type {task_type} ({unit})")
+    show(
+        json_,
+        lambda: render.calibration_json(task_type, entry),
+        lambda: f"Added task type {task_type} ({unit})",
+    )
 
 
 # --- copilot and gemini ----------------------------------------------------------
@@ -181,7 +198,7 @@ def copilot_group() -> None:
     help="premium requests (legacy plans) or AI credits (since June 2026).",
 )
 @click.option("--plan", help="free, pro, pro+, business, enterprise, max.")
-@click.option("--json", "json_", is_flag=True, help="Print the result as JSON.")
+@json_option
 @click.pass_context
 def copilot_set(
     ctx: click.Context, used: str, limit: str | None, unit: str | None, plan: str | None, json_: bool
@@ -190,24 +207,18 @@ def copilot_set(
     from ai_budget import copilot, render
 
     st = copilot.set_usage(journal_from(ctx), used, limit, unit, plan)
-    if json_:
-        emit_json(render.copilot_json(st))
-    else:
-        click.echo(render.copilot_text(st))
+    show(json_, lambda: render.copilot_json(st), lambda: render.copilot_text(st))
 
 
 @copilot_group.command(name="show")
-@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@json_option
 @click.pass_context
 def copilot_show(ctx: click.Context, json_: bool) -> None:
     """Show Copilot usage, and whether the monthly counter has reset since."""
     from ai_budget import copilot, render
 
     st = copilot.state(journal_from(ctx).load().copilot)
-    if json_:
-        emit_json(render.copilot_json(st))
-    else:
-        click.echo(render.copilot_text(st))
+    show(json_, lambda: render.copilot_json(st), lambda: render.copilot_text(st))
 
 
 @cli.group(name="gemini", context_settings=CONTEXT)
@@ -218,31 +229,25 @@ def gemini_group() -> None:
 @gemini_group.command(name="set")
 @click.argument("status")
 @click.option("--plan", help="api, free, …")
-@click.option("--json", "json_", is_flag=True, help="Print the result as JSON.")
+@json_option
 @click.pass_context
 def gemini_set(ctx: click.Context, status: str, plan: str | None, json_: bool) -> None:
     """Set the Gemini status (for example active, billing_pending, quota_exceeded)."""
     from ai_budget import copilot, render
 
     section = copilot.set_gemini(journal_from(ctx), status, plan)
-    if json_:
-        emit_json(section.model_dump(mode="json"))
-    else:
-        click.echo(render.gemini_text(section))
+    show(json_, lambda: section.model_dump(mode="json"), lambda: render.gemini_text(section))
 
 
 @gemini_group.command(name="show")
-@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@json_option
 @click.pass_context
 def gemini_show(ctx: click.Context, json_: bool) -> None:
     """Show the Gemini status."""
     from ai_budget import render
 
     section = journal_from(ctx).load().gemini
-    if json_:
-        emit_json(section.model_dump(mode="json"))
-    else:
-        click.echo(render.gemini_text(section))
+    show(json_, lambda: section.model_dump(mode="json"), lambda: render.gemini_text(section))
 
 
 # --- history ------------------------------------------------------------------------
@@ -251,7 +256,7 @@ def gemini_show(ctx: click.Context, json_: bool) -> None:
 @cli.command(name="history")
 @click.option("-n", "limit", type=click.IntRange(min=1), help="Show only the newest N entries.")
 @click.option("--calibration", "task_type", metavar="TYPE", help="How TYPE's average moved over time.")
-@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@json_option
 @click.pass_context
 def history_cmd(ctx: click.Context, limit: int | None, task_type: str | None, json_: bool) -> None:
     """The journal's history from git, newest first, with each session's figures."""
@@ -261,16 +266,10 @@ def history_cmd(ctx: click.Context, limit: int | None, task_type: str | None, js
     if task_type is not None:
         rows = render.calibration_history(task_type, journal.history())
         rows = rows[-limit:] if limit else rows
-        if json_:
-            emit_json(rows)
-        else:
-            click.echo(render.calibration_history_text(task_type, rows))
+        show(json_, lambda: rows, lambda: render.calibration_history_text(task_type, rows))
         return
     commits = journal.history(limit)
-    if json_:
-        emit_json(render.history_json(commits))
-    else:
-        click.echo(render.history_lines(commits))
+    show(json_, lambda: render.history_json(commits), lambda: render.history_lines(commits))
 
 
 # --- backlog --------------------------------------------------------------------------------------
@@ -282,7 +281,7 @@ def backlog_group() -> None:
 
 
 @backlog_group.command(name="list")
-@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@json_option
 @click.pass_context
 def backlog_list(ctx: click.Context, json_: bool) -> None:
     """List backlog tasks with their numbers and estimates."""
@@ -310,7 +309,7 @@ def backlog_list(ctx: click.Context, json_: bool) -> None:
 @click.option("--type", "task_type", help="Task type for a calibrated estimate.")
 @click.option("--units", help="Units of that type (default 1).")
 @click.option("--section", help="The ## section to add to (default: the first).")
-@click.option("--json", "json_", is_flag=True, help="Print the new task as JSON.")
+@json_option
 @click.pass_context
 def backlog_add(
     ctx: click.Context,
@@ -326,15 +325,16 @@ def backlog_add(
 
     journal = journal_from(ctx)
     task = backlog.add(journal, backlog.parse_new(text, tag, task_type, units), section)
-    if json_:
-        emit_json({"tag": task.tag, "text": task.text, "type": task.type, "units": task.units})
-    else:
-        click.echo(f"Added {task.label()}")
+    show(
+        json_,
+        lambda: {"tag": task.tag, "text": task.text, "type": task.type, "units": task.units},
+        lambda: f"Added {task.label()}",
+    )
 
 
 @backlog_group.command(name="done")
 @click.argument("refs", nargs=-1, required=True)
-@click.option("--json", "json_", is_flag=True, help="Print the moved tasks as JSON.")
+@json_option
 @click.pass_context
 def backlog_done(ctx: click.Context, refs: tuple[str, ...], json_: bool) -> None:
     """Move tasks (by number or a unique piece of text) to tasks/completed.md, in one commit."""
@@ -353,13 +353,8 @@ def backlog_done(ctx: click.Context, refs: tuple[str, ...], json_: bool) -> None
 
 
 @cli.command(name="check")
-@click.option(
-    "--from-file",
-    "from_file",
-    metavar="PATH",
-    help="Read the usage response from PATH (or - for stdin) instead of the network.",
-)
-@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@from_file_option
+@json_option
 @click.pass_context
 def check_cmd(ctx: click.Context, from_file: str | None, json_: bool) -> None:
     """Session start: fetch usage, record the baseline, and print the brief."""
@@ -367,10 +362,7 @@ def check_cmd(ctx: click.Context, from_file: str | None, json_: bool) -> None:
 
     text, origin = read_usage_arg(from_file)
     brief = session.check(journal_from(ctx), paths.primary_claude_dir(), text, origin)
-    if json_:
-        emit_json(render.brief_json(brief))
-    else:
-        click.echo(render.brief_text(brief))
+    show(json_, lambda: render.brief_json(brief), lambda: render.brief_text(brief))
 
 
 @cli.command(name="log")
@@ -395,13 +387,8 @@ def check_cmd(ctx: click.Context, from_file: str | None, json_: bool) -> None:
     metavar="REF",
     help="Also move this backlog task (number or text) to completed.md (repeatable).",
 )
-@click.option(
-    "--from-file",
-    "from_file",
-    metavar="PATH",
-    help="Read the usage response from PATH (or - for stdin) instead of the network.",
-)
-@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@from_file_option
+@json_option
 @click.pass_context
 def log_cmd(
     ctx: click.Context,
@@ -435,10 +422,7 @@ def log_cmd(
         copilot_used,
         backlog_done,
     )
-    if json_:
-        emit_json(render.log_json(result))
-    else:
-        click.echo(render.log_text(result))
+    show(json_, lambda: render.log_json(result), lambda: render.log_text(result))
 
 
 # --- skills -----------------------------------------------------------------------------------------
@@ -451,7 +435,7 @@ def skills_group() -> None:
 
 @skills_group.command(name="install")
 @click.option("--force", is_flag=True, help="Overwrite copies you have edited.")
-@click.option("--json", "json_", is_flag=True, help="Print what was done as JSON.")
+@json_option
 def skills_install(force: bool, json_: bool) -> None:
     """Install the skills (and legacy commands) into the Claude config dir."""
     from ai_budget import skills
@@ -474,13 +458,8 @@ def skills_install(force: bool, json_: bool) -> None:
 
 @cli.command(name="fetch")
 @click.option("--force", is_flag=True, help="Skip the 5-minute cache (a 429 wait is still honoured).")
-@click.option(
-    "--from-file",
-    "from_file",
-    metavar="PATH",
-    help="Read a usage response from PATH (or - for stdin) instead of the network.",
-)
-@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@from_file_option
+@json_option
 @click.pass_context
 def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, json_: bool) -> None:
     """Fetch Claude's 5-hour and weekly utilisation into the journal."""
@@ -489,10 +468,7 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, json_: boo
     journal = journal_from(ctx)
     text, origin = read_usage_arg(from_file)
     result = usage.fetch(journal, paths.primary_claude_dir(), force=force, text=text, origin=origin)
-    if json_:
-        emit_json(render.usage_json(result))
-    else:
-        click.echo(render.usage_text(result))
+    show(json_, lambda: render.usage_json(result), lambda: render.usage_text(result))
     if not result.fresh:
         click.echo(f"Error: {result.error} (showing the last known values)", err=True)
         raise click.exceptions.Exit(1)
@@ -521,7 +497,7 @@ def parse_when_option(value: str | None, name: str) -> Any:
 @click.option("--all", "all_", is_flag=True, help="Every entry of every session, all time.")
 @click.option("--no-subagents", is_flag=True, help="Leave out subagent transcripts.")
 @click.option("--no-cache", is_flag=True, help="Read every file afresh and write no cache.")
-@click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+@json_option
 def tokens_cmd(
     session: str | None,
     since: str | None,
@@ -549,10 +525,7 @@ def tokens_cmd(
         subagents=not no_subagents,
         use_cache=not no_cache,
     )
-    if json_:
-        emit_json(result.as_dict())
-    else:
-        click.echo(render.tokens_text(result))
+    show(json_, lambda: result.as_dict(), lambda: render.tokens_text(result))
 
 
 @cli.command(name="demo")
