@@ -201,6 +201,7 @@ class LogResult:
     end: Usage | None
     end_note: str | None
     window_reset: bool
+    weekly_reset: bool
     five_delta: float | None
     seven_delta: float | None
     tokens: transcripts.Report | None
@@ -273,88 +274,37 @@ def log(
     """Measure the session against its baseline, update calibration, append the log, one commit."""
     now = now or utc_now()
     budget = journal.load()
-    items = [parse_done(entry, budget) for entry in done]  # refuse bad input before any work
+    # Refuse bad input before any work.
+    items = [parse_done(entry, budget) for entry in done]
     if copilot_used is not None:
-        copilot.updated(budget.copilot, copilot_used)  # validates the count
-    base = budget.baseline
-    baseline_note = None
-    if base is not None and base.source == "last-known" and base.fetched_at is not None:
-        baseline_note = (
-            f"the fetch at `check` failed, so the start values are from "
-            f"{local_clock(base.fetched_at, now)}: the delta may include earlier use"
-        )
-    if base is None:
-        base = _baseline_from_last_known(budget)
-        baseline_note = (
-            "no `ai-budget check` this session: measured against the last known values "
-            f"from {local_clock(base.started_at, now)}"
-            if base
-            else "no `ai-budget check` this session and no earlier values: the delta is unknown"
-        )
+        copilot.updated(budget.copilot, copilot_used)
+    tasks = backlog.load(journal.root)
+    for ref in backlog_done:
+        backlog.find(tasks, ref)
 
-    end: Usage | None
-    end_note = None
-    try:
-        # A session end needs a new number: skip the cache (a 429 wait is still honoured).
-        end = usage.obtain(claude_dir, budget.claude, force=True, text=text, origin=origin)
-    except BudgetError as exc:
-        end, end_note = None, str(exc)
-    if end is not None and not end.fresh:
-        if base is not None and base.fetched_at is not None and end.fetched_at > base.fetched_at:
-            end_note = f"{end.error}; using values from {local_clock(end.fetched_at, now)}"
-        else:
-            end_note = f"{end.error}; no values newer than the session start"
-            end = None
-
-    reset = False
-    five_delta = seven_delta = None
-    if base is not None and end is not None:
-        reset = window_reset(base, end)
-        r = end.response
-        if not reset and base.five_hour_util is not None and r.five_hour.utilization is not None:
-            five_delta = round(r.five_hour.utilization - base.five_hour_util, 2)
-        weekly_reset = base.seven_day_resets_at is not None and end.fetched_at >= base.seven_day_resets_at
-        if not weekly_reset and base.seven_day_util is not None and r.seven_day.utilization is not None:
-            seven_delta = round(r.seven_day.utilization - base.seven_day_util, 2)
-
+    base, baseline_note = _start(budget, now)
+    end, end_note = _end(claude_dir, budget, base, text, origin, now)
+    reset, weekly_reset, five_delta, seven_delta = _deltas(base, end)
     started_at = base.started_at if base is not None else now
     spent, tokens_note = _tokens(claude_dirs, started_at if base is not None else None)
     newest, _ = _tokens(claude_dirs, None)
-
-    calibration_note = None
-    if not items:
-        calibration_note = "no work items: calibration unchanged"
-    elif reset:
-        calibration_note = "the 5-hour window reset during the session: calibration unchanged"
-    elif five_delta is None:
-        calibration_note = "the 5-hour delta is unknown: calibration unchanged"
-    elif five_delta < 0:
-        calibration_note = f"the 5-hour window went down ({five_delta:+.1f}%): calibration unchanged"
+    calibration_note = _calibration_note(items, reset, five_delta)
 
     with journal.locked():
         budget = journal.load()
         changes: list[CalibrationChange] = []
         if calibration_note is None and five_delta is not None:
-            weights = calibration.split_weights(budget, [(i.type, i.units) for i in items])
             out = spent.total.output_tokens if spent is not None else None
-            for item, weight in zip(items, weights, strict=True):
-                item.share = weight
-                item.pct = round(five_delta * weight, 4)
-                item.output_tokens = round(out * weight) if out is not None else None
-                before = budget.calibration[item.type]
-                after = calibration.with_sample(before, item.units, item.pct, item.output_tokens)
-                budget.calibration[item.type] = after
-                changes.append(CalibrationChange(item.type, before, after))
+            changes = _calibrate(budget, items, five_delta, out)
         copilot_line = _copilot_line(budget, copilot_used)
         if copilot_used is not None:
             budget.copilot = copilot.updated(budget.copilot, copilot_used)
         if end is not None and end.fresh and usage.changed(budget.claude, end.response):
             budget.claude = usage.apply(budget.claude, end)
         budget.baseline = None  # consumed
-        moved = backlog.move_lines(journal.root, list(backlog_done), now.astimezone().date())
         local = now.astimezone()
+        moved = backlog.move_lines(journal.root, list(backlog_done), local.date())
         rel = f"{paths.SESSIONS_DIR}/{local:%Y-%m-%d}.md"
-        next_up = [t.label() for t in backlog.load(journal.root)[:3]] + list(next_notes)
         result = LogResult(
             started_at=started_at,
             ended_at=now,
@@ -363,6 +313,7 @@ def log(
             end=end,
             end_note=end_note,
             window_reset=reset,
+            weekly_reset=weekly_reset,
             five_delta=five_delta,
             seven_delta=seven_delta,
             tokens=spent,
@@ -374,7 +325,7 @@ def log(
             copilot_line=copilot_line,
             gemini_line=_gemini_line(budget.gemini),
             lessons=list(lessons),
-            next_up=next_up,
+            next_up=[t.label() for t in backlog.load(journal.root)[:3]] + list(next_notes),
             moved=moved,
             session_file=rel,
         )
@@ -387,6 +338,85 @@ def log(
             commit_trailers(result),
         )
     return result
+
+
+def _start(budget: BudgetFile, now: datetime) -> tuple[Baseline | None, str | None]:
+    """The baseline `check` recorded, else the last known values; and a note when it is not exact."""
+    base = budget.baseline
+    if base is not None:
+        if base.source == "last-known" and base.fetched_at is not None:
+            return base, (
+                f"the fetch at `check` failed, so the start values are from "
+                f"{local_clock(base.fetched_at, now)}: the delta may include earlier use"
+            )
+        return base, None
+    base = _baseline_from_last_known(budget)
+    if base is None:
+        return None, "no `ai-budget check` this session and no earlier values: the delta is unknown"
+    return base, (
+        "no `ai-budget check` this session: measured against the last known values "
+        f"from {local_clock(base.started_at, now)}"
+    )
+
+
+def _end(
+    claude_dir: Path, budget: BudgetFile, base: Baseline | None, text: str | None, origin: str, now: datetime
+) -> tuple[Usage | None, str | None]:
+    """Fresh end values (skipping the cache, honouring a 429 wait); last known ones only if newer."""
+    try:
+        end = usage.obtain(claude_dir, budget.claude, force=True, text=text, origin=origin)
+    except BudgetError as exc:
+        return None, str(exc)
+    if end.fresh:
+        return end, None
+    if base is not None and base.fetched_at is not None and end.fetched_at > base.fetched_at:
+        return end, f"{end.error}; using values from {local_clock(end.fetched_at, now)}"
+    return None, f"{end.error}; no values newer than the session start"
+
+
+def _deltas(base: Baseline | None, end: Usage | None) -> tuple[bool, bool, float | None, float | None]:
+    """(5-hour reset, weekly reset, 5-hour delta, weekly delta); a delta across a reset is None."""
+    if base is None or end is None:
+        return False, False, None, None
+    r = end.response
+    reset = window_reset(base, end)
+    weekly_reset = base.seven_day_resets_at is not None and end.fetched_at >= base.seven_day_resets_at
+    five = seven = None
+    if not reset and base.five_hour_util is not None and r.five_hour.utilization is not None:
+        five = round(r.five_hour.utilization - base.five_hour_util, 2)
+    if not weekly_reset and base.seven_day_util is not None and r.seven_day.utilization is not None:
+        seven = round(r.seven_day.utilization - base.seven_day_util, 2)
+    return reset, weekly_reset, five, seven
+
+
+def _calibration_note(items: list[DoneItem], reset: bool, five_delta: float | None) -> str | None:
+    """Why calibration stays as it is, or None when this session counts."""
+    if not items:
+        return "no work items: calibration unchanged"
+    if reset:
+        return "the 5-hour window reset during the session: calibration unchanged"
+    if five_delta is None:
+        return "the 5-hour delta is unknown: calibration unchanged"
+    if five_delta < 0:
+        return f"the 5-hour window went down ({five_delta:+.1f}%): calibration unchanged"
+    return None
+
+
+def _calibrate(
+    budget: BudgetFile, items: list[DoneItem], five_delta: float, output_tokens: int | None
+) -> list[CalibrationChange]:
+    """Split the delta and the tokens by expected cost and add one sample per item."""
+    changes = []
+    weights = calibration.split_weights(budget, [(i.type, i.units) for i in items])
+    for item, weight in zip(items, weights, strict=True):
+        item.share = weight
+        item.pct = round(five_delta * weight, 4)
+        item.output_tokens = round(output_tokens * weight) if output_tokens is not None else None
+        before = budget.calibration[item.type]
+        after = calibration.with_sample(before, item.units, item.pct, item.output_tokens)
+        budget.calibration[item.type] = after
+        changes.append(CalibrationChange(item.type, before, after))
+    return changes
 
 
 def _copilot_line(budget: BudgetFile, used: str | None) -> str:
@@ -436,18 +466,11 @@ def commit_trailers(result: LogResult) -> list[tuple[str, str]]:
     def figure(value: float | None, reset: bool) -> str:
         return "reset" if reset else ("unknown" if value is None else f"{value:.1f}")
 
-    weekly_reset = (
-        result.seven_delta is None
-        and result.end is not None
-        and result.baseline is not None
-        and result.baseline.seven_day_resets_at is not None
-        and result.end.fetched_at >= result.baseline.seven_day_resets_at
-    )
     spent = result.tokens.total if result.tokens is not None else None
     trailers = [
         ("Session-Start", result.started_at.isoformat()),
         ("Five-Hour-Delta", figure(result.five_delta, result.window_reset)),
-        ("Seven-Day-Delta", figure(result.seven_delta, weekly_reset)),
+        ("Seven-Day-Delta", figure(result.seven_delta, result.weekly_reset)),
         ("Output-Tokens", str(spent.output_tokens) if spent else "unknown"),
         ("Cost-USD", f"{spent.cost:.4f}" if spent and spent.cost is not None else "unknown"),
         ("Tasks", "; ".join(f"{i.type}={fmt_units(i.units)}" for i in result.items) or "none"),

@@ -87,7 +87,7 @@ def render(result: LogResult) -> str:
         five_delta=delta_text(result.five_delta, result.window_reset),
         week_before=pct(base.seven_day_util) if base else "?",
         week_after=pct(after.seven_day.utilization) if after else "?",
-        week_delta=delta_text(result.seven_delta),
+        week_delta=delta_text(result.seven_delta, result.weekly_reset),
         claude_note=claude_note,
         newest=newest,
         copilot=result.copilot_line,
