@@ -254,6 +254,10 @@ def test_unknown_type_is_refused_before_anything(loop: Path, claude_dir: Path, s
     assert run("log", "--done", "flashcard").stderr.startswith(
         "Error: --done 'flashcard' must read TYPE UNITS"
     )
+    bad_ref = run("log", "--done", "flashcard 2 x", "--backlog-done", "99")
+    assert bad_ref.stderr == "Error: there is no task 99 in the backlog: see `ai-budget backlog list`\n"
+    assert len(subjects(loop)) == count
+    assert len(server.requests) == 1  # only the check asked the endpoint
 
 
 def test_stale_copilot_is_flagged(loop: Path, claude_dir: Path, server: UsageServer) -> None:
