@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -43,7 +42,9 @@ class Group(click.Group):
 
 def emit_json(data: Any) -> None:
     """Print data as indented JSON."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    from ai_budget.jsonio import dumps_pretty
+
+    click.echo(dumps_pretty(data))
 
 
 def show(json_: bool, data: Callable[[], Any], text: Callable[[], str]) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+
+from ai_budget.jsonio import loads
 
 PRICES_FILE = Path(__file__).resolve().parent / "pricing.json"
 MILLION = Decimal(1_000_000)
@@ -69,7 +70,7 @@ class PriceList:
 @lru_cache(maxsize=1)
 def prices(path: Path = PRICES_FILE) -> PriceList:
     """Load the price list once."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = loads(path.read_bytes())
     return PriceList(
         rates=tuple(
             Rate(m["name"], re.compile(m["pattern"]), Decimal(m["input"]), Decimal(m["output"]))

@@ -5,7 +5,7 @@ Usage: python bench/run.py [--corpus DIR] [--mb 200] [--runs 5] [--no-ccusage]
 Generates the corpus with make_corpus.py when DIR has none, installs ccusage 20.0.24 with npm
 into bench/node_modules when it is missing, then times (median of --runs, wall clock):
   ccusage cold      ccusage daily --offline --json
-  ai-budget cold    ai-budget tokens --all --no-cache --json
+  ai-budget cold    ai-budget tokens --all --no-cache --json (and again with stdlib json)
   ai-budget warm    the same with the per-file cache filled by a previous run
   newest session    ai-budget tokens --json (no cache)
   --help            ai-budget --help, against python -c pass
@@ -98,6 +98,14 @@ def main() -> None:
     wrong = [k for k, v in expected["totals"].items() if got.get(k) != v]
     print(f"ai-budget totals match construction: {'yes' if not wrong else 'NO: ' + ', '.join(wrong)}")
 
+    # The same cold run with orjson hidden, so the standard library's json parses instead.
+    no_orjson = [
+        sys.executable,
+        "-c",
+        "import runpy, sys; sys.modules['orjson'] = None; "
+        "sys.argv = ['ai-budget', *sys.argv[1:]]; runpy.run_module('ai_budget', run_name='__main__')",
+    ]
+    stdlib_cold, _ = timed([*no_orjson, "tokens", "--all", "--no-cache", "--json"], env, args.runs)
     subprocess.run([*ours, "tokens", "--all", "--json"], env=env, capture_output=True, check=True)
     warm, _ = timed([*ours, "tokens", "--all", "--json"], env, args.runs)
     newest, _ = timed([*ours, "tokens", "--no-cache", "--json"], env, args.runs, cwd=tempfile.gettempdir())
@@ -107,6 +115,7 @@ def main() -> None:
 
     rows = [
         ("ai-budget cold (all time, --no-cache)", cold),
+        ("ai-budget cold, stdlib json instead of orjson", stdlib_cold),
         ("ai-budget warm (cache filled)", warm),
         ("ai-budget newest session (no cache)", newest),
         ("ai-budget --help", helped),
@@ -140,6 +149,7 @@ def main() -> None:
     if base:
         print(f"  cold / ccusage          {cold / base:5.2f}x   (target <= 1.0x)")
         print(f"  warm / ccusage          {warm / base:5.2f}x   (target <= 0.2x)")
+    print(f"  orjson / stdlib json    {cold / stdlib_cold:5.2f}x   (cold, all time)")
     print(f"  newest session          {newest:5.2f} s   (target < 0.5 s)")
     print(f"  --help - python         {(helped - bare) * 1000:5.0f} ms  (target <= 150 ms)")
     print(f"  peak RSS, cold all time {rss / 1024:5.1f} MB  (corpus {expected['bytes'] / 1e6:.0f} MB)")

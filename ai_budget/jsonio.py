@@ -1,0 +1,35 @@
+"""JSON through orjson (fast to import and to parse), with the standard library as the fallback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+try:
+    import orjson
+
+    def loads(data: bytes | str) -> Any:
+        """Parse JSON; raises ValueError on bad input."""
+        return orjson.loads(data)
+
+    def dumps_compact(value: Any) -> bytes:
+        """Compact JSON bytes, as Claude Code writes its transcripts."""
+        return orjson.dumps(value)
+
+    def dumps_pretty(value: Any) -> str:
+        """Indented JSON for people and scripts (`--json`)."""
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
+
+except ImportError:  # pragma: no cover - a platform without orjson wheels
+    import json
+
+    def loads(data: bytes | str) -> Any:
+        """Parse JSON; raises ValueError on bad input."""
+        return json.loads(data)
+
+    def dumps_compact(value: Any) -> bytes:
+        """Compact JSON bytes, as Claude Code writes its transcripts."""
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def dumps_pretty(value: Any) -> str:
+        """Indented JSON for people and scripts (`--json`)."""
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
