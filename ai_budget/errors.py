@@ -37,3 +37,7 @@ class CredentialsError(BudgetError):
 
 class FetchError(BudgetError):
     """The usage endpoint could not give fresh numbers."""
+
+
+class GitFailed(BudgetError):
+    """A git command in the journal failed."""

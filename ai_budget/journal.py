@@ -13,7 +13,7 @@ from pathlib import Path
 import git
 
 from ai_budget import paths, store
-from ai_budget.errors import BudgetError, NotAJournal
+from ai_budget.errors import BudgetError, GitFailed, NotAJournal
 from ai_budget.models import BudgetFile
 
 # Variables that would point git at another repository or index (`git rev-parse --local-env-vars`).
@@ -143,16 +143,28 @@ class Journal:
     def repo(self) -> git.Repo:
         """The GitPython repo, opened lazily with the caller's git variables hidden."""
         if self._repo is None:
-            with _isolated_env():
-                self._repo = git.Repo(self.root)
+            try:
+                with _isolated_env():
+                    self._repo = git.Repo(self.root)
+            except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+                raise GitFailed(
+                    f"{self.root}/.git is damaged: check it with `git -C {self.root} status`"
+                ) from None
             # Never climb above the journal looking for another repository.
             self._repo.git.update_environment(GIT_CEILING_DIRECTORIES=str(self.root.parent))
         return self._repo
 
     def git(self, *args: str) -> str:
-        """Run one git command in the journal."""
-        with _isolated_env():
-            return str(self.repo.git.execute(["git", *args]))
+        """Run one git command in the journal; a failure is a GitFailed naming the command."""
+        try:
+            with _isolated_env():
+                return str(self.repo.git.execute(["git", *args]))
+        except git.GitCommandError as exc:
+            detail = (str(exc.stderr or "").strip().splitlines() or ["no message"])[-1]
+            raise GitFailed(
+                f"`git {args[0]}` failed in {self.root} ({detail.removeprefix('stderr: ').strip()}): "
+                f"check `git -C {self.root} status`"
+            ) from None
 
     def _ensure_identity(self) -> None:
         """Fall back to a repo-local identity when the machine has none, so commits never fail."""
@@ -167,7 +179,7 @@ class Journal:
             try:
                 if self.git("config", "--get", key).strip():
                     continue
-            except git.GitCommandError:
+            except GitFailed:
                 pass  # exit 1: not set anywhere
             self.git("config", "--local", key, fallback)
 
@@ -212,7 +224,7 @@ class Journal:
         """Commits newest first, with the trailers of each message."""
         try:
             self.git("rev-parse", "--verify", "--quiet", "HEAD")
-        except git.GitCommandError:
+        except GitFailed:
             return []
         args = ["log", "--format=%H%x1f%aI%x1f%s%x1f%(trailers:only,unfold)%x1e"]
         if limit:

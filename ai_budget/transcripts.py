@@ -355,7 +355,10 @@ class Index:
             if (previous.size, previous.mtime_ns) == known:
                 return previous
         old_messages = self._read_messages(key) if previous is not None else None
-        current = scan_file(path, previous, old_messages)
+        try:
+            current = scan_file(path, previous, old_messages)
+        except OSError:
+            return FileScan()  # deleted or unreadable since discovery: counts as empty, not cached
         self.entries[key] = current
         self.changed.add(key)
         return current
@@ -417,7 +420,10 @@ class Index:
         if scan.messages is None:
             loaded = self._read_messages(str(path))
             if loaded is None:  # cache lost under us: read the file again
-                scan = scan_file(path)
+                try:
+                    scan = scan_file(path)
+                except OSError:
+                    return {}
                 self.entries[str(path)] = scan
                 self.changed.add(str(path))
                 loaded = scan.messages or {}

@@ -304,3 +304,30 @@ def test_every_command_leaves_a_clean_tree_and_at_most_one_commit(journal: Path,
         assert "Traceback" not in result.stderr
         assert len(subjects(journal)) - before in (0, 1), args
         assert_clean(journal)
+
+
+def test_a_damaged_git_folder_is_one_line(journal: Path) -> None:
+    (journal / ".git" / "HEAD").write_text("garbage\n")
+    result = run("copilot", "set", "3")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {journal}/.git is damaged: check it with `git -C {journal} status`\n"
+
+
+def test_a_failing_git_command_is_one_line(journal: Path) -> None:
+    # An index that is a folder makes `git add` fail.
+    index = journal / ".git" / "index"
+    index.unlink()
+    index.mkdir()
+    result = run("copilot", "set", "3")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: `git add` failed in {journal} (")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_file_system_error_is_one_line(journal: Path) -> None:
+    backlog = journal / "tasks" / "backlog.md"
+    backlog.unlink()
+    backlog.mkdir()  # a folder where the backlog file should be
+    result = run("backlog", "add", "[M] something")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: Is a directory: {backlog}: check the path and its permissions\n"
