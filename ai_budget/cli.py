@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from ai_budget import paths
 from ai_budget.errors import BudgetError
+
+if TYPE_CHECKING:
+    from ai_budget.journal import Journal
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -59,7 +62,7 @@ def show(json_: bool, data: Callable[[], Any], text: Callable[[], str]) -> None:
         click.echo(text())
 
 
-def journal_from(ctx: click.Context) -> Any:
+def journal_from(ctx: click.Context) -> Journal:
     """Open the journal named by --home / $AI_BUDGET_HOME / ~/.ai-budget."""
     from ai_budget.journal import Journal
 
