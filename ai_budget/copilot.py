@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from ai_budget.errors import InvalidInput
 from ai_budget.journal import Journal
@@ -135,8 +135,3 @@ def set_gemini(journal: Journal, status: str, plan: str | None = None) -> Gemini
         journal.save(budget)
         journal.commit(["budget.json"], f"gemini: {status}")
     return section
-
-
-def days_since(day: date | None) -> int | None:
-    """Whole days since `day`, or None."""
-    return None if day is None else (today() - day).days
