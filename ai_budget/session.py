@@ -251,9 +251,11 @@ def _baseline_from_last_known(budget: BudgetFile) -> Baseline | None:
     )
 
 
-def _tokens(claude_dirs: list[Path], since: datetime | None) -> tuple[transcripts.Report | None, str | None]:
+def _tokens(
+    claude_dirs: list[Path], since: datetime | None, index: transcripts.Index
+) -> tuple[transcripts.Report | None, str | None]:
     try:
-        return transcripts.tokens(claude_dirs, since=since), None
+        return transcripts.tokens(claude_dirs, since=since, index=index), None
     except BudgetError as exc:
         return None, str(exc)
 
@@ -286,8 +288,9 @@ def log(
     end, end_note = _end(claude_dir, budget, base, text, origin, now)
     reset, weekly_reset, five_delta, seven_delta = _deltas(base, end)
     started_at = base.started_at if base is not None else now
-    spent, tokens_note = _tokens(claude_dirs, started_at if base is not None else None)
-    newest, _ = _tokens(claude_dirs, None)
+    index = transcripts.Index()  # one cache for both queries: each file is read at most once
+    spent, tokens_note = _tokens(claude_dirs, started_at if base is not None else None, index)
+    newest, _ = _tokens(claude_dirs, None, index)
     calibration_note = _calibration_note(items, reset, five_delta)
 
     with journal.locked():

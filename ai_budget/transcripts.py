@@ -453,6 +453,7 @@ class Index:
             for key in self.changed:
                 _dump(self._messages_file(key), self.entries[key].messages or {})
             _dump(self.dir / "summaries.marshal", {p: s.to_data() for p, s in self.entries.items()})
+            self.changed.clear()
         except OSError:
             pass  # a cache that cannot be written only costs speed next time
 
@@ -738,9 +739,10 @@ def tokens(
     subagents: bool = True,
     use_cache: bool = True,
     cwd: Path | None = None,
+    index: Index | None = None,
 ) -> Report:
     """`ai-budget tokens`: a session's totals, or every entry in a time window (or of all time)."""
-    index = Index(use_cache=use_cache)
+    index = index or Index(use_cache=use_cache)
     transcripts = find_transcripts(claude_dirs)
     if not transcripts:
         where = ", ".join(str(d / "projects") for d in claude_dirs) or "(no Claude dir)"
