@@ -268,11 +268,11 @@ def gemini_show(ctx: click.Context, json_: bool) -> None:
 @click.pass_context
 def history_cmd(ctx: click.Context, limit: int | None, task_type: str | None, json_: bool) -> None:
     """The journal's history from git, newest first, with each session's figures."""
-    from ai_budget import render
+    from ai_budget import history, render
 
     journal = journal_from(ctx)
     if task_type is not None:
-        rows = render.calibration_history(task_type, journal.history())
+        rows = history.calibration_history(task_type, journal.history())
         rows = rows[-limit:] if limit else rows
         show(json_, lambda: rows, lambda: render.calibration_history_text(task_type, rows))
         return

@@ -206,6 +206,9 @@ class Journal:
 
     def warn_if_remote(self) -> None:
         """Warn once per remote set-up: the journal is meant to stay on this machine."""
+        config = self.root / ".git" / "config"
+        if not config.exists() or "[remote " not in config.read_text(encoding="utf-8", errors="replace"):
+            return  # the common case, without another git process
         remotes = self.git("remote", "-v").strip()
         marker = self.root / ".git" / "ai-budget-remote-warned"
         if not remotes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ai_budget.backlog import Task
+from ai_budget.calibration import unit_word
 from ai_budget.models import BudgetFile, Settings, Tiers
 
 TAG_DEFAULT_PCT = {"L": 5.0, "M": 15.0, "H": 35.0, "X": 70.0}
@@ -20,6 +21,7 @@ class Estimate:
     pct: float
     basis: str  # "calibrated" or "tag"
     pct_per_unit: float | None = None
+    unit: str | None = None  # "card" for a type counted "per card"
 
 
 def estimate(task: Task, budget: BudgetFile) -> Estimate:
@@ -28,8 +30,8 @@ def estimate(task: Task, budget: BudgetFile) -> Estimate:
     if task.type is not None:
         entry = next((e for name, e in budget.calibration.items() if name.lower() == task.type.lower()), None)
     rate = entry.pct_per_unit if entry is not None else None
-    if rate is not None and task.units is not None:
-        return Estimate(task, round(rate * task.units, 2), "calibrated", rate)
+    if entry is not None and rate is not None and task.units is not None:
+        return Estimate(task, round(rate * task.units, 2), "calibrated", rate, unit_word(entry))
     return Estimate(task, TAG_DEFAULT_PCT[task.tag], "tag")
 
 

@@ -320,12 +320,9 @@ def brief_json(brief: Brief) -> dict[str, Any]:
     }
 
 
-def _basis(est: Estimate, calibration: dict[str, CalibrationEntry]) -> str:
-    if est.basis == "calibrated" and est.task.type is not None:
-        from ai_budget.calibration import unit_word
-
-        entry = next(e for n, e in calibration.items() if n.lower() == est.task.type.lower())
-        return f"calibrated, {est.pct_per_unit:.2f} %/{unit_word(entry)}"
+def _basis(est: Estimate) -> str:
+    if est.basis == "calibrated":
+        return f"calibrated, {est.pct_per_unit:.2f} %/{est.unit}"
     return f"tag {est.task.tag} default"
 
 
@@ -347,9 +344,7 @@ def brief_text(brief: Brief) -> str:
     if brief.estimates:
         rows: list[tuple[str, ...]] = [("#", "task", "estimate", "basis")]
         for est in brief.estimates:
-            rows.append(
-                (str(est.task.number), est.task.label(), f"{est.pct:.1f}%", _basis(est, brief.calibration))
-            )
+            rows.append((str(est.task.number), est.task.label(), f"{est.pct:.1f}%", _basis(est)))
         lines.append("Backlog (priority order)")
         lines += ["  " + row for row in table(rows, right={2}).splitlines()]
         lines.append("")
@@ -394,15 +389,6 @@ def brief_text(brief: Brief) -> str:
 # --- the log ------------------------------------------------------------------------------------
 
 
-def _entry_json(entry: CalibrationEntry) -> dict[str, Any]:
-    return {
-        "samples": entry.samples,
-        "units": entry.units,
-        "pct_per_unit": entry.pct_per_unit,
-        "output_tokens_per_unit": entry.tokens_per_unit,
-    }
-
-
 def log_json(result: LogResult) -> dict[str, Any]:
     """`log --json`."""
     base = result.baseline
@@ -430,7 +416,11 @@ def log_json(result: LogResult) -> dict[str, Any]:
             for i in result.items
         ],
         "calibration": [
-            {"type": c.name, "before": _entry_json(c.before), "after": _entry_json(c.after)}
+            {
+                "type": c.name,
+                "before": calibration_json(c.name, c.before),
+                "after": calibration_json(c.name, c.after),
+            }
             for c in result.changes
         ],
         "calibration_note": result.calibration_note,
@@ -454,36 +444,17 @@ def log_text(result: LogResult) -> str:
 # --- history ------------------------------------------------------------------------------------
 
 
-def session_figures(commit: Commit) -> dict[str, Any] | None:
-    """The figures a session commit carries in its trailers."""
-    if commit.trailer("Five-Hour-Delta") is None:
-        return None
-
-    def number(key: str) -> float | str | None:
-        value = commit.trailer(key)
-        try:
-            return float(value) if value is not None else None
-        except ValueError:
-            return value  # "reset" or "unknown"
-
-    tasks = commit.trailer("Tasks") or "none"
-    return {
-        "started_at": commit.trailer("Session-Start"),
-        "five_hour_delta": number("Five-Hour-Delta"),
-        "seven_day_delta": number("Seven-Day-Delta"),
-        "output_tokens": number("Output-Tokens"),
-        "cost_usd": number("Cost-USD"),
-        "tasks": {} if tasks == "none" else dict(p.split("=", 1) for p in tasks.split("; ") if "=" in p),
-    }
-
-
 def history_json(commits: list[Commit]) -> list[dict[str, Any]]:
     """`history --json`: commits, with session figures where there are some."""
+    from ai_budget.history import session_figures
+
     return [dict(commit_json(c), session=session_figures(c)) for c in commits]
 
 
 def history_lines(commits: list[Commit]) -> str:
     """`history`: a line per commit; session commits add their tokens and cost."""
+    from ai_budget.history import session_figures
+
     if not commits:
         return "No history yet."
     out = []
@@ -502,37 +473,6 @@ def history_lines(commits: list[Commit]) -> str:
                 line += f" ({', '.join(extra)})"
         out.append(line)
     return "\n".join(out)
-
-
-def calibration_history(name: str, commits: list[Commit]) -> list[dict[str, Any]]:
-    """How a type's average moved, oldest first, from the Calibration trailers."""
-    from ai_budget.calibration import parse_trailer
-
-    rows = []
-    for c in reversed(commits):
-        for key, value in c.trailers:
-            if key != "Calibration":
-                continue
-            type_name, fields = parse_trailer(value)
-            if type_name.lower() != name.lower():
-                continue
-
-            def num(field: str, fields: dict[str, str] = fields) -> float | None:
-                raw = fields.get(field, "-")
-                return None if raw == "-" else float(raw)
-
-            rows.append(
-                {
-                    "date": c.date,
-                    "sha": c.sha,
-                    "message": c.subject,
-                    "samples": int(fields.get("samples", "0")),
-                    "units": num("units"),
-                    "pct_per_unit": num("pct_per_unit"),
-                    "tokens_per_unit": num("tokens_per_unit"),
-                }
-            )
-    return rows
 
 
 def calibration_history_text(name: str, rows: list[dict[str, Any]]) -> str:

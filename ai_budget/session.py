@@ -37,7 +37,6 @@ class Brief:
     estimates: list[planner.Estimate]
     plan: planner.Plan
     warnings: list[str]
-    calibration: dict[str, CalibrationEntry]
 
 
 def build_brief(
@@ -63,7 +62,6 @@ def build_brief(
         warnings=_claude_warnings(got, error, plan, budget, now)
         + _copilot_warnings(state, now)
         + _backlog_warnings(tasks, budget),
-        calibration=budget.calibration,
     )
 
 

@@ -70,15 +70,8 @@ def parse_when(text: str, reference: datetime | None = None) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
-def countdown(target: datetime | None, reference: datetime | None = None) -> str:
-    """A short countdown such as `2h 13m`, `3d 4h`, or `now`."""
-    if target is None:
-        return "no reset scheduled"
-    seconds = (target - (reference or now())).total_seconds()
-    if seconds <= 0:
-        return "now"
-    # Round up to the minute: "in 2m" for a 119.6 s wait, never a too-early promise.
-    total_minutes = math.ceil(seconds / 60)
+def _span(total_minutes: int) -> str:
+    """`3d 4h`, `2h 13m` or `5m`."""
     days, rest = divmod(total_minutes, 1440)
     hours, minutes = divmod(rest, 60)
     if days:
@@ -88,21 +81,25 @@ def countdown(target: datetime | None, reference: datetime | None = None) -> str
     return f"{minutes}m"
 
 
+def countdown(target: datetime | None, reference: datetime | None = None) -> str:
+    """A short countdown such as `2h 13m`, `3d 4h`, or `now`."""
+    if target is None:
+        return "no reset scheduled"
+    seconds = (target - (reference or now())).total_seconds()
+    if seconds <= 0:
+        return "now"
+    # Round up to the minute: "in 2m" for a 119.6 s wait, never a too-early promise.
+    return _span(math.ceil(seconds / 60))
+
+
 def age(then: datetime | None, reference: datetime | None = None) -> str:
-    """How old a value is, such as `3h 5m` or `2d 1h`."""
+    """How old a value is, such as `3h 5m`, `2d 1h` or `40s`."""
     if then is None:
         return "unknown age"
     seconds = int(((reference or now()) - then).total_seconds())
     if seconds < 60:
         return f"{max(seconds, 0)}s"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m"
+    return _span(seconds // 60)
 
 
 def local_clock(moment: datetime, reference: datetime | None = None) -> str:

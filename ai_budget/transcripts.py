@@ -23,7 +23,7 @@ from typing import Any
 from ai_budget import paths
 from ai_budget.errors import InvalidInput
 
-# orjson parses transcripts about 3.5x faster than json (see bench/README.md).
+# orjson parses a line about 3.5x faster than json; bench/README.md has the end-to-end effect.
 from ai_budget.jsonio import dumps_compact as dumps
 from ai_budget.jsonio import loads
 from ai_budget.pricing import prices
