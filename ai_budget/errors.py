@@ -19,6 +19,10 @@ class NewerSchema(BudgetError):
     """budget.json was written by a newer ai-budget."""
 
 
+class BadText(BudgetError):
+    """A text file of the user's cannot be read as UTF-8."""
+
+
 class UnknownTaskType(BudgetError):
     """A calibration task type that the journal does not know."""
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 
 from ai_budget.errors import InvalidInput
+
+# Plain digits, or digits grouped by thousands with commas ("1,500"); nothing looser.
+_COUNT = re.compile(r"[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+")
 
 
 def parse_number(text: str | float, name: str, *, positive: bool = False) -> float:
@@ -23,22 +27,16 @@ def parse_number(text: str | float, name: str, *, positive: bool = False) -> flo
 
 
 def parse_count(text: str | int, name: str) -> int:
-    """A whole number, zero or more."""
-    try:
-        value = int(str(text).replace(",", "").replace("_", ""))
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number, got {text!r}") from None
+    """A whole number, zero or more; thousands may be grouped with commas (1,500)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        raw = str(text).strip()
+        if raw.startswith("-") and _COUNT.fullmatch(raw[1:]):
+            raise InvalidInput(f"{name} cannot be negative, got {text!r}")
+        if not _COUNT.fullmatch(raw):
+            raise InvalidInput(f"{name} must be a whole number, got {text!r}")
+        value = int(raw.replace(",", ""))
     if value < 0:
         raise InvalidInput(f"{name} cannot be negative, got {text!r}")
     return value
-
-
-def fmt_units(value: float) -> str:
-    """15.0 -> '15', 2.5 -> '2.5'."""
-    return f"{value:g}" if value != int(value) else str(int(value))
-
-
-def plural(count: float, word: str) -> str:
-    """'1 sample', '2 samples', '2.5 cards', '3 searches'."""
-    suffix = "" if count == 1 else ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")
-    return f"{fmt_units(count)} {word}{suffix}"

@@ -17,7 +17,6 @@ from usage_server import UsageServer, write_login
 from ai_budget.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_SAMPLES = REPO.parent / "shared" / "reference" / "samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 from conftest import assert_clean, budget, run, subjects
 
-from ai_budget import backlog, planner
-from ai_budget.models import BudgetFile, CalibrationEntry, Settings, Tiers
+from ai_budget.model import backlog
+from ai_budget.model.budget import BudgetFile, Settings, Tiers
+from ai_budget.model.calibration import CalibrationEntry
+from ai_budget.planning.estimates import Estimate, estimate
+from ai_budget.planning.recommend import Plan, recommend
+from ai_budget.planning.tiers import tier
 from ai_budget.timeutil import today
 
 BACKLOG = """# Backlog
@@ -51,7 +55,7 @@ def calibrated() -> BudgetFile:
 
 def test_estimates_from_the_issue() -> None:
     tasks = backlog.parse("[H] cards {flashcard: 30}\n[L] new type {feature: 3}\n[M] no type\n")
-    got = [planner.estimate(t, calibrated()) for t in tasks]
+    got = [estimate(t, calibrated().calibration) for t in tasks]
     assert [(e.pct, e.basis) for e in got] == [(77.0, "calibrated"), (5.0, "tag"), (15.0, "tag")]
 
 
@@ -69,11 +73,11 @@ def test_estimates_from_the_issue() -> None:
     ],
 )
 def test_tiers_on_the_worse_window(five: float | None, seven: float | None, expected: str) -> None:
-    assert planner.tier(five, seven, Tiers()) == expected
+    assert tier(five, seven, Tiers()) == expected
 
 
 def test_tier_thresholds_are_configurable() -> None:
-    assert planner.tier(40, 0, Tiers(green=30, yellow=60, orange=90)) == "yellow"
+    assert tier(40, 0, Tiers(green=30, yellow=60, orange=90)) == "yellow"
 
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=timezone.utc)
@@ -85,13 +89,13 @@ def plan(
     seven: float = 20,
     reset_in: timedelta | None = timedelta(hours=3),
     settings: Settings | None = None,
-) -> planner.Plan:
-    estimates = [planner.estimate(t, calibrated()) for t in backlog.parse(lines)]
+) -> Plan:
+    estimates = [estimate(t, calibrated().calibration) for t in backlog.parse(lines)]
     resets = NOW + reset_in if reset_in is not None else None
-    return planner.recommend(estimates, five, resets, seven, settings or Settings(), NOW)
+    return recommend(estimates, five, resets, seven, settings or Settings(), NOW)
 
 
-def numbers(items: list[planner.Estimate]) -> list[int]:
+def numbers(items: list[Estimate]) -> list[int]:
     return [e.task.number for e in items]
 
 
@@ -198,7 +202,7 @@ def test_done_moves_lines_in_one_commit(tasks: Path) -> None:
     result = run("backlog", "done", "2", "login")
     assert result.stdout == "Done: [L] Fix typo\nDone: [M] Add login page\n"
     assert subjects(tasks)[0] == "backlog: done [L] Fix typo; [M] Add login page"
-    remaining = [t.text for t in backlog.load(tasks)]
+    remaining = [t.text for t in backlog.parse((tasks / "tasks" / "backlog.md").read_text())]
     assert remaining == ["Flashcards SMA101", "Essay draft {essay: lots}", "Rewrite sync"]
     completed = (tasks / "tasks" / "completed.md").read_text()
     day = today().isoformat()

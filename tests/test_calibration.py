@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import assert_clean, budget, run, subjects
 
-from ai_budget.calibration import split_weights
-from ai_budget.models import BudgetFile, CalibrationEntry
+from ai_budget.model.calibration import CalibrationEntry, split_weights
 
 
 @pytest.fixture
@@ -133,16 +132,14 @@ def test_concurrent_calibrations_lose_no_update(flashcards: Path) -> None:
 
 
 def test_split_weights_follow_expected_cost() -> None:
-    b = BudgetFile(
-        calibration={
-            "flashcard": CalibrationEntry(units=10, total_5h_pct=20),  # 2 %/unit
-            "essay": CalibrationEntry(units=2, total_5h_pct=16),  # 8 %/unit
-            "new": CalibrationEntry(),
-        }
-    )
+    table = {
+        "flashcard": CalibrationEntry(units=10, total_5h_pct=20),  # 2 %/unit
+        "essay": CalibrationEntry(units=2, total_5h_pct=16),  # 8 %/unit
+        "new": CalibrationEntry(),
+    }
     # Expected costs: 5 × 2 = 10, 1 × 8 = 8, and 2 × mean(2, 8) = 10 for the uncalibrated type.
-    assert split_weights(b, [("flashcard", 5), ("essay", 1), ("new", 2)]) == pytest.approx(
+    assert split_weights(table, [("flashcard", 5), ("essay", 1), ("new", 2)]) == pytest.approx(
         [10 / 28, 8 / 28, 10 / 28]
     )
     # With nothing calibrated, plain units decide.
-    assert split_weights(BudgetFile(), [("a", 1), ("b", 3)]) == pytest.approx([0.25, 0.75])
+    assert split_weights({}, [("a", 1), ("b", 3)]) == pytest.approx([0.25, 0.75])

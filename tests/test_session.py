@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,11 @@ from conftest import FIXTURES, assert_clean, budget, git, run, subjects
 from transcript_builder import assistant, project_dir, usage, write
 from usage_server import Reply, UsageServer, usage_body
 
-from ai_budget.models import Baseline, UsageResponse
-from ai_budget.session import window_reset
-from ai_budget.usage import Usage
+from ai_budget.model.accounts import copilot_state
+from ai_budget.model.budget import CopilotSection
+from ai_budget.model.usage import Baseline, Snapshot, UsageResponse
+from ai_budget.session.check import copilot_warnings
+from ai_budget.session.log import window_reset
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -167,9 +169,9 @@ def test_reset_rule() -> None:
     resets = start + timedelta(hours=2)
     base = Baseline(started_at=start, five_hour_util=40, five_hour_resets_at=resets)
 
-    def end(at: datetime, new_reset: datetime | None) -> Usage:
+    def end(at: datetime, new_reset: datetime | None) -> Snapshot:
         body = {"five_hour": {"utilization": 50, "resets_at": new_reset}, "seven_day": {"utilization": 1}}
-        return Usage(UsageResponse.model_validate(body), at, "api")
+        return Snapshot(UsageResponse.model_validate(body), at, "api")
 
     assert window_reset(base, end(start + timedelta(hours=1), resets + timedelta(seconds=0.8))) is False
     assert window_reset(base, end(resets, resets + timedelta(hours=5))) is True
@@ -270,11 +272,34 @@ def test_stale_copilot_is_flagged(loop: Path, claude_dir: Path, server: UsageSer
     (loop / "budget.json").write_text(json.dumps(data))
     git(loop, "commit", "-qam", "old count")
     brief = json.loads(run("check", "--json").stdout)
-    assert (
-        "Copilot count is 5 days old: check GitHub billing and run `ai-budget copilot set N`"
-        in brief["warnings"]
-    )
+    # Five days ago may lie before the 1st (then the monthly reset is the warning): either way, stale.
     assert brief["copilot"]["stale"] is True
+    assert [w for w in brief["warnings"] if w.startswith("Copilot")], brief["warnings"]
+
+
+@pytest.mark.parametrize(
+    ("updated", "expected"),
+    [
+        (
+            date(2026, 11, 15),
+            "Copilot count is 5 days old: check GitHub billing and run `ai-budget copilot set N`",
+        ),
+        (date(2026, 11, 18), None),  # two days old: still fresh
+        (
+            date(2026, 11, 17),
+            "Copilot count is 3 days old: check GitHub billing and run `ai-budget copilot set N`",
+        ),
+        (
+            date(2026, 10, 31),
+            "Copilot: the monthly counter has reset since the last count: "
+            "check GitHub billing and run `ai-budget copilot set N`",
+        ),
+    ],
+)
+def test_copilot_staleness_rule(updated: date, expected: str | None) -> None:
+    moment = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    section = CopilotSection(premium_requests_used=10, last_updated=updated)
+    assert copilot_warnings(copilot_state(section, moment)) == ([expected] if expected else [])
 
 
 def test_weekly_high_recommends_only_the_top_task(loop: Path, claude_dir: Path, server: UsageServer) -> None:
@@ -309,8 +334,10 @@ def test_golden_brief_and_session_log(loop: Path, claude_dir: Path, server: Usag
     """The rendered brief and session log, for fixed inputs; UPDATE_GOLDEN=1 rewrites the files."""
     import os
 
-    from ai_budget import render, session
-    from ai_budget.journal import Journal
+    from ai_budget.cli.views.brief import brief_text as render_brief
+    from ai_budget.journal.journal import Journal
+    from ai_budget.session.check import check
+    from ai_budget.session.log import LogRequest, log, parse_done
 
     now = datetime(2026, 11, 22, 14, 5, tzinfo=timezone.utc)
     start = (
@@ -320,8 +347,8 @@ def test_golden_brief_and_session_log(loop: Path, claude_dir: Path, server: Usag
         .replace("2026-08-14", "2026-11-25")
     )
     journal = Journal.open(loop)
-    brief = session.check(journal, claude_dir, start, "start.json", now=now)
-    brief_text = render.brief_text(brief).replace(brief.usage.fetched_at.strftime("%H:%M"), "HH:MM") + "\n"
+    brief = check(journal, claude_dir, text=start, origin="start.json", now=now)
+    brief_text = render_brief(brief).replace("(from a file, 14:05)", "(from a file, HH:MM)") + "\n"
 
     lines = [
         assistant(
@@ -334,16 +361,15 @@ def test_golden_brief_and_session_log(loop: Path, claude_dir: Path, server: Usag
     ]
     write(project_dir(claude_dir) / "golden.jsonl", lines, mtime=now + timedelta(hours=1))
     end = start.replace('"utilization": 37.0', '"utilization": 52.5')
-    result = session.log(
-        journal,
-        claude_dir,
-        [claude_dir],
-        ["flashcard 6 chapter 4 cards 1-6"],
-        lessons=["keep prompts short"],
-        text=end,
-        origin="end.json",
+    request = LogRequest(
+        claude_dirs=[claude_dir],
+        done=(parse_done("flashcard 6 chapter 4 cards 1-6"),),
+        lessons=("keep prompts short",),
+        usage_text=end,
+        usage_origin="end.json",
         now=now + timedelta(hours=1, minutes=20),
     )
+    result = log(journal, request)
     if os.environ.get("UPDATE_GOLDEN"):
         (GOLDEN / "brief.txt").write_text(brief_text)
         (GOLDEN / "session.md").write_text(result.markdown)

@@ -66,7 +66,7 @@ def test_install_twice_and_refuse_edits(home: Path) -> None:
 
 
 def test_an_older_unedited_copy_is_updated(home: Path) -> None:
-    from ai_budget.skills import stamped
+    from ai_budget.integrations.skills import stamped
 
     target = home / ".claude" / "skills" / "budget-check" / "SKILL.md"
     target.parent.mkdir(parents=True)

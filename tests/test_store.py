@@ -12,8 +12,9 @@ from conftest import budget, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ai_budget import store
-from ai_budget.models import BudgetFile, CalibrationEntry, CopilotSection
+from ai_budget.fileio import write_atomic
+from ai_budget.model.budget import BudgetFile, CopilotSection, dumps, parse
+from ai_budget.model.calibration import CalibrationEntry
 
 names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=12)
 finite = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -46,11 +47,11 @@ budgets = st.builds(
 @given(budgets)
 def test_round_trip(tmp_path: Path, value: BudgetFile) -> None:
     path = tmp_path / "budget.json"
-    store.save(path, value)
-    assert store.load(path) == value
+    write_atomic(path, dumps(value))
+    assert parse(path.read_text(), path) == value
     # And a second write of what was read is byte-identical.
     first = path.read_bytes()
-    store.save(path, store.load(path))
+    write_atomic(path, dumps(parse(path.read_text(), path)))
     assert path.read_bytes() == first
 
 
@@ -63,7 +64,7 @@ def test_interrupted_write_leaves_the_old_file(journal: Path, monkeypatch: pytes
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError):
-        store.save(journal / "budget.json", BudgetFile())
+        write_atomic(journal / "budget.json", dumps(BudgetFile()))
     monkeypatch.undo()
     assert (journal / "budget.json").read_bytes() == before
     assert sorted(p.name for p in journal.iterdir()) == [".git", "budget.json", "sessions", "tasks"]

@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES, assert_clean, budget, git, python_cli, run, subjects
 from usage_server import FUTURE_MS, TOKEN, Reply, UsageServer, usage_body, write_login
 
-from ai_budget import usage
+from ai_budget.claude import endpoint, usage
 
 
 def test_normal_response(journal: Path, claude_dir: Path, server: UsageServer) -> None:
@@ -254,7 +254,7 @@ def test_429_without_retry_after_backs_off_exponentially(
 def test_timeout(
     journal: Path, claude_dir: Path, server: UsageServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(usage, "TIMEOUT_S", 0.3)
+    monkeypatch.setattr(endpoint, "TIMEOUT_S", 0.3)
     server.answer(Reply(body=usage_body(), delay=1.0))
     result = run("fetch")
     assert result.exit_code == 1

@@ -1,10 +1,9 @@
-"""The journal: a local git repo holding budget.json, tasks and session logs; one action, one commit."""
+"""Git for the journal: isolated from the caller's repository, an identity that always works, history."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -12,9 +11,7 @@ from pathlib import Path
 
 import git
 
-from ai_budget import paths, store
-from ai_budget.errors import BudgetError, GitFailed, NotAJournal
-from ai_budget.models import BudgetFile
+from ai_budget.errors import GitFailed
 
 # Variables that would point git at another repository or index (`git rev-parse --local-env-vars`).
 _REPO_ENV = (
@@ -36,16 +33,10 @@ _REPO_ENV = (
 )
 FALLBACK_NAME = "ai-budget"
 FALLBACK_EMAIL = "ai-budget@localhost"
-INITIAL_FILES = {
-    paths.BUDGET_FILE: "budget.json",
-    paths.BACKLOG_FILE: "backlog.md",
-    paths.COMPLETED_FILE: "completed.md",
-}
-GITKEEP = f"{paths.SESSIONS_DIR}/.gitkeep"
 
 
 @contextlib.contextmanager
-def _isolated_env() -> Iterator[None]:
+def isolated_env() -> Iterator[None]:
     """Hide the caller's GIT_DIR and friends from git for the duration of one call."""
     saved = {key: os.environ.pop(key) for key in _REPO_ENV if key in os.environ}
     try:
@@ -68,83 +59,26 @@ class Commit:
         return next((v for k, v in self.trailers if k == key), None)
 
 
-class Journal:
-    """An ai-budget journal at `root`."""
+class GitRepo:
+    """The journal's git repository at `root`, opened lazily."""
 
     def __init__(self, root: Path):
         self.root = root
-        self.budget_path = root / paths.BUDGET_FILE
         self._repo: git.Repo | None = None
 
-    # --- opening -------------------------------------------------------
-
-    @classmethod
-    def open(cls, root: Path) -> Journal:
-        """Open an existing journal, or say how to make one."""
-        journal = cls(root)
-        if not journal.budget_path.is_file():
-            raise NotAJournal(f"no ai-budget journal at {root}: run `ai-budget init` first")
-        if not (root / ".git").exists():
-            raise NotAJournal(
-                f"{root} has a budget.json but is not a git repo: run `ai-budget init` to make it one"
-            )
-        return journal
-
-    @classmethod
-    def init(cls, root: Path) -> tuple[Journal, bool]:
-        """Create what is missing (never overwrite); return the journal and whether it committed."""
-        if root.exists() and not root.is_dir():
-            raise BudgetError(f"{root} exists and is not a folder: choose another --home")
-        root.mkdir(parents=True, exist_ok=True)
-        journal = cls(root)
-        with _isolated_env():
+    @staticmethod
+    def create(root: Path) -> None:
+        """`git init` with a main branch, unless `root` already is a repository."""
+        with isolated_env():
             if not (root / ".git").exists():
                 git.Repo.init(root, initial_branch="main")
-        with journal.locked():
-            adopted = journal.budget_path.exists()
-            if adopted:
-                store.load(journal.budget_path)  # refuse a corrupt or newer file before touching it
-            templates = paths.shipped("templates")
-            created: list[str] = []
-            for rel, template in INITIAL_FILES.items():
-                target = root / rel
-                if not target.exists():
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(templates / template, target)
-                    created.append(rel)
-            keep = root / GITKEEP
-            if not keep.exists():
-                keep.parent.mkdir(parents=True, exist_ok=True)
-                keep.touch()
-            existing_logs = sorted(str(p.relative_to(root)) for p in (root / paths.SESSIONS_DIR).glob("*.md"))
-            message = "init: journal adopted" if adopted else "init: journal created"
-            committed = journal.commit([*INITIAL_FILES, GITKEEP, *existing_logs], message)
-        return journal, committed is not None
-
-    # --- budget.json -----------------------------------------------------
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Serialise read-modify-write-commit between ai-budget processes."""
-        with store.locked(self.root / ".git" / "ai-budget.lock"):
-            yield
-
-    def load(self) -> BudgetFile:
-        """Read budget.json (upgraded in memory; written back on the next save)."""
-        return store.load(self.budget_path)
-
-    def save(self, budget: BudgetFile) -> None:
-        """Write budget.json atomically."""
-        store.save(self.budget_path, budget)
-
-    # --- git -------------------------------------------------------------
 
     @property
     def repo(self) -> git.Repo:
-        """The GitPython repo, opened lazily with the caller's git variables hidden."""
+        """The GitPython repo, with the caller's git variables hidden."""
         if self._repo is None:
             try:
-                with _isolated_env():
+                with isolated_env():
                     self._repo = git.Repo(self.root)
             except (git.InvalidGitRepositoryError, git.NoSuchPathError):
                 raise GitFailed(
@@ -157,7 +91,7 @@ class Journal:
     def git(self, *args: str) -> str:
         """Run one git command in the journal; a failure is a GitFailed naming the command."""
         try:
-            with _isolated_env():
+            with isolated_env():
                 return str(self.repo.git.execute(["git", *args]))
         except git.GitCommandError as exc:
             detail = (str(exc.stderr or "").strip().splitlines() or ["no message"])[-1]
@@ -184,9 +118,9 @@ class Journal:
             self.git("config", "--local", key, fallback)
 
     def commit(
-        self, rel_paths: Sequence[str], message: str, trailers: Sequence[tuple[str, str]] = ()
+        self, rel_paths: Sequence[str], message: str, trailers: Sequence[tuple[str, str]]
     ) -> str | None:
-        """Stage exactly these paths and commit them; None when nothing changed."""
+        """Stage exactly these paths and commit them; None when nothing changed (the transaction's)."""
         rel_paths = [p for p in dict.fromkeys(rel_paths) if (self.root / p).exists() or self._tracked(p)]
         if not rel_paths:
             return None
@@ -200,6 +134,22 @@ class Journal:
         self.git(*args, "--", *rel_paths)
         self.warn_if_remote()
         return self.git("rev-parse", "HEAD").strip()
+
+    def unstage(self, rel_paths: Sequence[str]) -> None:
+        """Put the index back as HEAD has these paths (after a failed commit); best effort."""
+        with contextlib.suppress(GitFailed):
+            if self.has_head():
+                self.git("reset", "--quiet", "--", *rel_paths)
+            else:
+                self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *rel_paths)
+
+    def has_head(self) -> bool:
+        """Whether the repository has a first commit."""
+        try:
+            self.git("rev-parse", "--verify", "--quiet", "HEAD")
+        except GitFailed:
+            return False
+        return True
 
     def _tracked(self, rel: str) -> bool:
         return bool(self.git("ls-files", "--", rel).strip())
@@ -225,27 +175,20 @@ class Journal:
 
     def history(self, limit: int | None = None) -> list[Commit]:
         """Commits newest first, with the trailers of each message."""
-        try:
-            self.git("rev-parse", "--verify", "--quiet", "HEAD")
-        except GitFailed:
+        if not self.has_head():
             return []
         args = ["log", "--format=%H%x1f%aI%x1f%s%x1f%(trailers:only,unfold)%x1e"]
         if limit:
             args.append(f"-n{limit}")
-        commits: list[Commit] = []
-        for record in self.git(*args).split("\x1e"):
-            record = record.strip("\n")
-            if not record:
-                continue
-            sha, date, subject, trailer_text = record.split("\x1f")
-            trailers: list[tuple[str, str]] = []
-            for line in trailer_text.splitlines():
-                key, sep, value = line.partition(":")
-                if sep:
-                    trailers.append((key.strip(), value.strip()))
-            commits.append(Commit(sha, date, subject, trailers))
-        return commits
+        return [_commit(record) for record in self.git(*args).split("\x1e") if record.strip("\n")]
 
-    def is_clean(self) -> bool:
-        """Whether the working tree has no uncommitted change."""
-        return not self.git("status", "--porcelain").strip()
+
+def _commit(record: str) -> Commit:
+    """One `git log` record (fields split by 0x1f) as a Commit."""
+    sha, date, subject, trailer_text = record.strip("\n").split("\x1f")
+    trailers: list[tuple[str, str]] = []
+    for line in trailer_text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            trailers.append((key.strip(), value.strip()))
+    return Commit(sha, date, subject, trailers)

@@ -1,4 +1,4 @@
-"""Planning: estimate backlog tasks, pick a tier, and recommend what fits in the 5-hour window."""
+"""The recommendation: what fits in the 5-hour headroom, where to checkpoint, what to defer."""
 
 from __future__ import annotations
 
@@ -6,48 +6,11 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ai_budget.backlog import Task
-from ai_budget.calibration import unit_word
-from ai_budget.models import BudgetFile, Settings, Tiers
+from ai_budget.model.budget import Settings
+from ai_budget.planning.estimates import Estimate
 
-TAG_DEFAULT_PCT = {"L": 5.0, "M": 15.0, "H": 35.0, "X": 70.0}
-
-
-@dataclass
-class Estimate:
-    """A task's expected share of the 5-hour window, and where the number comes from."""
-
-    task: Task
-    pct: float
-    basis: str  # "calibrated" or "tag"
-    pct_per_unit: float | None = None
-    unit: str | None = None  # "card" for a type counted "per card"
-
-
-def estimate(task: Task, budget: BudgetFile) -> Estimate:
-    """Calibrated %/unit × units when the type has samples, else the size tag's default."""
-    entry = None
-    if task.type is not None:
-        entry = next((e for name, e in budget.calibration.items() if name.lower() == task.type.lower()), None)
-    rate = entry.pct_per_unit if entry is not None else None
-    if entry is not None and rate is not None and task.units is not None:
-        return Estimate(task, round(rate * task.units, 2), "calibrated", rate, unit_word(entry))
-    return Estimate(task, TAG_DEFAULT_PCT[task.tag], "tag")
-
-
-def tier(five_hour: float | None, seven_day: float | None, tiers: Tiers) -> str:
-    """green / yellow / orange / red on the worse of the two windows; unknown without numbers."""
-    known = [v for v in (five_hour, seven_day) if v is not None]
-    if not known:
-        return "unknown"
-    worst = max(known)
-    if worst < tiers.green:
-        return "green"
-    if worst < tiers.yellow:
-        return "yellow"
-    if worst < tiers.orange:
-        return "orange"
-    return "red"
+# Float sums of task estimates may miss an exact fit by dust.
+FIT_TOLERANCE = 1e-9
 
 
 @dataclass
@@ -101,14 +64,11 @@ def recommend(
     for est in candidates:
         if plan.checkpoint is not None:
             plan.defer.append(est)
-        elif est.pct <= remaining + 1e-9:
+        elif est.pct <= remaining + FIT_TOLERANCE:
             plan.do.append(est)
             remaining -= est.pct
         else:
-            units_fit = None
-            if est.pct_per_unit and est.task.units is not None:
-                units_fit = min(math.floor(remaining / est.pct_per_unit), math.floor(est.task.units))
-            plan.checkpoint = Checkpoint(est, units_fit, round(remaining, 2))
+            plan.checkpoint = Checkpoint(est, _units_fit(est, remaining), round(remaining, 2))
     plan.defer += estimates[len(candidates) :]
     # Waiting is better when the next task cannot start in earnest and the window resets soon.
     blocked = plan.checkpoint is not None and (plan.checkpoint.units_fit in (None, 0) or not plan.do)
@@ -116,3 +76,10 @@ def recommend(
         minutes is not None and minutes <= settings.wait_for_reset_minutes and used > 0 and blocked
     )
     return plan
+
+
+def _units_fit(est: Estimate, remaining: float) -> int | None:
+    """Whole units of a calibrated task that fit in what is left (None when uncalibrated)."""
+    if not est.pct_per_unit or est.task.units is None:
+        return None
+    return min(math.floor(remaining / est.pct_per_unit), math.floor(est.task.units))

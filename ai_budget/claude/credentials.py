@@ -28,8 +28,6 @@ class Credentials:
     token: str = field(repr=False)
     expires_at: datetime | None
     scopes: tuple[str, ...] | None
-    subscription: str | None
-    origin: str
 
     def check(self) -> None:
         """Refuse a token that is expired or cannot read usage, before any request is made."""
@@ -59,8 +57,6 @@ def _from_blob(blob: Any, origin: str) -> Credentials:
         token=token.strip(),
         expires_at=expires,
         scopes=tuple(scopes) if isinstance(scopes, list) else None,
-        subscription=oauth.get("subscriptionType"),
-        origin=origin,
     )
 
 

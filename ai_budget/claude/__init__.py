@@ -1,0 +1,1 @@
+"""Claude data: the login, usage from every source, transcripts and prices."""

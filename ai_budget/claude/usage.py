@@ -1,0 +1,106 @@
+"""Claude utilisation from every source we have: a file, our cache, the endpoint, the last known
+values. Each function's name says whether it calls the network or falls back; none writes the journal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from ai_budget import paths
+from ai_budget.claude import credentials, endpoint, usage_cache
+from ai_budget.errors import BudgetError, FetchError
+from ai_budget.model.usage import ClaudeSection, Snapshot, UsageResponse
+from ai_budget.timeutil import countdown, local_clock, now
+
+
+def from_file_text(
+    text: str, claude_dir: Path, origin: str = "the file", moment: datetime | None = None
+) -> Snapshot:
+    """A usage response given as text (`--from-file`): no network; counts as fresh, fills the cache.
+
+    It is observed when it is read (`moment`, for a command that runs at a given time).
+    """
+    snap = Snapshot(endpoint.parse_response(text, origin), moment or now(), "file")
+    usage_cache.remember(claude_dir, snap)
+    return snap
+
+
+def _next_try(until: datetime) -> str:
+    return f"next try allowed at {local_clock(until)} (in {countdown(until)})"
+
+
+def call_endpoint(claude_dir: Path) -> Snapshot:
+    """Ask the endpoint (network) unless a 429 wait is on; fills the cache. Raises on failure."""
+    until = usage_cache.backoff_until(claude_dir)
+    if until is not None:
+        raise FetchError(f"the usage endpoint asked us to wait after a 429: {_next_try(until)}")
+    login = credentials.load(claude_dir)
+    login.check()
+    try:
+        response = endpoint.request_usage(login.token)
+    except endpoint.RateLimited as exc:
+        until = usage_cache.note_429(claude_dir, exc.retry_after)
+        raise FetchError(f"{exc}: {_next_try(until)}") from None
+    usage_cache.clear_backoff(claude_dir)
+    snap = Snapshot(response, now(), "api")
+    usage_cache.remember(claude_dir, snap)
+    return snap
+
+
+def cache_or_endpoint(claude_dir: Path, force: bool = False) -> Snapshot:
+    """Our cache within its lifetime (unless `force`), else the endpoint (network). Raises on failure."""
+    if not force:
+        hit = usage_cache.read(claude_dir)
+        if hit is not None and usage_cache.is_fresh(hit, now()):
+            return hit
+    return call_endpoint(claude_dir)
+
+
+def last_known(claude_dir: Path, section: ClaudeSection | None, error: str) -> Snapshot | None:
+    """The newest values kept anywhere (our cache or budget.json), labelled as last known."""
+    options = [usage_cache.read(claude_dir), section.snapshot() if section is not None else None]
+    found = [s for s in options if s is not None]
+    if not found:
+        return None
+    return max(found, key=lambda s: s.observed_at).as_last_known(error)
+
+
+def fresh_or_last_known(
+    claude_dir: Path,
+    section: ClaudeSection | None,
+    *,
+    force: bool = False,
+    text: str | None = None,
+    origin: str = "the file",
+    moment: datetime | None = None,
+) -> Snapshot:
+    """Fresh numbers (file, cache, endpoint), else falls back to the last known ones with the error;
+    raises only when nothing at all is known."""
+    try:
+        if text is not None:
+            return from_file_text(text, claude_dir, origin, moment)
+        return cache_or_endpoint(claude_dir, force)
+    except BudgetError as exc:
+        fallback = last_known(claude_dir, section, str(exc))
+        if fallback is None:
+            raise
+        return fallback
+
+
+def current_usage(claude_dir: Path | None = None) -> UsageResponse | None:
+    """For other programs: current usage (cached for the TTL), or None when it cannot be had."""
+    try:
+        return cache_or_endpoint(claude_dir or paths.primary_claude_dir()).response
+    except Exception:  # a router gating calls on quota must never crash on us
+        return None
+
+
+def read_response_file(name: str) -> tuple[str, str]:
+    """The text of the file given to `--from-file`, and how to name it in messages."""
+    path = Path(name).expanduser()
+    try:
+        return path.read_text(encoding="utf-8", errors="replace"), str(path)
+    except OSError as exc:
+        raise FetchError(
+            f"cannot read {path} ({exc.strerror}): check the path given to --from-file"
+        ) from None

@@ -1,0 +1,105 @@
+"""Our on-disk copy of the last usage answer and the 429 backoff, keyed by the Claude config dir
+(never by the token)."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ai_budget import paths
+from ai_budget.fileio import read_json, write_json
+from ai_budget.model.usage import Snapshot, UsageResponse
+from ai_budget.timeutil import now, parse_time
+
+DEFAULT_TTL_S = 300
+BACKOFF_START_S = 60
+BACKOFF_CAP_S = 1800
+
+
+def _file(claude_dir: Path, kind: str) -> Path:
+    key = hashlib.sha256(str(claude_dir.resolve()).encode()).hexdigest()[:16]
+    return paths.cache_dir() / f"{kind}-{key}.json"
+
+
+def ttl_seconds() -> float:
+    """How long a cached answer counts as fresh ($AI_BUDGET_CACHE_TTL, default 300 s)."""
+    try:
+        return max(float(os.environ.get("AI_BUDGET_CACHE_TTL", DEFAULT_TTL_S)), 0.0)
+    except ValueError:
+        return DEFAULT_TTL_S
+
+
+def read(claude_dir: Path) -> Snapshot | None:
+    """The last answer kept on disk, whatever its age."""
+    data = read_json(_file(claude_dir, "usage"))
+    if not data:
+        return None
+    try:
+        observed = parse_time(data.get("fetched_at"))
+        response = UsageResponse.model_validate(data.get("response"))
+    except (ValueError, ValidationError):
+        return None
+    return Snapshot(response, observed, "cache") if observed is not None else None
+
+
+def is_fresh(snap: Snapshot, moment: datetime) -> bool:
+    """Whether a cached answer is younger than the cache lifetime."""
+    return (moment - snap.observed_at).total_seconds() < ttl_seconds()
+
+
+def remember(claude_dir: Path, snap: Snapshot) -> None:
+    """Keep this answer as the cache."""
+    write_json(
+        _file(claude_dir, "usage"),
+        {"fetched_at": snap.observed_at.isoformat(), "response": snap.response.model_dump(mode="json")},
+    )
+
+
+def backoff_until(claude_dir: Path) -> datetime | None:
+    """When the next request is allowed after a 429, if that is still in the future."""
+    data = read_json(_file(claude_dir, "backoff")) or {}
+    try:
+        until = parse_time(data.get("until"))
+    except ValueError:
+        return None
+    return until if until is not None and until > now() else None
+
+
+def note_429(claude_dir: Path, retry_after: str | None) -> datetime:
+    """Record a 429 and return when the next request is allowed."""
+    path = _file(claude_dir, "backoff")
+    failures = int((read_json(path) or {}).get("failures", 0)) + 1
+    wait = retry_after_seconds(retry_after)
+    if not wait:  # absent or 0 (seen on a persistently throttled account): back off exponentially
+        wait = min(BACKOFF_START_S * 2 ** (failures - 1), BACKOFF_CAP_S)
+    until = now() + timedelta(seconds=wait)
+    write_json(path, {"until": until.isoformat(), "failures": failures})
+    return until
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - now()).total_seconds(), 0.0)
+
+
+def clear_backoff(claude_dir: Path) -> None:
+    """Forget the 429 backoff after a successful request."""
+    _file(claude_dir, "backoff").unlink(missing_ok=True)

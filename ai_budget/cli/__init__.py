@@ -1,0 +1,17 @@
+"""The command line: click only, one module per command group; every computation is in the core."""
+
+from __future__ import annotations
+
+from ai_budget.cli import accounts, backlog, calibration, integrations, journal, session, usage
+from ai_budget.cli.app import cli
+
+# Importing the command modules registers their commands on the group.
+COMMAND_MODULES = (accounts, backlog, calibration, integrations, journal, session, usage)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="ai-budget")
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,78 @@
+"""The `copilot` and `gemini` groups: counts and statuses typed in by hand."""
+
+from __future__ import annotations
+
+import click
+
+from ai_budget.cli.app import CONTEXT, NUMBERS, cli, journal_from, json_option, show
+from ai_budget.cli.params import COUNT
+
+
+@cli.group(name="copilot", context_settings=CONTEXT)
+def copilot_group() -> None:
+    """GitHub Copilot usage, entered by hand from GitHub's billing page."""
+
+
+@copilot_group.command(name="set", context_settings=NUMBERS)
+@click.argument("used", type=COUNT)
+@click.option("--limit", type=COUNT, help="Monthly allowance (default: the plan's).")
+@click.option(
+    "--unit",
+    type=click.Choice(["requests", "credits"]),
+    help="premium requests (legacy plans) or AI credits (since June 2026).",
+)
+@click.option("--plan", help="free, pro, pro+, business, enterprise, max.")
+@json_option
+@click.pass_context
+def copilot_set(
+    ctx: click.Context, used: int, limit: int | None, unit: str | None, plan: str | None, json_: bool
+) -> None:
+    """Set how many premium requests (or AI credits) are used this month."""
+    from ai_budget.cli.views import journal as views
+    from ai_budget.journal import accounts
+
+    st = accounts.set_copilot(journal_from(ctx), used, limit=limit, unit=unit, plan=plan)
+    show(json_, lambda: views.copilot_json(st), lambda: views.copilot_text(st))
+
+
+@copilot_group.command(name="show")
+@json_option
+@click.pass_context
+def copilot_show(ctx: click.Context, json_: bool) -> None:
+    """Show Copilot usage, and whether the monthly counter has reset since."""
+    from ai_budget.cli.views import journal as views
+    from ai_budget.model.accounts import copilot_state
+    from ai_budget.timeutil import now
+
+    st = copilot_state(journal_from(ctx).read_budget().copilot, now())
+    show(json_, lambda: views.copilot_json(st), lambda: views.copilot_text(st))
+
+
+@cli.group(name="gemini", context_settings=CONTEXT)
+def gemini_group() -> None:
+    """Gemini status, entered by hand (no API reports its quota)."""
+
+
+@gemini_group.command(name="set")
+@click.argument("status")
+@click.option("--plan", help="api, free, …")
+@json_option
+@click.pass_context
+def gemini_set(ctx: click.Context, status: str, plan: str | None, json_: bool) -> None:
+    """Set the Gemini status (for example active, billing_pending, quota_exceeded)."""
+    from ai_budget.cli.views import journal as views
+    from ai_budget.journal import accounts
+
+    section = accounts.set_gemini(journal_from(ctx), status, plan)
+    show(json_, lambda: section.model_dump(mode="json"), lambda: views.gemini_text(section))
+
+
+@gemini_group.command(name="show")
+@json_option
+@click.pass_context
+def gemini_show(ctx: click.Context, json_: bool) -> None:
+    """Show the Gemini status."""
+    from ai_budget.cli.views import journal as views
+
+    section = journal_from(ctx).read_budget().gemini
+    show(json_, lambda: section.model_dump(mode="json"), lambda: views.gemini_text(section))

@@ -1,0 +1,111 @@
+"""The click group, its one-line error handling, and the helpers every command module shares."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from ai_budget import paths
+from ai_budget.errors import BudgetError
+
+if TYPE_CHECKING:
+    from ai_budget.journal.journal import Journal
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# "-3" is a bad number, not an unknown option: let the parameter type say so.
+NUMBERS = dict(CONTEXT, ignore_unknown_options=True)
+
+
+class Group(click.Group):
+    """A click group whose errors are one line on stderr and a non-zero exit."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except click.UsageError as exc:
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except BudgetError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except OSError as exc:  # a disk, permission or file problem outside what the core expects
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}: check the path and its permissions", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.option(
+    "--home",
+    type=click.Path(),
+    envvar=None,
+    help="Journal folder (default: $AI_BUDGET_HOME or ~/.ai-budget).",
+)
+@click.version_option(package_name="ai-budget", message="ai-budget %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None) -> None:
+    """A local, git-backed budget journal for Claude Pro/Max, Copilot and Gemini."""
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = home
+
+
+def emit_json(data: Any) -> None:
+    """Print data as indented JSON."""
+    from ai_budget.jsonio import dumps_pretty
+
+    click.echo(dumps_pretty(data))
+
+
+def show(json_: bool, data: Callable[[], Any], text: Callable[[], str]) -> None:
+    """Print the JSON view or the human one."""
+    if json_:
+        emit_json(data())
+    else:
+        click.echo(text())
+
+
+def journal_home(ctx: click.Context) -> Any:
+    """The journal folder named by --home / $AI_BUDGET_HOME / ~/.ai-budget."""
+    return paths.journal_home(ctx.find_root().obj.get("home"))
+
+
+def journal_from(ctx: click.Context) -> Journal:
+    """Open the journal named by --home / $AI_BUDGET_HOME / ~/.ai-budget."""
+    from ai_budget.journal.journal import Journal
+
+    return Journal.open(journal_home(ctx))
+
+
+json_option = click.option("--json", "json_", is_flag=True, help="Print as JSON.")
+from_file_option = click.option(
+    "--from-file",
+    "from_file",
+    metavar="PATH",
+    help="Read a usage response from PATH (or - for stdin) instead of the network.",
+)
+
+
+def read_usage_arg(from_file: str | None) -> tuple[str | None, str]:
+    """The text of `--from-file` (`-` reads standard input) and its name for messages."""
+    from ai_budget.claude.usage import read_response_file
+
+    if from_file is None:
+        return None, ""
+    if from_file == "-":
+        return sys.stdin.read(), "standard input"
+    return read_response_file(from_file)

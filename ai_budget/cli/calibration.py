@@ -1,0 +1,68 @@
+"""`calibrate` and the `calibration` group: per-task-type averages."""
+
+from __future__ import annotations
+
+import click
+
+from ai_budget.cli.app import CONTEXT, NUMBERS, cli, journal_from, json_option, show
+from ai_budget.cli.params import COUNT, NUMBER, POSITIVE
+
+
+@cli.command(name="calibrate", context_settings=NUMBERS)
+@click.argument("task_type")
+@click.argument("units", type=POSITIVE)
+@click.argument("pct_delta", type=NUMBER)
+@click.argument("output_tokens", type=COUNT, required=False)
+@json_option
+@click.pass_context
+def calibrate_cmd(
+    ctx: click.Context, task_type: str, units: float, pct_delta: float, output_tokens: int | None, json_: bool
+) -> None:
+    """Record that UNITS of TASK_TYPE used PCT_DELTA % of the 5-hour window (and OUTPUT_TOKENS)."""
+    from ai_budget.cli.views import journal as views
+    from ai_budget.journal import calibration
+
+    done = calibration.record(journal_from(ctx), task_type, units, pct_delta, output_tokens)
+    show(json_, lambda: views.calibration_json(done.task_type, done.after), lambda: views.calibrated(done))
+
+
+@cli.group(name="calibration", invoke_without_command=True, context_settings=CONTEXT)
+@json_option
+@click.pass_context
+def calibration_group(ctx: click.Context, json_: bool) -> None:
+    """Show the calibration table (per task type: samples, units, %/unit, tokens/unit)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(calibration_show, json_=json_)
+
+
+@calibration_group.command(name="show")
+@json_option
+@click.pass_context
+def calibration_show(ctx: click.Context, json_: bool) -> None:
+    """Show the calibration table."""
+    from ai_budget.cli.views import journal as views
+
+    table = journal_from(ctx).read_budget().calibration
+    show(
+        json_,
+        lambda: {name: views.calibration_json(name, e) for name, e in table.items()},
+        lambda: views.calibration_table(table),
+    )
+
+
+@calibration_group.command(name="add")
+@click.argument("task_type")
+@click.option("--unit", required=True, help='The unit of work, for example "per card".')
+@json_option
+@click.pass_context
+def calibration_add(ctx: click.Context, task_type: str, unit: str, json_: bool) -> None:
+    """Add a task type to calibrate."""
+    from ai_budget.cli.views import journal as views
+    from ai_budget.journal import calibration
+
+    entry = calibration.add_type(journal_from(ctx), task_type, unit)
+    show(
+        json_,
+        lambda: views.calibration_json(task_type, entry),
+        lambda: f"Added task type {task_type} ({unit.strip()})",
+    )

@@ -1,0 +1,98 @@
+"""`check` and `log`: the start and the end of a session."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from ai_budget import paths
+from ai_budget.cli.app import NUMBERS, cli, from_file_option, journal_from, json_option, read_usage_arg, show
+from ai_budget.cli.params import COUNT, DONE
+
+if TYPE_CHECKING:
+    from ai_budget.session.log import Done
+
+
+@cli.command(name="check")
+@from_file_option
+@json_option
+@click.pass_context
+def check_cmd(ctx: click.Context, from_file: str | None, json_: bool) -> None:
+    """Session start: fetch usage, record the baseline, and print the brief."""
+    from ai_budget.cli.views.brief import brief_json, brief_text
+    from ai_budget.session.check import check
+
+    journal = journal_from(ctx)
+    text, origin = read_usage_arg(from_file)
+    brief = check(journal, paths.primary_claude_dir(), text=text, origin=origin)
+    show(json_, lambda: brief_json(brief), lambda: brief_text(brief))
+
+
+def ask_done() -> list[Done]:
+    """In a terminal: what was completed, one item per line, until an empty line."""
+    click.echo("What did you complete? One per line as TYPE UNITS description; empty line to finish.")
+    items: list[Done] = []
+    while entry := click.prompt("done", default="", show_default=False).strip():
+        items.append(DONE.convert(entry, None, None))
+    return items
+
+
+@cli.command(name="log", context_settings=NUMBERS)
+@click.option(
+    "--done",
+    "done",
+    multiple=True,
+    type=DONE,
+    metavar="'TYPE UNITS description'",
+    help="A completed item (repeatable), for example --done 'flashcard 10 chapter 4'.",
+)
+@click.option("--lesson", "lessons", multiple=True, metavar="TEXT", help="A lesson for the log (repeatable).")
+@click.option(
+    "--next", "next_notes", multiple=True, metavar="TEXT", help="A note for next session (repeatable)."
+)
+@click.option(
+    "--copilot", "copilot_count", type=COUNT, metavar="N", help="Copilot's count now (requests or credits)."
+)
+@click.option(
+    "--backlog-done",
+    "backlog_done",
+    multiple=True,
+    metavar="REF",
+    help="Also move this backlog task (number or text) to completed.md (repeatable).",
+)
+@from_file_option
+@json_option
+@click.pass_context
+def log_cmd(
+    ctx: click.Context,
+    done: tuple[Done, ...],
+    lessons: tuple[str, ...],
+    next_notes: tuple[str, ...],
+    copilot_count: int | None,
+    backlog_done: tuple[str, ...],
+    from_file: str | None,
+    json_: bool,
+) -> None:
+    """Session end: measure the session, update calibration, append the session log, commit."""
+    from ai_budget.cli.views.log import log_json, log_text
+    from ai_budget.session.log import LogRequest, log
+
+    journal = journal_from(ctx)
+    items = list(done)
+    if not items and from_file != "-" and sys.stdin.isatty() and not json_:
+        items = ask_done()
+    text, origin = read_usage_arg(from_file)
+    request = LogRequest(
+        claude_dirs=paths.claude_dirs(),
+        done=tuple(items),
+        lessons=lessons,
+        next_notes=next_notes,
+        usage_text=text,
+        usage_origin=origin,
+        copilot_count=copilot_count,
+        backlog_refs=backlog_done,
+    )
+    result = log(journal, request)
+    show(json_, lambda: log_json(result), lambda: log_text(result))

@@ -1,0 +1,69 @@
+"""`fetch` and `tokens`: Claude's utilisation windows and the tokens in its transcripts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from ai_budget import paths
+from ai_budget.cli.app import cli, from_file_option, journal_from, json_option, read_usage_arg, show
+from ai_budget.cli.params import WHEN
+
+
+@cli.command(name="fetch")
+@click.option("--force", is_flag=True, help="Skip the 5-minute cache (a 429 wait is still honoured).")
+@from_file_option
+@json_option
+@click.pass_context
+def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, json_: bool) -> None:
+    """Fetch Claude's 5-hour and weekly utilisation into the journal."""
+    from ai_budget.cli.views.usage import usage_json, usage_text
+    from ai_budget.session.refresh import fetch_into_journal
+
+    journal = journal_from(ctx)
+    text, origin = read_usage_arg(from_file)
+    snap = fetch_into_journal(journal, paths.primary_claude_dir(), force=force, text=text, origin=origin)
+    show(json_, lambda: usage_json(snap), lambda: usage_text(snap))
+    if not snap.fresh:
+        click.echo(f"Error: {snap.error} (showing the last known values)", err=True)
+        raise click.exceptions.Exit(1)
+
+
+@cli.command(name="tokens")
+@click.option("--session", metavar="ID|PATH", help="A session id (or unique prefix) or a transcript file.")
+@click.option(
+    "--since", type=WHEN, metavar="WHEN", help="Every entry since WHEN: ISO time, or 90m, 5h, 2d, 1w ago."
+)
+@click.option("--until", type=WHEN, metavar="WHEN", help="Every entry before WHEN (same forms as --since).")
+@click.option("--all", "all_", is_flag=True, help="Every entry of every session, all time.")
+@click.option("--no-subagents", is_flag=True, help="Leave out subagent transcripts.")
+@click.option("--no-cache", is_flag=True, help="Read every file afresh and write no cache.")
+@json_option
+def tokens_cmd(
+    session: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    all_: bool,
+    no_subagents: bool,
+    no_cache: bool,
+    json_: bool,
+) -> None:
+    """Tokens and API-equivalent cost from Claude Code's transcripts (each message counted once).
+
+    With no selector: the newest session of the current directory's project, else the newest
+    anywhere. No journal is needed.
+    """
+    from ai_budget import transcripts
+    from ai_budget.cli.views.tokens import tokens_text
+
+    result = transcripts.tokens(
+        paths.claude_dirs(),
+        session=session,
+        since=since,
+        until=until,
+        all_sessions=all_,
+        subagents=not no_subagents,
+        use_cache=not no_cache,
+    )
+    show(json_, lambda: result.as_dict(), lambda: tokens_text(result))

@@ -1,0 +1,127 @@
+"""The brief `check` prints: windows, accounts, task estimates, the recommendation, warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ai_budget.cli.views.journal import copilot_json, copilot_text, gemini_text
+from ai_budget.cli.views.table import table
+from ai_budget.cli.views.usage import usage_json, usage_text
+from ai_budget.fmt import fmt_units
+from ai_budget.planning.estimates import Estimate
+from ai_budget.planning.recommend import Plan
+from ai_budget.session.check import Brief
+
+
+def task_json(est: Estimate) -> dict[str, Any]:
+    """One backlog task and its estimate as JSON."""
+    t = est.task
+    return {
+        "number": t.number,
+        "tag": t.tag,
+        "text": t.text,
+        "type": t.type,
+        "units": t.units,
+        "section": t.section,
+        "estimate_pct": est.pct,
+        "basis": est.basis,
+        "pct_per_unit": round(est.pct_per_unit, 4) if est.pct_per_unit is not None else None,
+    }
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The recommendation as JSON."""
+    checkpoint = None
+    if plan.checkpoint is not None:
+        checkpoint = {
+            "task": task_json(plan.checkpoint.estimate),
+            "units_fit": plan.checkpoint.units_fit,
+            "pct_available": plan.checkpoint.pct_available,
+        }
+    return {
+        "headroom_pct": plan.headroom_pct,
+        "do": [task_json(e) for e in plan.do],
+        "checkpoint": checkpoint,
+        "defer": [task_json(e) for e in plan.defer],
+        "wait_for_reset": plan.wait_for_reset,
+        "minutes_to_reset": plan.minutes_to_reset,
+        "weekly_focus": plan.weekly_focus,
+    }
+
+
+def brief_json(brief: Brief) -> dict[str, Any]:
+    """`check --json`."""
+    claude: dict[str, Any] = {"source": None, "fresh": False, "fetched_at": None, "error": brief.error}
+    if brief.usage is not None:
+        claude = usage_json(brief.usage, brief.now)
+    return {
+        "claude": claude,
+        "copilot": copilot_json(brief.copilot),
+        "gemini": brief.gemini.model_dump(mode="json"),
+        "tier": brief.tier,
+        "tasks": [task_json(e) for e in brief.estimates],
+        "recommendation": plan_json(brief.plan),
+        "warnings": brief.warnings,
+    }
+
+
+def _basis(est: Estimate) -> str:
+    if est.basis == "calibrated":
+        return f"calibrated, {est.pct_per_unit:.2f} %/{est.unit}"
+    return f"tag {est.task.tag} default"
+
+
+def _short(est: Estimate) -> str:
+    return f"{est.task.number}. {est.task.text} ({est.pct:.1f}%)"
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    """The recommendation for a person: do first, then, checkpoint, defer, wait."""
+    lines = [
+        f"Recommendation ({plan.headroom_pct:.1f}% of the 5-hour window usable, after the safety margin)"
+    ]
+    if plan.do:
+        first = plan.do[0]
+        fits = " that fits" if first.task.number != 1 else ""
+        lines.append(f"  Do first: {_short(first)}: top of the backlog{fits}.")
+        if plan.do[1:]:
+            lines.append("  Then: " + "; ".join(_short(e) for e in plan.do[1:]))
+    if plan.checkpoint is not None:
+        cp = plan.checkpoint
+        fit = ""
+        if cp.units_fit is not None and cp.estimate.task.type is not None:
+            fit = f"; about {cp.units_fit} of {fmt_units(cp.estimate.task.units or 0)} units fit"
+        lines.append(
+            f"  Checkpoint: {_short(cp.estimate)} would cross the limit: "
+            f"{cp.pct_available:.1f}% left{fit}. Stop and log there."
+        )
+    if plan.defer:
+        lines.append("  Defer: " + "; ".join(_short(e) for e in plan.defer))
+    if not (plan.do or plan.checkpoint or plan.defer):
+        lines.append("  Nothing in the backlog.")
+    if plan.wait_for_reset and plan.minutes_to_reset is not None:
+        lines.append(
+            f"  Wait for the 5-hour reset in {plan.minutes_to_reset} min: the next task "
+            "would not get far before it."
+        )
+    return lines
+
+
+def brief_text(brief: Brief) -> str:
+    """`check` for a person."""
+    lines = [f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: tier {brief.tier.upper()}", ""]
+    lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
+    lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
+    lines.append(gemini_text(brief.gemini))
+    lines.append("")
+    if brief.estimates:
+        rows: list[tuple[str, ...]] = [("#", "task", "estimate", "basis")]
+        for est in brief.estimates:
+            rows.append((str(est.task.number), est.task.label(), f"{est.pct:.1f}%", _basis(est)))
+        lines.append("Backlog (priority order)")
+        lines += ["  " + row for row in table(rows, right={2}).splitlines()]
+        lines.append("")
+    lines += plan_lines(brief.plan)
+    if brief.warnings:
+        lines += ["", "Warnings"] + [f"  - {w}" for w in brief.warnings]
+    return "\n".join(lines)

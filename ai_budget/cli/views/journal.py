@@ -1,0 +1,154 @@
+"""Views of what the journal holds: calibration, Copilot and Gemini, the git history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ai_budget.cli.views.table import table
+from ai_budget.fmt import fmt_units, plural, rate
+from ai_budget.journal.history import session_figures
+
+if TYPE_CHECKING:
+    from ai_budget.journal.calibration import Recorded
+    from ai_budget.journal.gitrepo import Commit
+    from ai_budget.model.accounts import CopilotState
+    from ai_budget.model.budget import GeminiSection
+    from ai_budget.model.calibration import CalibrationEntry
+
+
+def calibration_json(name: str, entry: CalibrationEntry) -> dict[str, Any]:
+    """One task type's calibration as JSON."""
+    pct, tokens = entry.pct_per_unit, entry.tokens_per_unit
+    return {
+        "type": name,
+        "unit": entry.unit,
+        "samples": entry.samples,
+        "units": entry.units,
+        "total_5h_pct": entry.total_5h_pct,
+        "total_output_tokens": entry.total_output_tokens,
+        "pct_per_unit": round(pct, 4) if pct is not None else None,
+        "output_tokens_per_unit": round(tokens, 2) if tokens is not None else None,
+    }
+
+
+def calibrated(done: Recorded) -> str:
+    """The line `calibrate` prints."""
+    after, word = done.after, done.after.unit_word
+    tokens = after.tokens_per_unit
+    token_part = f", {tokens:.0f} output tokens/{word}" if tokens is not None else ""
+    return (
+        f"{done.task_type}: {rate(after.pct_per_unit)} %/{word}{token_part} "
+        f"({plural(after.samples, 'sample')}, {plural(after.units, word)})"
+    )
+
+
+def calibration_table(entries: dict[str, CalibrationEntry]) -> str:
+    """The calibration table."""
+    if not entries:
+        return 'No task types yet: add one with `ai-budget calibration add TYPE --unit "per X"`'
+    rows: list[tuple[str, ...]] = [("type", "unit", "samples", "units", "%/unit", "tokens/unit")]
+    for name, e in sorted(entries.items()):
+        tokens = e.tokens_per_unit
+        rows.append(
+            (
+                name,
+                e.unit or "-",
+                str(e.samples),
+                fmt_units(e.units),
+                rate(e.pct_per_unit),
+                f"{tokens:.0f}" if tokens is not None else "-",
+            )
+        )
+    return table(rows, right={2, 3, 4, 5})
+
+
+def copilot_json(st: CopilotState) -> dict[str, Any]:
+    """Copilot as JSON."""
+    data = st.section.model_dump(mode="json")
+    data.update(
+        {
+            "remaining": st.remaining,
+            "reset_since_update": st.reset_since_update,
+            "stale": st.stale,
+            "unit_label": st.label,
+        }
+    )
+    return data
+
+
+def copilot_text(st: CopilotState) -> str:
+    """Copilot in one or two lines."""
+    s = st.section
+    if s.premium_requests_used is None:
+        return "Copilot: no count yet: run `ai-budget copilot set N` after checking GitHub billing"
+    line = f"Copilot ({s.plan}): {s.premium_requests_used}/{s.premium_requests_limit} {st.label} used"
+    if st.remaining is not None:
+        line += f", {st.remaining} left"
+    if s.resets_at is not None:
+        line += f"; resets {s.resets_at:%Y-%m-%d} 00:00 UTC"
+    if s.last_updated is not None:
+        line += f" (updated {s.last_updated:%Y-%m-%d})"
+    if st.reset_since_update:
+        line += (
+            "\nThe monthly counter has reset since this count was taken: "
+            "check GitHub billing and run `ai-budget copilot set N`"
+        )
+    return line
+
+
+def gemini_text(section: GeminiSection) -> str:
+    """Gemini in one line."""
+    status = section.status or "unknown"
+    when = f" (updated {section.last_updated:%Y-%m-%d})" if section.last_updated else ""
+    return f"Gemini ({section.plan}): {status}{when}"
+
+
+def history_json(commits: list[Commit]) -> list[dict[str, Any]]:
+    """`history --json`: commits, with session figures where there are some."""
+    return [
+        {
+            "sha": c.sha,
+            "date": c.date,
+            "message": c.subject,
+            "trailers": [{"key": k, "value": v} for k, v in c.trailers],
+            "session": session_figures(c),
+        }
+        for c in commits
+    ]
+
+
+def history_lines(commits: list[Commit]) -> str:
+    """`history`: a line per commit; session commits add their tokens and cost."""
+    if not commits:
+        return "No history yet."
+    out = []
+    for c in commits:
+        line = f"{c.date[:10]} {c.date[11:16]}  {c.sha[:7]}  {c.subject}"
+        figures = session_figures(c) or {}
+        extra = []
+        if isinstance(figures.get("seven_day_delta"), float):
+            extra.append(f"week {figures['seven_day_delta']:+.1f}%")
+        if isinstance(figures.get("output_tokens"), float):
+            extra.append(f"{figures['output_tokens']:,.0f} output tokens")
+        if isinstance(figures.get("cost_usd"), float):
+            extra.append(f"${figures['cost_usd']:,.2f}")
+        out.append(line + (f" ({', '.join(extra)})" if extra else ""))
+    return "\n".join(out)
+
+
+def calibration_history_text(name: str, rows: list[dict[str, Any]]) -> str:
+    """`history --calibration TYPE` for a person."""
+    if not rows:
+        return f"No calibration history for {name!r} yet."
+    table_rows: list[tuple[str, ...]] = [("date", "samples", "units", "%/unit", "tokens/unit")]
+    for r in rows:
+        table_rows.append(
+            (
+                f"{r['date'][:10]} {r['date'][11:16]}",
+                str(r["samples"]),
+                fmt_units(r["units"] or 0),
+                rate(r["pct_per_unit"]),
+                "-" if r["tokens_per_unit"] is None else f"{r['tokens_per_unit']:.0f}",
+            )
+        )
+    return f"Calibration of {name}, oldest first\n" + table(table_rows, right={1, 2, 3, 4})

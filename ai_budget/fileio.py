@@ -1,0 +1,112 @@
+"""Files written whole or not at all, and the lock that serialises ai-budget processes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ai_budget.errors import BadText, JournalBusy
+
+LOCK_TIMEOUT_S = 30.0
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Replace `path` with `content` so a reader sees the old file or the new one, never half."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A small JSON object kept by ai-budget (cache, backoff), or None if missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write a small JSON object atomically, in a private folder."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomic(path, json.dumps(data, indent=1) + "\n")
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` (another process waits, up to `timeout` s)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while not _try_lock(handle):
+            if time.monotonic() > deadline:
+                raise JournalBusy(
+                    f"another ai-budget is still working on the journal ({lock_path}): "
+                    "wait for it to finish and run the command again"
+                )
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            _unlock(handle)
+
+
+try:
+    import fcntl
+
+    def _try_lock(handle: Any) -> bool:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+except ImportError:  # Windows
+    import msvcrt
+
+    def _try_lock(handle: Any) -> bool:
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+
+    def _unlock(handle: Any) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+
+
+def read_text(path: Path) -> str | None:
+    """A text file of the user's, or None when it does not exist; bad UTF-8 is one clear error."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadText(
+            f"{path} is not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x}): "
+            "fix that byte in an editor, or restore the file from the journal's git history"
+        ) from None

@@ -1,0 +1,38 @@
+"""Numbers for people: percentages, deltas, money, units and plurals (plain text, no terminal)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+def fmt_units(value: float) -> str:
+    """15.0 -> '15', 2.5 -> '2.5'."""
+    return f"{value:g}" if value != int(value) else str(int(value))
+
+
+def plural(count: float, word: str) -> str:
+    """'1 sample', '2 samples', '2.5 cards', '3 searches'."""
+    suffix = "" if count == 1 else ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")
+    return f"{fmt_units(count)} {word}{suffix}"
+
+
+def pct(value: float | None) -> str:
+    """37.0 -> '37.0%'; None -> '?'."""
+    return "?" if value is None else f"{value:.1f}%"
+
+
+def delta(value: float | None, reset: bool = False) -> str:
+    """'+25.0%', 'reset' or '?'."""
+    if reset:
+        return "reset"
+    return "?" if value is None else f"{value:+.1f}%"
+
+
+def rate(value: float | None) -> str:
+    """A %/unit average with two decimals, or '-' when there is none."""
+    return "-" if value is None else f"{value:.2f}"
+
+
+def money(value: Decimal | float | None) -> str:
+    """'$1.23' (cents), or '?' when unpriced."""
+    return "?" if value is None else f"${value:,.2f}"

@@ -1,0 +1,1 @@
+"""What ai-budget installs into Claude Code, and the demo."""

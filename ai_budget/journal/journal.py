@@ -1,0 +1,95 @@
+"""The journal at its root: open or create it, read it, and change it only through a transaction."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from ai_budget import fileio, paths
+from ai_budget.errors import BudgetError, NotAJournal
+from ai_budget.journal.gitrepo import Commit, GitRepo
+from ai_budget.journal.transaction import Transaction
+from ai_budget.model import budget as budget_file
+from ai_budget.model.budget import BudgetFile
+
+INITIAL_FILES = {
+    paths.BUDGET_FILE: "budget.json",
+    paths.BACKLOG_FILE: "backlog.md",
+    paths.COMPLETED_FILE: "completed.md",
+}
+GITKEEP = f"{paths.SESSIONS_DIR}/.gitkeep"
+
+
+class Journal:
+    """An ai-budget journal at `root`."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.budget_path = root / paths.BUDGET_FILE
+        self.repo = GitRepo(root)
+
+    @classmethod
+    def open(cls, root: Path) -> Journal:
+        """Open an existing journal, or say how to make one."""
+        journal = cls(root)
+        if not journal.budget_path.is_file():
+            raise NotAJournal(f"no ai-budget journal at {root}: run `ai-budget init` first")
+        if not (root / ".git").exists():
+            raise NotAJournal(
+                f"{root} has a budget.json but is not a git repo: run `ai-budget init` to make it one"
+            )
+        return journal
+
+    @classmethod
+    def init(cls, root: Path) -> tuple[Journal, bool]:
+        """Create what is missing (never overwrite); return the journal and whether it committed."""
+        if root.exists() and not root.is_dir():
+            raise BudgetError(f"{root} exists and is not a folder: choose another --home")
+        root.mkdir(parents=True, exist_ok=True)
+        GitRepo.create(root)
+        journal = cls(root)
+        adopted = journal.budget_path.exists()
+        message = "init: journal adopted" if adopted else "init: journal created"
+        with journal.transaction(message) as tx:
+            if adopted:
+                _ = tx.budget  # refuse a corrupt or newer file before touching anything
+            templates = paths.shipped("templates")
+            for rel, template in INITIAL_FILES.items():
+                if (root / rel).exists():
+                    tx.stage(rel)
+                else:
+                    tx.write(rel, (templates / template).read_text(encoding="utf-8"))
+            if not (root / GITKEEP).exists():
+                tx.write(GITKEEP, "")
+            tx.stage(GITKEEP)
+            for log in sorted((root / paths.SESSIONS_DIR).glob("*.md")):
+                tx.stage(str(log.relative_to(root)))
+        return journal, tx.sha is not None
+
+    def read_budget(self) -> BudgetFile:
+        """budget.json as it is now (upgraded in memory; written back by the next transaction)."""
+        text = fileio.read_text(self.budget_path)
+        if text is None:
+            raise NotAJournal(f"no budget.json in {self.root}: run `ai-budget init`")
+        return budget_file.parse(text, self.budget_path)
+
+    def read(self, rel: str) -> str | None:
+        """A journal file's text, or None when it does not exist."""
+        return fileio.read_text(self.root / rel)
+
+    @contextlib.contextmanager
+    def transaction(self, message: str) -> Iterator[Transaction]:
+        """Hold the lock; yield a Transaction; commit once at the end, or undo every write on failure."""
+        with fileio.locked(self.root / ".git" / "ai-budget.lock"):
+            tx = Transaction(self.root, message)
+            try:
+                yield tx
+                tx.finish(self.repo)
+            except BaseException:
+                tx.rollback(self.repo)
+                raise
+
+    def history(self, limit: int | None = None) -> list[Commit]:
+        """Commits newest first, with the trailers of each message."""
+        return self.repo.history(limit)

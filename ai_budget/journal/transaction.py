@@ -1,0 +1,82 @@
+"""One journal action: budget.json read once, files written with their pre-images kept, one commit
+at the end, or on any failure every file put back as it was."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from ai_budget import paths
+from ai_budget.fileio import read_text, write_atomic
+from ai_budget.journal.gitrepo import GitRepo
+from ai_budget.model import budget as budget_file
+from ai_budget.model.budget import BudgetFile
+
+
+class Transaction:
+    """What one command changes in the journal; commits through `finish`, undone by `rollback`."""
+
+    def __init__(self, root: Path, message: str):
+        self.root = root
+        self.message = message
+        self.trailers: list[tuple[str, str]] = []
+        self.sha: str | None = None
+        self._budget: BudgetFile | None = None
+        self._budget_data: object = None
+        self._before: dict[str, bytes | None] = {}
+        self._staged: list[str] = []
+        self._committing = False
+
+    @property
+    def budget(self) -> BudgetFile:
+        """budget.json, loaded on first use; change it in place and it is written at the end."""
+        if self._budget is None:
+            path = self.root / paths.BUDGET_FILE
+            text = read_text(path)
+            if text is None:
+                raise FileNotFoundError(2, "No such file", str(path))
+            self._budget = budget_file.parse(text, path)
+            self._budget_data = self._budget.model_dump(mode="json")
+        return self._budget
+
+    def read(self, rel: str) -> str | None:
+        """A journal file's text as this transaction sees it (None when missing)."""
+        return read_text(self.root / rel)
+
+    def write(self, rel: str, text: str) -> None:
+        """Write a journal file atomically, keeping its first pre-image for a rollback."""
+        path = self.root / rel
+        if rel not in self._before:
+            try:
+                self._before[rel] = path.read_bytes()
+            except FileNotFoundError:
+                self._before[rel] = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text)
+        self.stage(rel)
+
+    def stage(self, rel: str) -> None:
+        """Include a file in the commit without writing it (one the user made, being adopted)."""
+        if rel not in self._staged:
+            self._staged.append(rel)
+
+    def finish(self, repo: GitRepo) -> None:
+        """Write budget.json if it changed, then commit everything staged, once."""
+        if self._budget is not None and self._budget.model_dump(mode="json") != self._budget_data:
+            self.write(paths.BUDGET_FILE, budget_file.dumps(self._budget))
+        if self._staged:
+            self._committing = True
+            self.sha = repo.commit(self._staged, self.message, self.trailers)
+
+    def rollback(self, repo: GitRepo) -> None:
+        """Put every written file back as it was (removing new ones) and unstage a failed commit."""
+        for rel, before in reversed(self._before.items()):
+            path = self.root / rel
+            with contextlib.suppress(OSError):
+                if before is None:
+                    os.unlink(path)
+                else:
+                    write_atomic(path, before)
+        if self._committing:
+            repo.unstage(self._staged)

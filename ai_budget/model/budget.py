@@ -1,0 +1,132 @@
+"""budget.json: its sections, the settings, schema upgrades, and text in and out (validated both ways)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from ai_budget.errors import CorruptBudget, NewerSchema
+from ai_budget.model.calibration import CalibrationEntry
+from ai_budget.model.fields import Loose, Timestamp
+from ai_budget.model.usage import Baseline, ClaudeSection
+
+SCHEMA_VERSION = 1
+
+
+class CopilotSection(Loose):
+    """GitHub Copilot, updated by hand: premium requests or (since June 2026) AI credits."""
+
+    plan: str | None = "pro"
+    premium_requests_used: int | None = None
+    premium_requests_limit: int | None = 300
+    resets_at: Timestamp | None = None
+    last_updated: date | None = None
+    unit: Literal["requests", "credits"] = "requests"
+
+
+class GeminiSection(Loose):
+    """Gemini: no API reports its quota, so only a status the user sets."""
+
+    plan: str | None = "api"
+    status: str | None = None
+    last_updated: date | None = None
+
+
+class Tiers(Loose):
+    """Upper bounds (exclusive) of the green, yellow and orange tiers, in percent."""
+
+    green: float = 50
+    yellow: float = 70
+    orange: float = 85
+
+
+class Settings(Loose):
+    """Planning settings the user may edit in budget.json."""
+
+    tiers: Tiers = Field(default_factory=Tiers)
+    safety_margin_pct: float = 10
+    weekly_focus_pct: float = 80
+    wait_for_reset_minutes: float = 30
+
+
+class BudgetFile(Loose):
+    """budget.json: the original sections where they were, new keys after them."""
+
+    claude: ClaudeSection = Field(default_factory=ClaudeSection)
+    copilot: CopilotSection = Field(default_factory=CopilotSection)
+    gemini: GeminiSection = Field(default_factory=GeminiSection)
+    calibration: dict[str, CalibrationEntry] = Field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+    baseline: Baseline | None = None
+    settings: Settings = Field(default_factory=Settings)
+
+
+def restore_hint(path: Path) -> str:
+    """How to get back the last good budget.json."""
+    return f"restore the last good copy with `git -C {path.parent} checkout budget.json`"
+
+
+def _upgrade_0_to_1(data: dict[str, Any]) -> dict[str, Any]:
+    """The original hand-made format: averages and samples, no totals, no schema_version."""
+    for entry in (data.get("calibration") or {}).values():
+        if not isinstance(entry, dict) or "units" in entry:
+            continue
+        samples = entry.get("samples") or 0
+        pct, tokens = entry.get("avg_5h_pct"), entry.get("avg_output_tokens")
+        # Each earlier sample counts as one unit at the stored averages.
+        entry["units"] = samples if pct is not None else 0
+        entry["total_5h_pct"] = round(samples * pct, 6) if pct is not None else 0
+        entry["token_units"] = samples if tokens is not None else 0
+        entry["total_output_tokens"] = round(samples * tokens) if tokens is not None else 0
+    copilot = data.get("copilot")
+    if isinstance(copilot, dict):
+        copilot.setdefault("unit", "requests")
+    data["schema_version"] = 1
+    return data
+
+
+# Ordered upgrade steps: UPGRADES[n] turns version n into n + 1.
+UPGRADES: list[Callable[[dict[str, Any]], dict[str, Any]]] = [_upgrade_0_to_1]
+
+
+def parse(text: str, path: Path) -> BudgetFile:
+    """Parse budget.json text, upgrading older formats; refuse newer ones."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CorruptBudget(f"{path} is not valid JSON (line {exc.lineno}): {restore_hint(path)}") from None
+    if not isinstance(data, dict):
+        raise CorruptBudget(f"{path} does not hold a JSON object: {restore_hint(path)}")
+    version = data.get("schema_version", 0)
+    if not isinstance(version, int) or version < 0:
+        raise CorruptBudget(f"{path} has schema_version {version!r}: {restore_hint(path)}")
+    if version > SCHEMA_VERSION:
+        raise NewerSchema(
+            f"{path} was written by a newer ai-budget (schema {version}, this one reads "
+            f"{SCHEMA_VERSION}): upgrade with `pipx upgrade ai-budget` or `pip install -U ai-budget`"
+        )
+    for step in UPGRADES[version:]:
+        data = step(data)
+    try:
+        return BudgetFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CorruptBudget(f"{path}: {where}: {first['msg']}: {restore_hint(path)}") from None
+
+
+def as_data(budget: BudgetFile) -> dict[str, Any]:
+    """budget.json as JSON-ready data, validated again (never write what could not be read back)."""
+    data = budget.model_dump(mode="json")
+    BudgetFile.model_validate(data)
+    return data
+
+
+def dumps(budget: BudgetFile) -> str:
+    """budget.json text: indented, with a final newline."""
+    return json.dumps(as_data(budget), indent=2, ensure_ascii=False) + "\n"

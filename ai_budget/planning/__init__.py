@@ -1,0 +1,1 @@
+"""Planning: pure functions over the data (estimates, tiers, the recommendation)."""

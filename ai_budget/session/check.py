@@ -1,0 +1,140 @@
+"""`check`: fetch (or fall back), record the session baseline in one commit, and build the brief."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ai_budget.claude import usage
+from ai_budget.errors import BudgetError
+from ai_budget.fmt import pct
+from ai_budget.journal import backlog as journal_backlog
+from ai_budget.journal.journal import Journal
+from ai_budget.model.accounts import CopilotState, copilot_state
+from ai_budget.model.backlog import Task
+from ai_budget.model.budget import BudgetFile, GeminiSection
+from ai_budget.model.usage import Baseline, Snapshot
+from ai_budget.planning.estimates import Estimate, estimate
+from ai_budget.planning.recommend import Plan, recommend
+from ai_budget.planning.tiers import tier
+from ai_budget.session.refresh import keep_current
+from ai_budget.timeutil import age, local_clock
+from ai_budget.timeutil import now as utc_now
+
+COPILOT_ACTION = "check GitHub billing and run `ai-budget copilot set N`"
+
+
+@dataclass
+class Brief:
+    """Everything `check` prints."""
+
+    now: datetime
+    usage: Snapshot | None
+    error: str | None
+    copilot: CopilotState
+    gemini: GeminiSection
+    tier: str
+    estimates: list[Estimate]
+    plan: Plan
+    warnings: list[str]
+
+
+def build_brief(
+    budget: BudgetFile, snap: Snapshot | None, error: str | None, tasks: list[Task], now: datetime
+) -> Brief:
+    """The brief from what is known: utilisation, Copilot, Gemini, the backlog and calibration."""
+    five = snap.five_hour if snap is not None else None
+    seven = snap.seven_day.utilization if snap is not None else None
+    five_util = five.utilization if five is not None else None
+    estimates = [estimate(task, budget.calibration) for task in tasks]
+    plan = recommend(estimates, five_util, five.resets_at if five else None, seven, budget.settings, now)
+    state = copilot_state(budget.copilot, now)
+    return Brief(
+        now=now,
+        usage=snap,
+        error=error,
+        copilot=state,
+        gemini=budget.gemini,
+        tier=tier(five_util, seven, budget.settings.tiers),
+        estimates=estimates,
+        plan=plan,
+        warnings=claude_warnings(snap, error, plan, budget, now)
+        + copilot_warnings(state)
+        + backlog_warnings(tasks, budget),
+    )
+
+
+def claude_warnings(
+    snap: Snapshot | None, error: str | None, plan: Plan, budget: BudgetFile, now: datetime
+) -> list[str]:
+    """Stale or missing Claude numbers, a reset already passed, the weekly focus."""
+    if snap is None:
+        return [f"no Claude utilisation known ({error}): the plan assumes an unused window"]
+    found = []
+    if not snap.fresh:
+        found.append(
+            f"Claude data is {age(snap.observed_at, now)} old ({snap.error}); using the last known values"
+        )
+    resets = snap.five_hour.resets_at
+    if resets is not None and resets <= now:
+        found.append(
+            f"the 5-hour window reset at {local_clock(resets, now)}: "
+            "it is planned as empty; fetch again for the real figure"
+        )
+    if plan.weekly_focus:
+        found.append(
+            f"weekly window at {pct(snap.seven_day.utilization)} "
+            f"(≥ {budget.settings.weekly_focus_pct:g}%): only the top task is recommended"
+        )
+    return found
+
+
+def copilot_warnings(state: CopilotState) -> list[str]:
+    """No count yet, a monthly reset since the count, or a count over two days old."""
+    if state.section.premium_requests_used is None:
+        return [f"Copilot: no count yet: {COPILOT_ACTION}"]
+    if state.reset_since_update:
+        return [f"Copilot: the monthly counter has reset since the last count: {COPILOT_ACTION}"]
+    if state.stale and state.age_days is not None:
+        return [f"Copilot count is {state.age_days} days old: {COPILOT_ACTION}"]
+    return []
+
+
+def backlog_warnings(tasks: list[Task], budget: BudgetFile) -> list[str]:
+    """An empty backlog, or tasks of a type calibration does not know."""
+    if not tasks:
+        return ['the backlog is empty: add tasks with `ai-budget backlog add "[M] …"`']
+    known = {name.lower() for name in budget.calibration}
+    return [
+        f"task {t.number} uses type {t.type!r}, which is not a known type: "
+        f'add it with `ai-budget calibration add {t.type} --unit "per item"`'
+        for t in tasks
+        if t.type is not None and t.type.lower() not in known
+    ]
+
+
+def check(
+    journal: Journal,
+    claude_dir: Path,
+    *,
+    text: str | None = None,
+    origin: str = "the file",
+    now: datetime | None = None,
+) -> Brief:
+    """Fetch (or fall back), record the session baseline in one commit, and build the brief."""
+    now = now or utc_now()
+    snap: Snapshot | None
+    error: str | None = None
+    try:
+        snap = usage.fresh_or_last_known(
+            claude_dir, journal.read_budget().claude, text=text, origin=origin, moment=now
+        )
+    except BudgetError as exc:
+        snap, error = None, str(exc)
+    with journal.transaction("check") as tx:
+        keep_current(tx.budget, snap)
+        base = tx.budget.baseline = Baseline.of(snap, now)
+        tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
+        budget = tx.budget
+    return build_brief(budget, snap, error, journal_backlog.tasks(journal), now)

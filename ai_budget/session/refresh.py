@@ -1,0 +1,39 @@
+"""Usage into the journal: `fetch`, and the claude section that `check` and `log` keep current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ai_budget.claude import usage
+from ai_budget.fmt import pct
+from ai_budget.journal.journal import Journal
+from ai_budget.model.budget import BudgetFile
+from ai_budget.model.usage import Snapshot
+
+
+def keep_current(budget: BudgetFile, snap: Snapshot | None) -> bool:
+    """Put fresh numbers into budget.json's claude section when they materially changed."""
+    if snap is None or not snap.fresh or not budget.claude.differs_from(snap.response):
+        return False
+    budget.claude = budget.claude.holding(snap)
+    return True
+
+
+def fetch_into_journal(
+    journal: Journal,
+    claude_dir: Path,
+    *,
+    force: bool = False,
+    text: str | None = None,
+    origin: str = "the file",
+) -> Snapshot:
+    """`ai-budget fetch`: fresh numbers into the journal (a commit only when they changed), or the
+    last known ones labelled with the error."""
+    snap = usage.fresh_or_last_known(
+        claude_dir, journal.read_budget().claude, force=force, text=text, origin=origin
+    )
+    if snap.fresh:
+        message = f"claude: 5h {pct(snap.five_hour.utilization)}, week {pct(snap.seven_day.utilization)}"
+        with journal.transaction(message) as tx:
+            keep_current(tx.budget, snap)
+    return snap
