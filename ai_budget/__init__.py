@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from ai_budget.version import __version__
 
 if TYPE_CHECKING:
     from ai_budget.claude.usage import current_usage

@@ -21,7 +21,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point HOME, XDG dirs, git config and the usage endpoint at tmp_path; never the real ones."""
     home = tmp_path / "home"
     home.mkdir()
@@ -51,11 +51,18 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "GIT_CEILING_DIRECTORIES",
     ):
         monkeypatch.delenv(name, raising=False)
-    # Local time is UTC in tests, so rendered clocks and dates are the same on every machine.
+    # Local time is UTC in tests, so rendered clocks and dates are the same on every machine; the
+    # process's zone is put back afterwards (tzset reads TZ only when called).
+    saved_tz = os.environ.get("TZ")
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     monkeypatch.chdir(tmp_path)
-    return home
+    yield home
+    if saved_tz is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved_tz
+    time.tzset()
 
 
 @pytest.fixture

@@ -81,6 +81,13 @@ def test_install_prints_the_memory_snippet(home: Path) -> None:
     assert f"My budget journal is {home / '.ai-budget'} (git)" in out
 
 
+def test_the_memory_snippet_names_the_journal_given_with_home(home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    out = run("--home", str(elsewhere), "skills", "install").stdout
+    assert f"My budget journal is {elsewhere} (git)" in out
+    assert ".ai-budget" not in out
+
+
 def test_demo_runs_the_whole_loop_offline(tmp_path: Path) -> None:
     import os
 

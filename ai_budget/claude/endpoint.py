@@ -10,10 +10,10 @@ import urllib.request
 
 from pydantic import ValidationError
 
-from ai_budget import __version__
 from ai_budget.claude.credentials import REFRESH_HINT
 from ai_budget.errors import FetchError
 from ai_budget.model.usage import UsageResponse
+from ai_budget.version import __version__
 
 DEFAULT_BASE = "https://api.anthropic.com"
 USAGE_PATH = "/api/oauth/usage"
