@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -59,12 +60,64 @@ class Commit:
         return next((v for k, v in self.trailers if k == key), None)
 
 
+def find_git_dir(root: Path) -> Path:
+    """The repository folder: `.git`, or where a `.git` file points (a worktree, --separate-git-dir)."""
+    dot_git = root / ".git"
+    if dot_git.is_file():
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            target = Path(text[len("gitdir:") :].strip())
+            return target if target.is_absolute() else (root / target).resolve()
+    return dot_git
+
+
+# Files git leaves while an operation waits for the user; writing then would mix our commit into it.
+_IN_PROGRESS = {
+    "MERGE_HEAD": ("a merge", "merge"),
+    "rebase-merge": ("a rebase", "rebase"),
+    "rebase-apply": ("a rebase", "rebase"),
+    "CHERRY_PICK_HEAD": ("a cherry-pick", "cherry-pick"),
+    "REVERT_HEAD": ("a revert", "revert"),
+}
+
+
 class GitRepo:
     """The journal's git repository at `root`, opened lazily."""
 
     def __init__(self, root: Path):
         self.root = root
+        self.git_dir = find_git_dir(root)
         self._repo: git.Repo | None = None
+
+    @property
+    def common_dir(self) -> Path:
+        """Where refs and config live: the git dir, or for a worktree the main repository's."""
+        pointer = self.git_dir / "commondir"
+        if pointer.is_file():
+            return (self.git_dir / pointer.read_text(encoding="utf-8").strip()).resolve()
+        return self.git_dir
+
+    def refuse_unsafe_state(self) -> None:
+        """Refuse to write while git is mid-operation, HEAD is detached, or another git holds the index."""
+        where = f"git -C {self.root}"
+        for name, (what, verb) in _IN_PROGRESS.items():
+            if (self.git_dir / name).exists():
+                raise GitFailed(
+                    f"the journal has {what} in progress: finish it (`{where} {verb} --continue`) "
+                    f"or abort it (`{where} {verb} --abort`), then run the command again"
+                )
+        head = (self.git_dir / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+        if not head.startswith("ref:"):
+            if not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", head):
+                raise GitFailed(f"{self.git_dir} is damaged: check it with `{where} status`")
+            raise GitFailed(
+                f"the journal's HEAD is detached (not on a branch): `{where} switch main`, then run it again"
+            )
+        if (self.git_dir / "index.lock").exists():
+            raise GitFailed(
+                f"another git command is using the journal ({self.git_dir / 'index.lock'} exists): "
+                "wait for it, or remove that file if no git command is running"
+            )
 
     @staticmethod
     def create(root: Path) -> None:
@@ -143,6 +196,28 @@ class GitRepo:
             else:
                 self.git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *rel_paths)
 
+    def head_sha(self) -> str | None:
+        """The commit HEAD names, read from the files (no git process), or None before the first."""
+        head = (self.git_dir / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+        if not head.startswith("ref:"):
+            return head or None
+        ref = head[4:].strip()
+        common = self.git_dir
+        if (self.git_dir / "commondir").is_file():
+            common = (
+                self.git_dir / (self.git_dir / "commondir").read_text(encoding="utf-8").strip()
+            ).resolve()
+        for folder in (self.git_dir, common):
+            if (folder / ref).is_file():
+                return (folder / ref).read_text(encoding="utf-8").strip() or None
+        packed = common / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(encoding="utf-8", errors="replace").splitlines():
+                sha, _, name = line.partition(" ")
+                if name == ref:
+                    return sha
+        return None
+
     def has_head(self) -> bool:
         """Whether the repository has a first commit."""
         try:
@@ -156,11 +231,11 @@ class GitRepo:
 
     def warn_if_remote(self) -> None:
         """Warn once per remote set-up: the journal is meant to stay on this machine."""
-        config = self.root / ".git" / "config"
+        config = self.common_dir / "config"
         if not config.exists() or "[remote " not in config.read_text(encoding="utf-8", errors="replace"):
             return  # the common case, without another git process
         remotes = self.git("remote", "-v").strip()
-        marker = self.root / ".git" / "ai-budget-remote-warned"
+        marker = self.git_dir / "ai-budget-remote-warned"
         if not remotes:
             return
         if marker.exists() and marker.read_text(encoding="utf-8") == remotes:

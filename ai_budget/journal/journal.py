@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ai_budget import fileio, paths
 from ai_budget.errors import BudgetError, NotAJournal
+from ai_budget.journal import recovery
 from ai_budget.journal.gitrepo import Commit, GitRepo
 from ai_budget.journal.transaction import Transaction
 from ai_budget.model import budget as budget_file
@@ -69,6 +70,9 @@ class Journal:
 
     def read_budget(self) -> BudgetFile:
         """budget.json as it is now (upgraded in memory; written back by the next transaction)."""
+        if (self.repo.git_dir / recovery.MARKER).exists():  # a command died mid-write: undo it first
+            with fileio.locked(self.repo.git_dir / "ai-budget.lock"):
+                recovery.recover(self.repo)
         text = fileio.read_text(self.budget_path)
         if text is None:
             raise NotAJournal(f"no budget.json in {self.root}: run `ai-budget init`")
@@ -81,13 +85,15 @@ class Journal:
     @contextlib.contextmanager
     def transaction(self, message: str) -> Iterator[Transaction]:
         """Hold the lock; yield a Transaction; commit once at the end, or undo every write on failure."""
-        with fileio.locked(self.root / ".git" / "ai-budget.lock"):
-            tx = Transaction(self.root, message)
+        with fileio.locked(self.repo.git_dir / "ai-budget.lock"):
+            recovery.recover(self.repo)
+            self.repo.refuse_unsafe_state()
+            tx = Transaction(self.repo, message)
             try:
                 yield tx
-                tx.finish(self.repo)
+                tx.finish()
             except BaseException:
-                tx.rollback(self.repo)
+                tx.rollback()
                 raise
 
     def history(self, limit: int | None = None) -> list[Commit]:

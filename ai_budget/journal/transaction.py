@@ -1,14 +1,11 @@
 """One journal action: budget.json read once, files written with their pre-images kept, one commit
-at the end, or on any failure every file put back as it was."""
+at the end, or on any failure (even a kill, through the write-ahead marker) every file put back."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from pathlib import Path
-
 from ai_budget import paths
 from ai_budget.fileio import read_text, write_atomic
+from ai_budget.journal import recovery
 from ai_budget.journal.gitrepo import GitRepo
 from ai_budget.model import budget as budget_file
 from ai_budget.model.budget import BudgetFile
@@ -17,8 +14,9 @@ from ai_budget.model.budget import BudgetFile
 class Transaction:
     """What one command changes in the journal; commits through `finish`, undone by `rollback`."""
 
-    def __init__(self, root: Path, message: str):
-        self.root = root
+    def __init__(self, repo: GitRepo, message: str):
+        self.repo = repo
+        self.root = repo.root
         self.message = message
         self.trailers: list[tuple[str, str]] = []
         self.sha: str | None = None
@@ -26,7 +24,7 @@ class Transaction:
         self._budget_data: object = None
         self._before: dict[str, bytes | None] = {}
         self._staged: list[str] = []
-        self._committing = False
+        self._head: str | None = None
 
     @property
     def budget(self) -> BudgetFile:
@@ -45,13 +43,16 @@ class Transaction:
         return read_text(self.root / rel)
 
     def write(self, rel: str, text: str) -> None:
-        """Write a journal file atomically, keeping its first pre-image for a rollback."""
+        """Write a journal file atomically; its first pre-image goes to the marker before the file."""
         path = self.root / rel
         if rel not in self._before:
+            if not self._before:
+                self._head = self.repo.head_sha()
             try:
                 self._before[rel] = path.read_bytes()
             except FileNotFoundError:
                 self._before[rel] = None
+            recovery.write_marker(self.repo, self.message, self._head, self._before)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text)
         self.stage(rel)
@@ -61,22 +62,17 @@ class Transaction:
         if rel not in self._staged:
             self._staged.append(rel)
 
-    def finish(self, repo: GitRepo) -> None:
+    def finish(self) -> None:
         """Write budget.json if it changed, then commit everything staged, once."""
         if self._budget is not None and self._budget.model_dump(mode="json") != self._budget_data:
             self.write(paths.BUDGET_FILE, budget_file.dumps(self._budget))
         if self._staged:
-            self._committing = True
-            self.sha = repo.commit(self._staged, self.message, self.trailers)
+            self.sha = self.repo.commit(self._staged, self.message, self.trailers)
+        recovery.clear_marker(self.repo)
 
-    def rollback(self, repo: GitRepo) -> None:
+    def rollback(self) -> None:
         """Put every written file back as it was (removing new ones) and unstage a failed commit."""
-        for rel, before in reversed(self._before.items()):
-            path = self.root / rel
-            with contextlib.suppress(OSError):
-                if before is None:
-                    os.unlink(path)
-                else:
-                    write_atomic(path, before)
-        if self._committing:
-            repo.unstage(self._staged)
+        recovery.restore(self.root, self._before)
+        if self._before:
+            self.repo.unstage(list(self._before))
+        recovery.clear_marker(self.repo)

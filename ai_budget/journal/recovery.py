@@ -1,0 +1,82 @@
+"""Crash recovery: a write-ahead marker names the files a command is changing and their pre-images,
+so the next command can finish or undo a command that died half-way."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from ai_budget import paths
+from ai_budget.fileio import write_atomic
+from ai_budget.journal.gitrepo import GitRepo
+
+MARKER = "ai-budget-transaction.json"
+INDEX_LOCK_WAIT_S = 2.0  # an orphaned `git commit` of a killed command may still be finishing
+TEMP_DIRS = ("", "tasks", paths.SESSIONS_DIR)
+
+
+def write_marker(repo: GitRepo, message: str, head: str | None, before: dict[str, bytes | None]) -> None:
+    """Record, durably, what this command is about to change and how to put it back."""
+    files = {rel: None if data is None else base64.b64encode(data).decode() for rel, data in before.items()}
+    record = {"pid": os.getpid(), "message": message, "head": head, "files": files}
+    write_atomic(repo.git_dir / MARKER, json.dumps(record))
+
+
+def clear_marker(repo: GitRepo) -> None:
+    """The command finished (committed or rolled back): nothing to recover."""
+    (repo.git_dir / MARKER).unlink(missing_ok=True)
+
+
+def restore(root: Path, before: dict[str, bytes | None]) -> None:
+    """Put files back as they were (removing those that did not exist), newest change first."""
+    for rel, data in reversed(before.items()):
+        path = root / rel
+        with contextlib.suppress(OSError):
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_atomic(path, data)
+
+
+def recover(repo: GitRepo) -> list[str]:
+    """Undo (or, if its commit landed, keep) what a dead command left; say what was done, one line each."""
+    _remove_temp_files(repo.root, repo.git_dir)
+    marker = repo.git_dir / MARKER
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+        before = {rel: None if b64 is None else base64.b64decode(b64) for rel, b64 in record["files"].items()}
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        marker.unlink(missing_ok=True)  # torn while being written: nothing was changed yet
+        return []
+    lock = repo.git_dir / "index.lock"
+    deadline = time.monotonic() + INDEX_LOCK_WAIT_S
+    while lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    notes = []
+    if repo.head_sha() == record.get("head"):
+        restore(repo.root, before)
+        notes.append(f"ai-budget: undid `{record.get('message')}`, which was interrupted before it committed")
+    if lock.exists():
+        lock.unlink(missing_ok=True)
+        notes.append(f"ai-budget: removed {lock}, left by the interrupted command's git")
+    if before:
+        repo.unstage(list(before))
+    marker.unlink(missing_ok=True)
+    for note in notes:
+        print(note, file=sys.stderr)
+    return notes
+
+
+def _remove_temp_files(root: Path, git_dir: Path) -> None:
+    """Temp files of atomic writes that a dead command never renamed (`.NAME.XXXX.tmp`)."""
+    for folder in [root / name for name in TEMP_DIRS] + [git_dir]:
+        for tmp in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
