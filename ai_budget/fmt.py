@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 
@@ -36,3 +37,19 @@ def rate(value: float | None) -> str:
 def money(value: Decimal | float | None) -> str:
     """'$1.23' (cents), or '?' when unpriced."""
     return "?" if value is None else f"${value:,.2f}"
+
+
+# Terminal escapes (CSI and OSC sequences) and other control characters: never stored in the journal.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0b-\x1f\x7f]"
+)
+
+
+def clean_text(text: str) -> str:
+    """Text typed by a user with terminal escapes and control characters removed (tabs kept)."""
+    return _ESCAPES.sub("", text)
+
+
+def clean_line(text: str) -> str:
+    """One line of user text for the journal: escapes and control characters removed, breaks folded."""
+    return " ".join(clean_text(text).split())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ai_budget.errors import InvalidInput
+
 JOURNAL_ENV = "AI_BUDGET_HOME"
 CACHE_ENV = "AI_BUDGET_CACHE_DIR"
 CLAUDE_ENV = "CLAUDE_CONFIG_DIR"
@@ -17,7 +19,9 @@ SESSIONS_DIR = "sessions"
 
 def journal_home(override: str | os.PathLike[str] | None = None) -> Path:
     """The journal repo: `--home`, else $AI_BUDGET_HOME, else ~/.ai-budget."""
-    if override:
+    if override is not None:
+        if not str(override).strip():
+            raise InvalidInput("--home is empty: give the journal's folder, or leave --home out")
         return Path(override).expanduser().absolute()
     env = os.environ.get(JOURNAL_ENV)
     if env:

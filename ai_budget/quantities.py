@@ -7,12 +7,19 @@ import re
 
 from ai_budget.errors import InvalidInput
 
+# Bounds beyond any real session: larger values are typing slips, refused rather than stored.
+MAX_UNITS = 1_000_000
+MAX_TOKENS = 10**11
+MAX_COPILOT = 10_000_000
+
 # Plain digits, or digits grouped by thousands with commas ("1,500"); nothing looser.
 _COUNT = re.compile(r"[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+")
 
 
-def parse_number(text: str | float, name: str, *, positive: bool = False) -> float:
-    """A finite number; `positive` refuses zero and below, otherwise only below zero."""
+def parse_number(
+    text: str | float, name: str, *, positive: bool = False, maximum: float | None = None
+) -> float:
+    """A finite number; `positive` refuses zero and below, otherwise only below zero; at most `maximum`."""
     try:
         value = float(text)
     except (TypeError, ValueError):
@@ -23,11 +30,13 @@ def parse_number(text: str | float, name: str, *, positive: bool = False) -> flo
         raise InvalidInput(f"{name} must be greater than 0, got {text!r}")
     if value < 0:
         raise InvalidInput(f"{name} cannot be negative, got {text!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidInput(f"{name} must be at most {maximum:,g}, got {text!r}")
     return value
 
 
-def parse_count(text: str | int, name: str) -> int:
-    """A whole number, zero or more; thousands may be grouped with commas (1,500)."""
+def parse_count(text: str | int, name: str, maximum: int | None = None) -> int:
+    """A whole number, zero or more, at most `maximum`; thousands may be grouped with commas (1,500)."""
     if isinstance(text, int) and not isinstance(text, bool):
         value = text
     else:
@@ -39,4 +48,6 @@ def parse_count(text: str | int, name: str) -> int:
         value = int(raw.replace(",", ""))
     if value < 0:
         raise InvalidInput(f"{name} cannot be negative, got {text!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidInput(f"{name} must be at most {maximum:,}, got {text!r}")
     return value

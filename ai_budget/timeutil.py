@@ -58,7 +58,10 @@ def parse_when(text: str, reference: datetime | None = None) -> datetime:
     match = _RELATIVE.match(text)
     if match:
         amount, unit = float(match.group(1)), match.group(2).lower()
-        return reference - timedelta(seconds=amount * _UNITS[unit])
+        try:
+            return reference - timedelta(seconds=amount * _UNITS[unit])
+        except OverflowError:
+            raise ValueError(f"{text!r} reaches back before the year 1: give a shorter span") from None
     from dateutil import parser as dateparser
 
     try:

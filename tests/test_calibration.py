@@ -141,5 +141,6 @@ def test_split_weights_follow_expected_cost() -> None:
     assert split_weights(table, [("flashcard", 5), ("essay", 1), ("new", 2)]) == pytest.approx(
         [10 / 28, 8 / 28, 10 / 28]
     )
-    # With nothing calibrated, plain units decide.
-    assert split_weights({}, [("a", 1), ("b", 3)]) == pytest.approx([0.25, 0.75])
+    # With nothing calibrated, units of different kinds cannot be compared: equal shares.
+    assert split_weights({}, [("a", 1), ("b", 3)]) == pytest.approx([0.5, 0.5])
+    assert split_weights({}, [("flashcard", 15), ("feature", 1), ("essay", 2)]) == pytest.approx([1 / 3] * 3)

@@ -65,6 +65,10 @@ def _read_file(path: Path) -> Credentials:
         blob = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError:
         raise CredentialsError(f"{path} is not valid JSON: log in again with `claude`") from None
+    except UnicodeDecodeError as exc:
+        raise CredentialsError(
+            f"{path} is not UTF-8 text (bad byte at offset {exc.start}): log in again with `claude`"
+        ) from None
     except OSError as exc:
         raise CredentialsError(f"cannot read {path} ({exc.strerror}): check its permissions") from None
     return _from_blob(blob, str(path))

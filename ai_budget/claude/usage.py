@@ -39,8 +39,14 @@ def call_endpoint(claude_dir: Path) -> Snapshot:
     try:
         response = endpoint.request_usage(login.token)
     except endpoint.RateLimited as exc:
-        until = usage_cache.note_429(claude_dir, exc.retry_after)
-        raise FetchError(f"{exc}: {_next_try(until)}") from None
+        until, capped = usage_cache.note_429(claude_dir, exc.retry_after)
+        cap = ""
+        if capped:
+            cap = (
+                f" (it asked for longer than a day, so the wait is capped at 24 h; "
+                f"delete {usage_cache.backoff_file(claude_dir)} to try sooner)"
+            )
+        raise FetchError(f"{exc}: {_next_try(until)}{cap}") from None
     usage_cache.clear_backoff(claude_dir)
     snap = Snapshot(response, now(), "api")
     usage_cache.remember(claude_dir, snap)

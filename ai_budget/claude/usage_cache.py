@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import math
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +20,7 @@ from ai_budget.timeutil import now, parse_time
 DEFAULT_TTL_S = 300
 BACKOFF_START_S = 60
 BACKOFF_CAP_S = 1800
+MAX_WAIT_S = 86400  # a Retry-After beyond a day is a server's mistake, not a wait to honour
 
 
 def _file(claude_dir: Path, kind: str) -> Path:
@@ -70,16 +72,22 @@ def backoff_until(claude_dir: Path) -> datetime | None:
     return until if until is not None and until > now() else None
 
 
-def note_429(claude_dir: Path, retry_after: str | None) -> datetime:
-    """Record a 429 and return when the next request is allowed."""
+def backoff_file(claude_dir: Path) -> Path:
+    """Where the 429 wait is kept (deleting it lets the next command try at once)."""
+    return _file(claude_dir, "backoff")
+
+
+def note_429(claude_dir: Path, retry_after: str | None) -> tuple[datetime, bool]:
+    """Record a 429; return when the next request is allowed, and whether the wait was capped."""
     path = _file(claude_dir, "backoff")
     failures = int((read_json(path) or {}).get("failures", 0)) + 1
     wait = retry_after_seconds(retry_after)
     if not wait:  # absent or 0 (seen on a persistently throttled account): back off exponentially
         wait = min(BACKOFF_START_S * 2 ** (failures - 1), BACKOFF_CAP_S)
-    until = now() + timedelta(seconds=wait)
+    capped = wait > MAX_WAIT_S
+    until = now() + timedelta(seconds=min(wait, MAX_WAIT_S))
     write_json(path, {"until": until.isoformat(), "failures": failures})
-    return until
+    return until, capped
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -88,9 +96,11 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ai_budget.cli.app import CONTEXT, NUMBERS, cli, journal_from, json_option, show
-from ai_budget.cli.params import COUNT
+from ai_budget.cli.params import COPILOT_COUNT
 
 
 @cli.group(name="copilot", context_settings=CONTEXT)
@@ -14,8 +14,8 @@ def copilot_group() -> None:
 
 
 @copilot_group.command(name="set", context_settings=NUMBERS)
-@click.argument("used", type=COUNT)
-@click.option("--limit", type=COUNT, help="Monthly allowance (default: the plan's).")
+@click.argument("used", type=COPILOT_COUNT)
+@click.option("--limit", type=COPILOT_COUNT, help="Monthly allowance (default: the plan's).")
 @click.option(
     "--unit",
     type=click.Choice(["requests", "credits"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ai_budget.cli.app import CONTEXT, cli, emit_json, journal_from, json_option, show
-from ai_budget.cli.params import POSITIVE
+from ai_budget.cli.params import UNITS
 
 
 @cli.group(name="backlog", context_settings=CONTEXT)
@@ -18,13 +18,17 @@ def backlog_group() -> None:
 @click.pass_context
 def backlog_list(ctx: click.Context, json_: bool) -> None:
     """List backlog tasks with their numbers and estimates."""
+    from ai_budget import paths
     from ai_budget.cli.views.brief import task_json
     from ai_budget.journal import backlog
+    from ai_budget.model.backlog import problems
     from ai_budget.planning.estimates import estimate
 
     journal = journal_from(ctx)
     table = journal.read_budget().calibration
     estimates = [estimate(t, table) for t in backlog.tasks(journal)]
+    for problem in problems(journal.read(paths.BACKLOG_FILE) or ""):
+        click.echo(f"Warning: {paths.BACKLOG_FILE} {problem}", err=True)
     if json_:
         emit_json([task_json(e) for e in estimates])
     elif not estimates:
@@ -42,7 +46,7 @@ def backlog_list(ctx: click.Context, json_: bool) -> None:
     help="Size: light, medium, heavy, extra heavy (default M).",
 )
 @click.option("--type", "task_type", help="Task type for a calibrated estimate.")
-@click.option("--units", type=POSITIVE, help="Units of that type (default 1).")
+@click.option("--units", type=UNITS, help="Units of that type (default 1).")
 @click.option("--section", help="The ## section to add to (default: the first).")
 @json_option
 @click.pass_context

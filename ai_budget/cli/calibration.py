@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from ai_budget.cli.app import CONTEXT, NUMBERS, cli, journal_from, json_option, show
-from ai_budget.cli.params import COUNT, NUMBER, POSITIVE
+from ai_budget.cli.params import PERCENT, TOKENS, UNITS
 
 
 @cli.command(name="calibrate", context_settings=NUMBERS)
 @click.argument("task_type")
-@click.argument("units", type=POSITIVE)
-@click.argument("pct_delta", type=NUMBER)
-@click.argument("output_tokens", type=COUNT, required=False)
+@click.argument("units", type=UNITS)
+@click.argument("pct_delta", type=PERCENT)
+@click.argument("output_tokens", type=TOKENS, required=False)
 @json_option
 @click.pass_context
 def calibrate_cmd(

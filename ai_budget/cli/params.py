@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ai_budget.quantities import parse_count, parse_number
+from ai_budget.quantities import MAX_COPILOT, MAX_TOKENS, MAX_UNITS, parse_count, parse_number
 
 
 def _name(param: click.Parameter | None) -> str:
@@ -23,14 +23,15 @@ class Number(click.ParamType):
 
     name = "number"
 
-    def __init__(self, positive: bool = False):
+    def __init__(self, positive: bool = False, maximum: float | None = None):
         self.positive = positive
+        self.maximum = maximum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         """The number, or a one-line error naming the parameter (our InvalidInput, not click's)."""
-        return (
-            value if isinstance(value, float) else parse_number(value, _name(param), positive=self.positive)
-        )
+        if isinstance(value, float):
+            return value
+        return parse_number(value, _name(param), positive=self.positive, maximum=self.maximum)
 
 
 class Count(click.ParamType):
@@ -38,9 +39,12 @@ class Count(click.ParamType):
 
     name = "count"
 
+    def __init__(self, maximum: int | None = None):
+        self.maximum = maximum
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         """The count, or a one-line error naming the parameter."""
-        return parse_count(value, _name(param))
+        return parse_count(value, _name(param), self.maximum)
 
 
 class When(click.ParamType):
@@ -61,7 +65,10 @@ class When(click.ParamType):
 
 NUMBER = Number()
 POSITIVE = Number(positive=True)
-COUNT = Count()
+UNITS = Number(positive=True, maximum=MAX_UNITS)
+PERCENT = Number(maximum=100)
+TOKENS = Count(MAX_TOKENS)
+COPILOT_COUNT = Count(MAX_COPILOT)
 WHEN = When()
 
 

@@ -9,7 +9,7 @@ import click
 
 from ai_budget import paths
 from ai_budget.cli.app import NUMBERS, cli, from_file_option, journal_from, json_option, read_usage_arg, show
-from ai_budget.cli.params import COUNT, DONE
+from ai_budget.cli.params import COPILOT_COUNT, DONE
 
 if TYPE_CHECKING:
     from ai_budget.session.log import Done
@@ -53,7 +53,11 @@ def ask_done() -> list[Done]:
     "--next", "next_notes", multiple=True, metavar="TEXT", help="A note for next session (repeatable)."
 )
 @click.option(
-    "--copilot", "copilot_count", type=COUNT, metavar="N", help="Copilot's count now (requests or credits)."
+    "--copilot",
+    "copilot_count",
+    type=COPILOT_COUNT,
+    metavar="N",
+    help="Copilot's count now (requests or credits).",
 )
 @click.option(
     "--backlog-done",

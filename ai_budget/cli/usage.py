@@ -56,7 +56,10 @@ def tokens_cmd(
     """
     from ai_budget import transcripts
     from ai_budget.cli.views.tokens import tokens_text
+    from ai_budget.errors import InvalidInput
 
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput("--until must be later than --since: swap them, or widen the window")
     result = transcripts.tokens(
         paths.claude_dirs(),
         session=session,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ai_budget.errors import InvalidInput
-from ai_budget.fmt import fmt_units
+from ai_budget.fmt import clean_line, fmt_units
 from ai_budget.quantities import parse_number
 
 TAGS = {"L": "light", "M": "medium", "H": "heavy", "X": "extra heavy"}
@@ -15,6 +15,10 @@ LINE = re.compile(
     r"^\s*(?:[-*+]\s+)?\[(?P<tag>[LMHXlmhx])\]\s+(?P<text>.*?)"
     r"(?:\s*\{\s*(?P<type>[A-Za-z0-9][\w.-]*)\s*:\s*(?P<units>[^}]*?)\s*\})?\s*$"
 )
+# `- [x] done`, `- [ ] todo`: markdown checkboxes, not size tags.
+CHECKBOX = re.compile(r"^\s*[-*+]\s+\[[ xX]\](\s|$)")
+# A line that starts like a task (a bracketed tag), whether or not it reads as one.
+TASK_LIKE = re.compile(r"^\s*(?:[-*+]\s+)?\[(?P<tag>[^\]]{0,3})\]")
 
 
 @dataclass
@@ -44,7 +48,7 @@ def parse(text: str) -> list[Task]:
             section = raw[3:].strip()
             continue
         match = LINE.match(raw)
-        if not match:
+        if not match or CHECKBOX.match(raw):
             continue
         units: float | None = None
         task_type = match.group("type")
@@ -59,10 +63,55 @@ def parse(text: str) -> list[Task]:
     return tasks
 
 
+def problems(text: str) -> list[str]:
+    """Lines that look like tasks but are not read as one, or read in a surprising way."""
+    found = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        like = TASK_LIKE.match(raw)
+        if like is None:
+            continue
+        match = LINE.match(raw)
+        if CHECKBOX.match(raw):
+            found.append(
+                f"line {number} is a markdown checkbox, not a task (a task reads `[L|M|H|X] text`; "
+                "for an extra-heavy task write `[X]` without the list marker)"
+            )
+        elif match is None:
+            tag = like.group("tag")
+            why = (
+                f"[{tag}] is not a size tag (L, M, H or X)"
+                if tag.upper() not in TAGS
+                else "no space after the tag"
+            )
+            found.append(f"line {number} is not read as a task: {why}")
+        elif match.group("type") is not None and not _is_units(match.group("units")):
+            found.append(
+                f"line {number}: {{{match.group('type')}: {match.group('units')}}} has no number of units, "
+                "so it stays part of the task's text"
+            )
+    return found
+
+
+def _is_units(text: str) -> bool:
+    try:
+        parse_number(text, "units", positive=True)
+    except InvalidInput:
+        return False
+    return True
+
+
 def new_line(text: str, tag: str | None, task_type: str | None, units: float | None) -> str:
     """A new backlog line from `backlog add` arguments (a full `[M] …` line is taken as it is)."""
-    text = text.strip()
-    if LINE.match(text):
+    if "\n" in text or "\r" in text:
+        raise InvalidInput("the task text has a line break: give one task, on one line")
+    text = clean_line(text)
+    if LINE.match(text) and not CHECKBOX.match(text):
+        given = [name for name, value in (("--tag", tag), ("--type", task_type), ("--units", units)) if value]
+        if given:
+            raise InvalidInput(
+                f"{text!r} already has its size tag, so {', '.join(given)} would conflict: "
+                "give the full line alone, or plain text with the options"
+            )
         return text
     if not text:
         raise InvalidInput('the task text is empty: `ai-budget backlog add "[M] Add login page"`')
@@ -106,6 +155,7 @@ def choose(tasks: list[Task], refs: list[str]) -> list[Task]:
 def with_line(text: str | None, line: str, section: str | None) -> str:
     """Backlog text with `line` appended at the end of a section (default: the first one)."""
     lines = text.splitlines() if text is not None else ["# Backlog"]
+    newline = _newline(text)
     headings = [i for i, raw in enumerate(lines) if raw.startswith("## ")]
     target = None
     if section is not None:
@@ -122,7 +172,7 @@ def with_line(text: str | None, line: str, section: str | None) -> str:
     while end > target + 1 and not lines[end - 1].strip():
         end -= 1
     lines.insert(end, line)
-    return _text(lines)
+    return _text(lines, newline)
 
 
 def without(text: str, tasks: list[Task]) -> str:
@@ -130,19 +180,25 @@ def without(text: str, tasks: list[Task]) -> str:
     lines = text.splitlines()
     for task in tasks:
         lines.remove(task.line)
-    return _text(lines)
+    return _text(lines, _newline(text))
 
 
 def with_completed(text: str | None, tasks: list[Task], day: date) -> str:
     """completed.md text with these tasks added as `- DAY [M] text` lines."""
     done = text.splitlines() if text is not None else ["# Completed"]
+    newline = _newline(text)
     while done and not done[-1].strip():
         done.pop()
     if not any(d.startswith("- ") for d in done):
         done.append("")
     done += [f"- {day.isoformat()} {t.label()}" for t in tasks]
-    return _text(done)
+    return _text(done, newline)
 
 
-def _text(lines: list[str]) -> str:
-    return "\n".join(lines).rstrip("\n") + "\n"
+def _newline(text: str | None) -> str:
+    """The file's own line ending: a CRLF file stays CRLF."""
+    return "\r\n" if text is not None and "\r\n" in text else "\n"
+
+
+def _text(lines: list[str], newline: str) -> str:
+    return newline.join(lines).rstrip("\r\n") + newline

@@ -114,16 +114,16 @@ def split_weights(table: dict[str, CalibrationEntry], items: list[tuple[str | No
     if not items:
         return []
     fallback = mean_pct_per_unit(table)
+    if fallback is None:
+        # Nothing calibrated: units of different kinds cannot be compared (15 cards are not 15
+        # features), so each item takes an equal share.
+        return [1 / len(items)] * len(items)
     costs: list[float] = []
     for task_type, units in items:
         entry = table.get(task_type) if task_type else None
         rate = entry.pct_per_unit if entry is not None else None
-        if rate is None:
-            rate = fallback
-        # With nothing calibrated at all, plain units decide.
-        costs.append(units * (rate if rate is not None else 1.0))
+        costs.append(units * (rate if rate is not None else fallback))
     total = sum(costs)
-    if total <= 0:
-        total_units = sum(units for _, units in items)
-        return [units / total_units for _, units in items]
+    if total <= 0:  # every calibrated rate is 0 %: equal shares again
+        return [1 / len(items)] * len(items)
     return [cost / total for cost in costs]

@@ -21,4 +21,5 @@ Timestamp = Annotated[datetime, BeforeValidator(parse_time), PlainSerializer(_is
 class Loose(BaseModel):
     """A model that keeps keys it does not know (a user's own, or a newer endpoint's)."""
 
-    model_config = ConfigDict(extra="allow")
+    # NaN and ±Infinity are never a usage, a count or a setting (and json reads them happily).
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)

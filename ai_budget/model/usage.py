@@ -14,12 +14,14 @@ from ai_budget.model.fields import Loose, Timestamp
 Source = Literal["api", "cache", "file", "last-known"]
 # The endpoint's resets_at jitters by fractions of a second between calls.
 RESET_JITTER = timedelta(minutes=1)
+MAX_UTILIZATION = 200.0
 
 
 class UsageWindow(Loose):
     """One utilisation window: a percentage 0-100 and when it resets (None while idle)."""
 
-    utilization: float | None = None
+    # A share of the window: a little over 100 is possible past the limit; beyond that is not usage.
+    utilization: float | None = Field(default=None, ge=0, le=MAX_UTILIZATION)
     resets_at: Timestamp | None = None
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ai_budget import paths
 from ai_budget.claude import usage
 from ai_budget.errors import BudgetError
 from ai_budget.fmt import pct
-from ai_budget.journal import backlog as journal_backlog
 from ai_budget.journal.journal import Journal
+from ai_budget.model import backlog
 from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.backlog import Task
 from ai_budget.model.budget import BudgetFile, GeminiSection
@@ -41,7 +43,12 @@ class Brief:
 
 
 def build_brief(
-    budget: BudgetFile, snap: Snapshot | None, error: str | None, tasks: list[Task], now: datetime
+    budget: BudgetFile,
+    snap: Snapshot | None,
+    error: str | None,
+    tasks: list[Task],
+    now: datetime,
+    backlog_problems: Sequence[str] = (),
 ) -> Brief:
     """The brief from what is known: utilisation, Copilot, Gemini, the backlog and calibration."""
     five = snap.five_hour if snap is not None else None
@@ -61,7 +68,8 @@ def build_brief(
         plan=plan,
         warnings=claude_warnings(snap, error, plan, budget, now)
         + copilot_warnings(state)
-        + backlog_warnings(tasks, budget),
+        + backlog_warnings(tasks, budget)
+        + [f"{paths.BACKLOG_FILE} {problem}" for problem in backlog_problems],
     )
 
 
@@ -137,4 +145,5 @@ def check(
         base = tx.budget.baseline = Baseline.of(snap, now)
         tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
         budget = tx.budget
-    return build_brief(budget, snap, error, journal_backlog.tasks(journal), now)
+    text = journal.read(paths.BACKLOG_FILE) or ""
+    return build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text))

@@ -9,6 +9,7 @@ from pathlib import Path
 from ai_budget import paths, transcripts
 from ai_budget.claude import usage
 from ai_budget.errors import BudgetError, InvalidInput
+from ai_budget.fmt import clean_line
 from ai_budget.journal import backlog as journal_backlog
 from ai_budget.journal.journal import Journal
 from ai_budget.journal.transaction import Transaction
@@ -17,7 +18,7 @@ from ai_budget.model.accounts import copilot_state, copilot_updated
 from ai_budget.model.budget import BudgetFile
 from ai_budget.model.calibration import CalibrationEntry, find_type, split_weights
 from ai_budget.model.usage import RESET_JITTER, Baseline, Snapshot
-from ai_budget.quantities import parse_number
+from ai_budget.quantities import MAX_UNITS, parse_number
 from ai_budget.session import markdown
 from ai_budget.session.refresh import keep_current
 from ai_budget.session.results import (
@@ -33,6 +34,7 @@ from ai_budget.timeutil import local_clock
 from ai_budget.timeutil import now as utc_now
 
 FIVE_HOURS = timedelta(hours=5)
+MAX_SESSION_PCT = 100.0  # one window cannot give more than all of itself
 
 
 # --- the request, parsed at the edge ---------------------------------------------------------
@@ -54,8 +56,8 @@ def parse_done(text: str) -> Done:
         raise InvalidInput(
             f'--done {text!r} must read TYPE UNITS description, for example --done "flashcard 10 chapter 4"'
         )
-    units = parse_number(parts[1], f"the units in --done {text!r}", positive=True)
-    return Done(type=parts[0], units=units, description=parts[2].strip() if len(parts) == 3 else "")
+    units = parse_number(parts[1], f"the units in --done {text!r}", positive=True, maximum=MAX_UNITS)
+    return Done(type=parts[0], units=units, description=clean_line(parts[2]) if len(parts) == 3 else "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +212,7 @@ def decide(budget: BudgetFile, items: list[Item], measured: Measurement, req: Lo
     changes: list[CalibrationChange] = []
     if note is None and measured.deltas.five_hour is not None:
         out = measured.tokens.total.output_tokens if measured.tokens is not None else None
+        out = out or None  # no tokens in the window (transcripts gone, or elsewhere): not a tokens sample
         changes = samples(budget.calibration, items, measured.deltas.five_hour, out)
     return Decision(items, changes, note, _copilot_use(budget, req))
 
@@ -224,6 +227,8 @@ def calibration_note(items: list[Item], moved: Deltas) -> str | None:
         return "the 5-hour delta is unknown: calibration unchanged"
     if moved.five_hour < 0:
         return f"the 5-hour window went down ({moved.five_hour:+.1f}%): calibration unchanged"
+    if moved.five_hour > MAX_SESSION_PCT:
+        return f"a {moved.five_hour:.1f}% session is not plausible: calibration unchanged"
     return None
 
 
@@ -272,8 +277,8 @@ def _write(tx: Transaction, req: LogRequest, measured: Measurement, decided: Dec
     result = LogResult(
         measured=measured,
         decided=decided,
-        lessons=list(req.lessons),
-        next_up=next_up + list(req.next_notes),
+        lessons=[clean_line(lesson) for lesson in req.lessons if clean_line(lesson)],
+        next_up=next_up + [clean_line(note) for note in req.next_notes if clean_line(note)],
         moved=moved,
         gemini=budget.gemini.status or "not set",
         session_file=rel,

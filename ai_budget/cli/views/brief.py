@@ -12,6 +12,10 @@ from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.recommend import Plan
 from ai_budget.session.check import Brief
 
+# A long backlog must not bury the brief: the text shows the top of it (JSON has it all).
+MAX_TASKS_SHOWN = 20
+MAX_DEFER_SHOWN = 5
+
 
 def task_json(est: Estimate) -> dict[str, Any]:
     """One backlog task and its estimate as JSON."""
@@ -85,7 +89,11 @@ def plan_lines(plan: Plan) -> list[str]:
         fits = " that fits" if first.task.number != 1 else ""
         lines.append(f"  Do first: {_short(first)}: top of the backlog{fits}.")
         if plan.do[1:]:
-            lines.append("  Then: " + "; ".join(_short(e) for e in plan.do[1:]))
+            then = plan.do[1 : MAX_DEFER_SHOWN + 1]
+            more = len(plan.do) - 1 - len(then)
+            lines.append(
+                "  Then: " + "; ".join(_short(e) for e in then) + (f"; and {more} more" if more > 0 else "")
+            )
     if plan.checkpoint is not None:
         cp = plan.checkpoint
         fit = ""
@@ -96,7 +104,9 @@ def plan_lines(plan: Plan) -> list[str]:
             f"{cp.pct_available:.1f}% left{fit}. Stop and log there."
         )
     if plan.defer:
-        lines.append("  Defer: " + "; ".join(_short(e) for e in plan.defer))
+        shown = "; ".join(_short(e) for e in plan.defer[:MAX_DEFER_SHOWN])
+        more = len(plan.defer) - MAX_DEFER_SHOWN
+        lines.append("  Defer: " + shown + (f"; and {more} more" if more > 0 else ""))
     if not (plan.do or plan.checkpoint or plan.defer):
         lines.append("  Nothing in the backlog.")
     if plan.wait_for_reset and plan.minutes_to_reset is not None:
@@ -116,10 +126,13 @@ def brief_text(brief: Brief) -> str:
     lines.append("")
     if brief.estimates:
         rows: list[tuple[str, ...]] = [("#", "task", "estimate", "basis")]
-        for est in brief.estimates:
+        for est in brief.estimates[:MAX_TASKS_SHOWN]:
             rows.append((str(est.task.number), est.task.label(), f"{est.pct:.1f}%", _basis(est)))
         lines.append("Backlog (priority order)")
         lines += ["  " + row for row in table(rows, right={2}).splitlines()]
+        if len(brief.estimates) > MAX_TASKS_SHOWN:
+            more = len(brief.estimates) - MAX_TASKS_SHOWN
+            lines.append(f"  … and {more} more: `ai-budget backlog list`")
         lines.append("")
     lines += plan_lines(brief.plan)
     if brief.warnings:
