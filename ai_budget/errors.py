@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from ai_budget.redact import scrub
+
 
 class BudgetError(Exception):
     """Base of every error the CLI turns into one line and a non-zero exit."""
+
+    def __str__(self) -> str:
+        # Messages reach the terminal, the brief, session logs and git: never with a token in them.
+        return scrub(super().__str__())
 
 
 class NotAJournal(BudgetError):

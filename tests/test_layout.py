@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
         "ai_budget.fmt",
         "ai_budget.fileio",
         "ai_budget.version",
+        "ai_budget.redact",
     },
 ]
 MAX_MODULE_LINES = 400

@@ -334,6 +334,7 @@ def test_golden_brief_and_session_log(loop: Path, claude_dir: Path, server: Usag
     """The rendered brief and session log, for fixed inputs; UPDATE_GOLDEN=1 rewrites the files."""
     import os
 
+    from ai_budget.claude.usage import UsageFile
     from ai_budget.cli.views.brief import brief_text as render_brief
     from ai_budget.journal.journal import Journal
     from ai_budget.session.check import check
@@ -347,7 +348,7 @@ def test_golden_brief_and_session_log(loop: Path, claude_dir: Path, server: Usag
         .replace("2026-08-14", "2026-11-25")
     )
     journal = Journal.open(loop)
-    brief = check(journal, claude_dir, text=start, origin="start.json", now=now)
+    brief = check(journal, claude_dir, file=UsageFile(start.encode(), "start.json"), now=now)
     brief_text = render_brief(brief).replace("(from a file, 14:05)", "(from a file, HH:MM)") + "\n"
 
     lines = [
@@ -365,8 +366,7 @@ def test_golden_brief_and_session_log(loop: Path, claude_dir: Path, server: Usag
         claude_dirs=[claude_dir],
         done=(parse_done("flashcard 6 chapter 4 cards 1-6"),),
         lessons=("keep prompts short",),
-        usage_text=end,
-        usage_origin="end.json",
+        usage_file=UsageFile(end.encode(), "end.json"),
         now=now + timedelta(hours=1, minutes=20),
     )
     result = log(journal, request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from ai_budget.timeutil import now, parse_time
 
 KEYCHAIN_SERVICE = "Claude Code-credentials"
 REFRESH_HINT = "run `claude` to refresh the login"
+# What may go into an Authorization header: printable ASCII, no white space.
+TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,12 @@ def _from_blob(blob: Any, origin: str) -> Credentials:
     token = oauth.get("accessToken") if isinstance(oauth, dict) else None
     if not isinstance(token, str) or not token.strip():
         raise CredentialsError(f"{origin} has no claudeAiOauth.accessToken: log in with `claude`")
+    if not TOKEN_SHAPE.fullmatch(token.strip()):
+        # Never echo it: a malformed token may still be most of a real one.
+        raise CredentialsError(
+            f"{origin} holds a malformed access token (spaces or control characters in it): "
+            "run `claude` and /login again"
+        )
     assert isinstance(oauth, dict)
     try:
         expires = parse_time(oauth.get("expiresAt"))

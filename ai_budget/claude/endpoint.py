@@ -1,12 +1,13 @@
-"""The OAuth usage endpoint over HTTP: one request, and what its failures mean for the user."""
+"""The OAuth usage endpoint over HTTP: one request under one deadline, and what its failures mean."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
-import urllib.error
-import urllib.request
+import time
+import urllib.parse
 
 from pydantic import ValidationError
 
@@ -17,7 +18,9 @@ from ai_budget.version import __version__
 
 DEFAULT_BASE = "https://api.anthropic.com"
 USAGE_PATH = "/api/oauth/usage"
-TIMEOUT_S = 10
+TIMEOUT_S = 10  # for the whole request, however slowly the body trickles in
+MAX_BODY = 1 << 20  # a usage answer is a few KB; anything past a megabyte is not one
+CHUNK = 1 << 16
 
 
 class RateLimited(FetchError):
@@ -33,71 +36,128 @@ def base_url() -> str:
     return os.environ.get("AI_BUDGET_ANTHROPIC_URL", DEFAULT_BASE).rstrip("/")
 
 
-def parse_response(text: str | bytes, origin: str) -> UsageResponse:
+def _is_web_page(text: str) -> bool:
+    return text.lstrip().startswith("<")
+
+
+def parse_response(data: str | bytes, origin: str, retry: str = "try again later") -> UsageResponse:
     """Parse a usage answer leniently; say what is wrong with one that cannot be used."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    if text.lstrip().startswith("<"):
+    if isinstance(data, bytes):
+        if b"\x00" in data:
+            raise FetchError(f"{origin} is binary, not a usage response: give a saved JSON answer")
+        data = data.decode("utf-8", errors="replace")
+    if not data.strip():
+        raise FetchError(f"{origin} is empty, not a usage response: give a saved JSON answer")
+    if _is_web_page(data):
         raise FetchError(
-            f"{origin} answered with a web page instead of JSON (a bot check or a proxy?): try again later"
+            f"{origin} answered with a web page instead of JSON (a bot check or a proxy?): {retry}"
         )
     try:
-        data = json.loads(text)
+        parsed = json.loads(data)
     except json.JSONDecodeError:
-        raise FetchError(f"{origin} gave invalid or truncated JSON: try again later") from None
-    if not isinstance(data, dict) or not isinstance(data.get("five_hour"), dict):
+        raise FetchError(f"{origin} gave invalid or truncated JSON: {retry}") from None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("five_hour"), dict):
         raise FetchError(
             f"{origin} has no five_hour/seven_day windows: is it a usage response? "
             "(the format may have changed)"
         )
     try:
-        return UsageResponse.model_validate(data)
+        return UsageResponse.model_validate(parsed)
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise FetchError(f"{origin} has an unreadable {where}: the format may have changed") from None
+        raise FetchError(f"{origin} has an unusable {where}: {exc.errors()[0]['msg'].lower()}") from None
 
 
 def request_usage(token: str) -> UsageResponse:
     """GET the usage endpoint with this token (network); every failure is a FetchError."""
-    request = urllib.request.Request(
-        base_url() + USAGE_PATH,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "anthropic-beta": "oauth-2025-04-20",
-            "Accept": "application/json",
-            "User-Agent": f"ai-budget/{__version__}",
-        },
-    )
-    timeout = FetchError(
-        f"the usage endpoint did not answer within {TIMEOUT_S} s: check the network and retry"
-    )
+    status, headers, body = _get(USAGE_PATH, token)
+    if status == 200:
+        return parse_response(body, "the usage endpoint")
+    raise _http_error(status, headers, body)
+
+
+def _get(path: str, token: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One GET under one deadline; redirects are answers, never followed (the token stays here)."""
+    url = urllib.parse.urlsplit(base_url() + path)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise FetchError(f"AI_BUDGET_ANTHROPIC_URL is not an http(s) address ({base_url()}): fix or unset it")
+    deadline = time.monotonic() + TIMEOUT_S
+    conn_type = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    conn = conn_type(url.hostname, url.port, timeout=TIMEOUT_S)
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "anthropic-beta": "oauth-2025-04-20",
+        "Accept": "application/json",
+        "User-Agent": f"ai-budget/{__version__}",
+    }
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:
-            body = answer.read()
-    except urllib.error.HTTPError as exc:
-        raise _http_error(exc) from None
+        conn.request("GET", url.path + (f"?{url.query}" if url.query else ""), headers=headers)
+        _shorten(conn, deadline)
+        answer = conn.getresponse()
+        return answer.status, answer.headers, _read_body(conn, answer, deadline)
     except TimeoutError:
-        raise timeout from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-            raise timeout from None
-        raise FetchError(f"cannot reach {base_url()} ({exc.reason}): check the network") from None
-    except (OSError, ValueError) as exc:
-        raise FetchError(f"the request to {base_url()} failed ({exc}): try again later") from None
-    return parse_response(body, "the usage endpoint")
+        raise FetchError(
+            f"the usage endpoint did not answer within {TIMEOUT_S} s: check the network and retry"
+        ) from None
+    except (ConnectionRefusedError, socket.gaierror) as exc:
+        raise FetchError(f"cannot reach {base_url()} ({type(exc).__name__}): check the network") from None
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        # The exception's own text may quote the request (headers included): name its kind only.
+        raise FetchError(
+            f"the connection to {base_url()} broke ({type(exc).__name__}): try again later"
+        ) from None
+    finally:
+        conn.close()
 
 
-def _http_error(exc: urllib.error.HTTPError) -> FetchError:
-    code = exc.code
-    if code == 401:
+def _shorten(conn: http.client.HTTPConnection, deadline: float) -> None:
+    """Give the next socket operation only what is left of the deadline."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    if conn.sock is not None:
+        conn.sock.settimeout(left)
+
+
+def _read_body(conn: http.client.HTTPConnection, answer: http.client.HTTPResponse, deadline: float) -> bytes:
+    """The whole body within the deadline and the size cap; a short one is an IncompleteRead."""
+    chunks, size = [], 0
+    while True:
+        _shorten(conn, deadline)
+        chunk = answer.read1(CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise FetchError(f"the usage endpoint sent more than {MAX_BODY // 1024} KB: not a usage response")
+        chunks.append(chunk)
+    expected = answer.getheader("Content-Length")
+    if expected is not None and expected.isdigit() and int(expected) != size:
+        raise http.client.IncompleteRead(b"".join(chunks), int(expected) - size)
+    return b"".join(chunks)
+
+
+def _http_error(status: int, headers: http.client.HTTPMessage, body: bytes) -> FetchError:
+    text = body[:2000].decode("utf-8", errors="replace")
+    if 300 <= status < 400:
+        return FetchError(
+            f"the usage endpoint redirected (HTTP {status}); ai-budget does not follow redirects with your "
+            "login: check AI_BUDGET_ANTHROPIC_URL or the network's proxy"
+        )
+    if status == 401:
         return FetchError(f"the usage endpoint refused the Claude login (401): {REFRESH_HINT}")
-    if code == 403:
+    if status == 403 and _is_web_page(text):
+        return FetchError(
+            "the usage endpoint answered 403 with a web page (a bot check or a proxy, not your login): "
+            "try again later"
+        )
+    if status == 403:
         return FetchError(
             "the usage endpoint refused this login (403; it needs the user:profile scope): "
             "run `claude` and /login again"
         )
-    if code == 429:
-        return RateLimited("the usage endpoint is rate limiting (429)", exc.headers.get("Retry-After"))
-    if code >= 500:
-        return FetchError(f"the usage endpoint failed (HTTP {code}): try again in a few minutes")
-    return FetchError(f"the usage endpoint answered HTTP {code}: try again later")
+    if status == 429:
+        return RateLimited("the usage endpoint is rate limiting (429)", headers.get("Retry-After"))
+    if status >= 500:
+        return FetchError(f"the usage endpoint failed (HTTP {status}): try again in a few minutes")
+    return FetchError(f"the usage endpoint answered HTTP {status}: try again later")

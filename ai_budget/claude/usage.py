@@ -3,7 +3,9 @@ values. Each function's name says whether it calls the network or falls back; no
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ai_budget import paths
@@ -13,15 +15,46 @@ from ai_budget.model.usage import ClaudeSection, Snapshot, UsageResponse
 from ai_budget.timeutil import countdown, local_clock, now
 
 
-def from_file_text(
-    text: str, claude_dir: Path, origin: str = "the file", moment: datetime | None = None
-) -> Snapshot:
-    """A usage response given as text (`--from-file`): no network; counts as fresh, fills the cache.
+@dataclass(frozen=True)
+class UsageFile:
+    """A saved usage response given with `--from-file` (a path, or standard input)."""
 
-    It is observed when it is read (`moment`, for a command that runs at a given time).
+    data: bytes
+    origin: str
+    written_at: datetime | None = None
+
+
+def read_response_file(name: str) -> UsageFile:
+    """The file given to `--from-file` (`-` for standard input), read whole."""
+    if name == "-":
+        return UsageFile(sys.stdin.buffer.read(), "standard input")
+    path = Path(name).expanduser()
+    try:
+        written = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        return UsageFile(path.read_bytes(), str(path), written)
+    except OSError as exc:
+        raise FetchError(
+            f"cannot read {path} ({exc.strerror}): check the path given to --from-file"
+        ) from None
+
+
+def from_file(file: UsageFile, claude_dir: Path, moment: datetime | None = None) -> Snapshot:
+    """A saved usage response (`--from-file`): no network; counts as fresh.
+
+    It is observed when it is read (`moment`, for a command that runs at a given time), unless the
+    file was written longer ago than the cache lifetime: then it is as old as the file, and it does
+    not replace a newer cached answer.
     """
-    snap = Snapshot(endpoint.parse_response(text, origin), moment or now(), "file")
-    usage_cache.remember(claude_dir, snap)
+    response = endpoint.parse_response(file.data, file.origin, retry="check the file")
+    observed = moment or now()
+    if file.written_at is not None and not usage_cache.is_fresh(
+        Snapshot(response, file.written_at, "file"), observed
+    ):
+        observed = min(observed, file.written_at)
+    snap = Snapshot(response, observed, "file")
+    cached = usage_cache.read(claude_dir)
+    if cached is None or cached.observed_at <= observed:
+        usage_cache.remember(claude_dir, snap)
     return snap
 
 
@@ -76,15 +109,14 @@ def fresh_or_last_known(
     section: ClaudeSection | None,
     *,
     force: bool = False,
-    text: str | None = None,
-    origin: str = "the file",
+    file: UsageFile | None = None,
     moment: datetime | None = None,
 ) -> Snapshot:
     """Fresh numbers (file, cache, endpoint), else falls back to the last known ones with the error;
     raises only when nothing at all is known."""
     try:
-        if text is not None:
-            return from_file_text(text, claude_dir, origin, moment)
+        if file is not None:
+            return from_file(file, claude_dir, moment)
         return cache_or_endpoint(claude_dir, force)
     except BudgetError as exc:
         fallback = last_known(claude_dir, section, str(exc))
@@ -99,14 +131,3 @@ def current_usage(claude_dir: Path | None = None) -> UsageResponse | None:
         return cache_or_endpoint(claude_dir or paths.primary_claude_dir()).response
     except Exception:  # a router gating calls on quota must never crash on us
         return None
-
-
-def read_response_file(name: str) -> tuple[str, str]:
-    """The text of the file given to `--from-file`, and how to name it in messages."""
-    path = Path(name).expanduser()
-    try:
-        return path.read_text(encoding="utf-8", errors="replace"), str(path)
-    except OSError as exc:
-        raise FetchError(
-            f"cannot read {path} ({exc.strerror}): check the path given to --from-file"
-        ) from None

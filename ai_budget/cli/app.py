@@ -10,8 +10,10 @@ import click
 
 from ai_budget import paths
 from ai_budget.errors import BudgetError
+from ai_budget.redact import scrub
 
 if TYPE_CHECKING:
+    from ai_budget.claude.usage import UsageFile
     from ai_budget.journal.journal import Journal
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -26,7 +28,11 @@ class Group(click.Group):
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
-        except click.exceptions.Abort:
+        except click.exceptions.Abort as exc:
+            # click turns Ctrl-C at a prompt into Abort: it is still an interruption.
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                click.echo("Interrupted.", err=True)
+                sys.exit(130)
             click.echo("Aborted.", err=True)
             sys.exit(1)
         except click.UsageError as exc:
@@ -41,7 +47,8 @@ class Group(click.Group):
             sys.exit(1)
         except OSError as exc:  # a disk, permission or file problem outside what the core expects
             where = f": {exc.filename}" if exc.filename else ""
-            click.echo(f"Error: {exc.strerror or exc}{where}: check the path and its permissions", err=True)
+            line = f"Error: {exc.strerror or exc}{where}: check the path and its permissions"
+            click.echo(scrub(line), err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -100,12 +107,8 @@ from_file_option = click.option(
 )
 
 
-def read_usage_arg(from_file: str | None) -> tuple[str | None, str]:
-    """The text of `--from-file` (`-` reads standard input) and its name for messages."""
+def read_usage_arg(from_file: str | None) -> UsageFile | None:
+    """The response given with `--from-file` (`-` reads standard input), or None."""
     from ai_budget.claude.usage import read_response_file
 
-    if from_file is None:
-        return None, ""
-    if from_file == "-":
-        return sys.stdin.read(), "standard input"
-    return read_response_file(from_file)
+    return read_response_file(from_file) if from_file is not None else None

@@ -25,8 +25,7 @@ def check_cmd(ctx: click.Context, from_file: str | None, json_: bool) -> None:
     from ai_budget.session.check import check
 
     journal = journal_from(ctx)
-    text, origin = read_usage_arg(from_file)
-    brief = check(journal, paths.primary_claude_dir(), text=text, origin=origin)
+    brief = check(journal, paths.primary_claude_dir(), file=read_usage_arg(from_file))
     show(json_, lambda: brief_json(brief), lambda: brief_text(brief))
 
 
@@ -87,14 +86,12 @@ def log_cmd(
     items = list(done)
     if not items and from_file != "-" and sys.stdin.isatty() and not json_:
         items = ask_done()
-    text, origin = read_usage_arg(from_file)
     request = LogRequest(
         claude_dirs=paths.claude_dirs(),
         done=tuple(items),
         lessons=lessons,
         next_notes=next_notes,
-        usage_text=text,
-        usage_origin=origin,
+        usage_file=read_usage_arg(from_file),
         copilot_count=copilot_count,
         backlog_refs=backlog_done,
     )

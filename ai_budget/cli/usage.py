@@ -22,8 +22,8 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, json_: boo
     from ai_budget.session.refresh import fetch_into_journal
 
     journal = journal_from(ctx)
-    text, origin = read_usage_arg(from_file)
-    snap = fetch_into_journal(journal, paths.primary_claude_dir(), force=force, text=text, origin=origin)
+    file = read_usage_arg(from_file)
+    snap = fetch_into_journal(journal, paths.primary_claude_dir(), force=force, file=file)
     show(json_, lambda: usage_json(snap), lambda: usage_text(snap))
     if not snap.fresh:
         click.echo(f"Error: {snap.error} (showing the last known values)", err=True)

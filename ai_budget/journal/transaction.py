@@ -9,6 +9,7 @@ from ai_budget.journal import recovery
 from ai_budget.journal.gitrepo import GitRepo
 from ai_budget.model import budget as budget_file
 from ai_budget.model.budget import BudgetFile
+from ai_budget.redact import scrub
 
 
 class Transaction:
@@ -54,7 +55,7 @@ class Transaction:
                 self._before[rel] = None
             recovery.write_marker(self.repo, self.message, self._head, self._before)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+        write_atomic(path, scrub(text))
         self.stage(rel)
 
     def stage(self, rel: str) -> None:
@@ -67,7 +68,8 @@ class Transaction:
         if self._budget is not None and self._budget.model_dump(mode="json") != self._budget_data:
             self.write(paths.BUDGET_FILE, budget_file.dumps(self._budget))
         if self._staged:
-            self.sha = self.repo.commit(self._staged, self.message, self.trailers)
+            trailers = [(key, scrub(value)) for key, value in self.trailers]
+            self.sha = self.repo.commit(self._staged, scrub(self.message), trailers)
         recovery.clear_marker(self.repo)
 
     def rollback(self) -> None:

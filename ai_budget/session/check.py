@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ai_budget import paths
 from ai_budget.claude import usage
+from ai_budget.claude.usage import UsageFile
 from ai_budget.errors import BudgetError
 from ai_budget.fmt import pct
 from ai_budget.journal.journal import Journal
@@ -126,8 +127,7 @@ def check(
     journal: Journal,
     claude_dir: Path,
     *,
-    text: str | None = None,
-    origin: str = "the file",
+    file: UsageFile | None = None,
     now: datetime | None = None,
 ) -> Brief:
     """Fetch (or fall back), record the session baseline in one commit, and build the brief."""
@@ -135,9 +135,7 @@ def check(
     snap: Snapshot | None
     error: str | None = None
     try:
-        snap = usage.fresh_or_last_known(
-            claude_dir, journal.read_budget().claude, text=text, origin=origin, moment=now
-        )
+        snap = usage.fresh_or_last_known(claude_dir, journal.read_budget().claude, file=file, moment=now)
     except BudgetError as exc:
         snap, error = None, str(exc)
     with journal.transaction("check") as tx:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ai_budget import paths, transcripts
 from ai_budget.claude import usage
+from ai_budget.claude.usage import UsageFile
 from ai_budget.errors import BudgetError, InvalidInput
 from ai_budget.fmt import clean_line
 from ai_budget.journal import backlog as journal_backlog
@@ -68,8 +69,7 @@ class LogRequest:
     done: tuple[Done, ...] = ()
     lessons: tuple[str, ...] = ()
     next_notes: tuple[str, ...] = ()
-    usage_text: str | None = None
-    usage_origin: str = "the file"
+    usage_file: UsageFile | None = None
     copilot_count: int | None = None
     backlog_refs: tuple[str, ...] = ()
     now: datetime = field(default_factory=utc_now)
@@ -152,8 +152,7 @@ def _end(req: LogRequest, budget: BudgetFile, base: Baseline | None) -> tuple[Sn
             req.claude_dirs[0],
             budget.claude,
             force=True,
-            text=req.usage_text,
-            origin=req.usage_origin,
+            file=req.usage_file,
             moment=req.now,
         )
     except BudgetError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ai_budget.claude import usage
+from ai_budget.claude.usage import UsageFile
 from ai_budget.fmt import pct
 from ai_budget.journal.journal import Journal
 from ai_budget.model.budget import BudgetFile
@@ -24,14 +25,11 @@ def fetch_into_journal(
     claude_dir: Path,
     *,
     force: bool = False,
-    text: str | None = None,
-    origin: str = "the file",
+    file: UsageFile | None = None,
 ) -> Snapshot:
     """`ai-budget fetch`: fresh numbers into the journal (a commit only when they changed), or the
     last known ones labelled with the error."""
-    snap = usage.fresh_or_last_known(
-        claude_dir, journal.read_budget().claude, force=force, text=text, origin=origin
-    )
+    snap = usage.fresh_or_last_known(claude_dir, journal.read_budget().claude, force=force, file=file)
     if snap.fresh:
         message = f"claude: 5h {pct(snap.five_hour.utilization)}, week {pct(snap.seven_day.utilization)}"
         with journal.transaction(message) as tx:
