@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 from ai_budget.errors import BadText, JournalBusy
 
 LOCK_TIMEOUT_S = 30.0
+LOCK_NOTICE_S = 1.0  # after this long, say why nothing is happening
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -54,9 +56,14 @@ def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     """Hold an exclusive lock on `lock_path` (another process waits, up to `timeout` s)."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        told = False
         while not _try_lock(handle):
-            if time.monotonic() > deadline:
+            waited = time.monotonic() - start
+            if not told and waited >= LOCK_NOTICE_S:
+                print(f"waiting for another ai-budget to finish with {lock_path.parent} …", file=sys.stderr)
+                told = True
+            if waited > timeout:
                 raise JournalBusy(
                     f"another ai-budget is still working on the journal ({lock_path}): "
                     "wait for it to finish and run the command again"

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,9 @@ from usage_server import Reply, UsageServer, usage_body
 
 from ai_budget.errors import InvalidInput, JournalBusy
 from ai_budget.fileio import locked
+from ai_budget.model.accounts import copilot_state
 from ai_budget.model.backlog import Task
-from ai_budget.model.budget import Settings
+from ai_budget.model.budget import CopilotSection, Settings
 from ai_budget.model.calibration import CalibrationEntry
 from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.recommend import recommend
@@ -213,3 +214,34 @@ def test_a_successful_call_clears_the_429_backoff(
     server.answer(Reply(429, "{}"))
     assert "(in 1m)" in run("fetch", "--force").stderr
     assert len(server.requests) == 3
+
+
+# --- Copilot's monthly reset in a zone behind UTC -------------------------------------------------
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local time five hours behind UTC (the autouse fixture restores the zone afterwards)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+
+
+def test_copilot_reset_is_judged_at_the_utc_month_start(new_york: None) -> None:
+    # 21:00 on 30 November in New York is 02:00 on 1 December UTC: the counter reset at 19:00 local.
+    moment = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+    before_reset = datetime(2026, 11, 30, 23, 0, tzinfo=timezone.utc)  # 18:00 local
+    after_reset = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 20:00 local
+    taken_before = CopilotSection(
+        premium_requests_used=5, last_updated=date(2026, 11, 30), last_updated_at=before_reset
+    )
+    taken_after = CopilotSection(
+        premium_requests_used=5, last_updated=date(2026, 11, 30), last_updated_at=after_reset
+    )
+    assert copilot_state(taken_before, moment).reset_since_update is True
+    assert copilot_state(taken_after, moment).reset_since_update is False
+    # A journal written before the time was kept: the local date of the reset decides (30 Nov here).
+    dated_only = CopilotSection(premium_requests_used=5, last_updated=date(2026, 11, 30))
+    assert copilot_state(dated_only, moment).reset_since_update is False
+    assert copilot_state(
+        dated_only.model_copy(update={"last_updated": date(2026, 11, 29)}), moment
+    ).reset_since_update

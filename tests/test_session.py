@@ -377,7 +377,20 @@ def test_golden_brief_and_session_log(loop: Path, claude_dir: Path, server: Usag
     assert result.markdown == (GOLDEN / "session.md").read_text()
 
 
-def test_log_asks_what_was_done_in_a_terminal(loop: Path, claude_dir: Path, server: UsageServer) -> None:
+@pytest.mark.parametrize(
+    ("answers", "told"),
+    [
+        (b"flashcard 3 cards from a prompt\n\n", []),
+        # A wrong line is explained and asked again; what was typed before it is kept.
+        (
+            b"flashcard 1 first\nflashcard many\nnope 2 x\nflashcard 2 second\n\n",
+            [b"must be a number, got 'many'", b"unknown task type 'nope'"],
+        ),
+    ],
+)
+def test_log_asks_what_was_done_in_a_terminal(
+    loop: Path, claude_dir: Path, server: UsageServer, answers: bytes, told: list[bytes]
+) -> None:
     """A real pseudo-terminal: `log` without --done prompts, and the answers become work items."""
     import os
     import pty
@@ -413,7 +426,7 @@ def test_log_asks_what_was_done_in_a_terminal(loop: Path, claude_dir: Path, serv
             break
         output += chunk
         if not answered and b"done:" in output:
-            os.write(primary, b"flashcard 3 cards from a prompt\n\n")
+            os.write(primary, answers)
             answered = True
     if proc.poll() is None:
         proc.kill()
@@ -421,4 +434,7 @@ def test_log_asks_what_was_done_in_a_terminal(loop: Path, claude_dir: Path, serv
     os.close(primary)
     assert proc.returncode == 0, output.decode(errors="replace")
     assert b"What did you complete?" in output
-    assert subjects(loop)[0].endswith(": flashcard ×3, 5h +0.0%")
+    for message in told:
+        assert message in output
+    expected = "flashcard ×3" if not told else "flashcard ×1, flashcard ×2"
+    assert subjects(loop)[0].endswith(f": {expected}, 5h +0.0%")

@@ -12,6 +12,7 @@ from ai_budget.cli.app import NUMBERS, cli, from_file_option, journal_from, json
 from ai_budget.cli.params import COPILOT_COUNT, DONE
 
 if TYPE_CHECKING:
+    from ai_budget.journal.journal import Journal
     from ai_budget.session.log import Done
 
 
@@ -29,12 +30,25 @@ def check_cmd(ctx: click.Context, from_file: str | None, json_: bool) -> None:
     show(json_, lambda: brief_json(brief), lambda: brief_text(brief))
 
 
-def ask_done() -> list[Done]:
-    """In a terminal: what was completed, one item per line, until an empty line."""
+def ask_done(journal: Journal) -> list[Done]:
+    """In a terminal: what was completed, one item per line, until an empty line.
+
+    A line that cannot be read is explained and asked again; the items typed so far are kept.
+    """
+    from ai_budget.errors import InvalidInput, UnknownTaskType
+    from ai_budget.model.calibration import find_type
+
+    table = journal.read_budget().calibration
     click.echo("What did you complete? One per line as TYPE UNITS description; empty line to finish.")
     items: list[Done] = []
     while entry := click.prompt("done", default="", show_default=False).strip():
-        items.append(DONE.convert(entry, None, None))
+        try:
+            item = DONE.convert(entry, None, None)
+            find_type(table, item.type)
+        except (InvalidInput, UnknownTaskType) as exc:
+            click.echo(f"  {exc}: type that line again", err=True)
+            continue
+        items.append(item)
     return items
 
 
@@ -85,7 +99,7 @@ def log_cmd(
     journal = journal_from(ctx)
     items = list(done)
     if not items and from_file != "-" and sys.stdin.isatty() and not json_:
-        items = ask_done()
+        items = ask_done(journal)
     request = LogRequest(
         claude_dirs=paths.claude_dirs(),
         done=tuple(items),

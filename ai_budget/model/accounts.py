@@ -54,7 +54,12 @@ def copilot_state(section: CopilotSection, moment: datetime) -> CopilotState:
     age_days = None
     if updated is not None:
         # The counter resets at 00:00 UTC on the 1st: a count from before this month's start is old.
-        reset = updated < month_start(moment).date()
+        # The stored date is a local one, so it is compared with the reset's local date.
+        reset_at = month_start(moment)
+        if section.last_updated_at is not None:
+            reset = section.last_updated_at < reset_at
+        else:
+            reset = updated < reset_at.astimezone().date()
         age_days = (moment.astimezone().date() - updated).days
     if section.resets_at is not None and moment >= section.resets_at:
         reset = True
@@ -95,6 +100,7 @@ def copilot_updated(
             "premium_requests_used": used,
             "premium_requests_limit": limit if limit is not None else section.premium_requests_limit,
             "last_updated": today,
+            "last_updated_at": moment,
             "resets_at": next_month_start(moment),
         },
     )

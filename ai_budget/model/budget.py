@@ -27,6 +27,9 @@ class CopilotSection(Loose):
     resets_at: Timestamp | None = None
     last_updated: date | None = None
     unit: Literal["requests", "credits"] = "requests"
+    # When the count was taken, to the second: the date alone cannot say which side of a UTC
+    # midnight reset it falls on.
+    last_updated_at: Timestamp | None = None
 
 
 class GeminiSection(Loose):
