@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from ai_budget.cli import accounts, backlog, calibration, integrations, journal, session, usage
+from ai_budget.cli import (
+    accounts,
+    backlog,
+    calibration,
+    claude_code,
+    integrate,
+    integrations,
+    journal,
+    session,
+    usage,
+)
 from ai_budget.cli.app import cli
 
 # Importing the command modules registers their commands on the group.
-COMMAND_MODULES = (accounts, backlog, calibration, integrations, journal, session, usage)
+COMMAND_MODULES = (
+    accounts,
+    backlog,
+    calibration,
+    claude_code,
+    integrate,
+    integrations,
+    journal,
+    session,
+    usage,
+)
 
 
 def main() -> None:
