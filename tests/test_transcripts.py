@@ -1,17 +1,22 @@
-"""Transcript accounting: the dedupe rule on traps built by hand, the shared samples, windows, cache."""
+"""Transcript accounting: the dedupe rule on traps built by hand, the shared samples, windows, the CLI."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURES, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transcript_builder import SESSION, assistant, project_dir, usage, user, write
+
+from ai_budget.claude.transcripts import tokens as query
+from ai_budget.errors import InvalidInput
 
 EXPECTED = json.loads((FIXTURES / "expected_totals.json").read_text())
 SAMPLE_PROJECT = "-home-user-proj-a"
@@ -44,7 +49,12 @@ def samples(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-def tokens(*args: str) -> dict:
+def totals(claude_dir: Path, **kw: Any) -> dict:
+    """The package's query on one Claude dir, as its JSON document."""
+    return query([claude_dir], **kw).as_dict()
+
+
+def cli_tokens(*args: str) -> dict:
     result = run("tokens", *args, "--json")
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
@@ -61,7 +71,7 @@ def check(data: dict, expected: dict) -> None:
 
 
 def test_main_session_sample(samples: Path) -> None:
-    data = tokens("--session", MAIN, "--no-subagents")
+    data = totals(samples, session=MAIN, subagents=False)
     expected = EXPECTED["main_session"]
     check(data, expected["deduplicated"])
     assert data["exchanges"] == expected["api_calls_excluding_synthetic"]
@@ -72,7 +82,7 @@ def test_main_session_sample(samples: Path) -> None:
 
 
 def test_main_session_with_subagents_sample(samples: Path) -> None:
-    data = tokens("--session", MAIN)
+    data = totals(samples, session=MAIN)
     expected = EXPECTED["main_session_including_subagents"]
     check(data, expected["deduplicated"])
     assert data["exchanges"] == expected["api_calls_excluding_synthetic"]
@@ -80,15 +90,15 @@ def test_main_session_with_subagents_sample(samples: Path) -> None:
 
 
 def test_older_session_takes_the_maximum_of_growing_copies(samples: Path) -> None:
-    data = tokens("--session", OLDER, "--no-subagents")
+    data = totals(samples, session=OLDER, subagents=False)
     check(data, EXPECTED["older_session_v2_0"]["deduplicated"])
 
 
 def test_legacy_sibling_agent_file(samples: Path) -> None:
     path = samples / "projects" / SAMPLE_PROJECT / "agent-a91e0b4.jsonl"
-    check(tokens("--session", str(path)), EXPECTED["legacy_sibling_agent_files"]["deduplicated"])
+    check(totals(samples, session=str(path)), EXPECTED["legacy_sibling_agent_files"]["deduplicated"])
     # Attributed to its session by the sessionId inside it.
-    with_agent = tokens("--session", OLDER)
+    with_agent = totals(samples, session=OLDER)
     assert str(path) in with_agent["files"]
     assert with_agent["output_tokens"] == (
         EXPECTED["older_session_v2_0"]["deduplicated"]["output_tokens"]
@@ -97,7 +107,7 @@ def test_legacy_sibling_agent_file(samples: Path) -> None:
 
 
 def test_all_time_over_the_samples_dedupes_across_files(samples: Path) -> None:
-    data = tokens("--all")
+    data = totals(samples, all_sessions=True)
     parts = [
         EXPECTED[k]["deduplicated"]
         for k in ("main_session_including_subagents", "older_session_v2_0", "legacy_sibling_agent_files")
@@ -108,7 +118,7 @@ def test_all_time_over_the_samples_dedupes_across_files(samples: Path) -> None:
 
 def test_naive_sum_is_about_twice(samples: Path) -> None:
     expected = EXPECTED["main_session"]
-    assert expected["naive_sum_no_dedup"]["total_tokens"] / tokens("--session", MAIN, "--no-subagents")[
+    assert expected["naive_sum_no_dedup"]["total_tokens"] / totals(samples, session=MAIN, subagents=False)[
         "total_tokens"
     ] == pytest.approx(expected["naive_over_dedup_ratio_total_tokens"], abs=1e-4)
 
@@ -125,14 +135,14 @@ def test_copies_of_one_response_count_once(claude: Path) -> None:
     session_file(
         claude, SESSION, [user()] + [assistant("msg_a", u, block=b) for b in ("thinking", "text", "tool_use")]
     )
-    data = tokens("--session", SESSION)
+    data = totals(claude, session=SESSION)
     assert (data["exchanges"], data["output_tokens"], data["input_tokens"]) == (1, 100, 3)
 
 
 def test_growing_placeholder_copies_take_the_maximum(claude: Path) -> None:
     lines = [assistant("msg_g", usage(out=n, inp=2), block=f"b{n}") for n in (1, 1, 250)]
     session_file(claude, SESSION, lines)
-    assert tokens("--session", SESSION)["output_tokens"] == 250
+    assert totals(claude, session=SESSION)["output_tokens"] == 250
 
 
 def test_sidechain_replay_is_the_same_message(claude: Path) -> None:
@@ -141,9 +151,9 @@ def test_sidechain_replay_is_the_same_message(claude: Path) -> None:
         project_dir(claude) / SESSION / "subagents" / "agent-abc.jsonl",
         [assistant("msg_s", usage(out=55, read=3), request="req_other", sidechain=True)],
     )
-    data = tokens("--session", SESSION)
+    data = totals(claude, session=SESSION)
     assert (data["exchanges"], data["output_tokens"], data["cache_read_input_tokens"]) == (1, 55, 7)
-    assert tokens("--all")["exchanges"] == 1
+    assert totals(claude, all_sessions=True)["exchanges"] == 1
 
 
 def test_synthetic_null_and_iterations(claude: Path) -> None:
@@ -157,7 +167,7 @@ def test_synthetic_null_and_iterations(claude: Path) -> None:
             assistant("msg_i", usage(inp=5, out=20, iterations=iterations)),
         ],
     )
-    data = tokens("--session", SESSION)
+    data = totals(claude, session=SESSION)
     assert data["exchanges"] == 2
     assert (data["input_tokens"], data["output_tokens"]) == (5, 28)
 
@@ -172,7 +182,7 @@ def test_cache_write_is_the_larger_of_flat_and_nested(claude: Path) -> None:
             assistant("msg_3", usage(flat=1000, five=200, hour=500)),  # flat larger: excess at 5 minutes
         ],
     )
-    data = tokens("--session", SESSION)
+    data = totals(claude, session=SESSION)
     assert data["cache_creation_input_tokens"] == 500 + 300 + 1000
     assert data["cache_creation_5m_tokens"] == 100 + 300 + (200 + 300)
     assert data["cache_creation_1h_tokens"] == 400 + 500
@@ -194,7 +204,7 @@ def test_invalid_lines_are_skipped_without_losing_neighbours(claude: Path) -> No
         + "\n"
     )
     path.write_bytes(body.encode("utf-8").replace(b"\xc3\xbf", b"\xff") + good[3][:50].encode())
-    data = tokens("--session", SESSION)
+    data = totals(claude, session=SESSION)
     # msg_1 and msg_3 survive; msg_2's line is invalid as a whole; the torn last line is skipped.
     assert (data["exchanges"], data["output_tokens"]) == (2, 10 + 30)
 
@@ -206,7 +216,7 @@ def test_crlf_and_blank_lines(claude: Path) -> None:
         [assistant("msg_1", usage(out=7)), "", assistant("msg_2", usage(out=5)), ""],
         newline="\r\n",
     )
-    assert tokens("--session", SESSION)["output_tokens"] == 12
+    assert totals(claude, session=SESSION)["output_tokens"] == 12
 
 
 def test_journal_jsonl_is_not_a_transcript(claude: Path) -> None:
@@ -215,7 +225,7 @@ def test_journal_jsonl_is_not_a_transcript(claude: Path) -> None:
         project_dir(claude) / SESSION / "subagents" / "workflows" / "wf_1" / "journal.jsonl",
         [assistant("msg_j", usage(out=1000))],
     )
-    data = tokens("--all")
+    data = totals(claude, all_sessions=True)
     assert data["output_tokens"] == 7
     assert not any(f.endswith("journal.jsonl") for f in data["files"])
 
@@ -230,9 +240,8 @@ def test_workflow_agents_one_level_deeper_belong_to_their_session(claude: Path) 
         project_dir(claude) / "other-session" / "subagents" / "agent-a2.jsonl",
         [assistant("msg_x", usage(out=100), session="someone-else", sidechain=True)],
     )
-    data = tokens("--session", SESSION)
-    assert data["output_tokens"] == 10
-    assert tokens("--session", SESSION, "--no-subagents")["output_tokens"] == 7
+    assert totals(claude, session=SESSION)["output_tokens"] == 10
+    assert totals(claude, session=SESSION, subagents=False)["output_tokens"] == 7
 
 
 def test_unknown_model_is_flagged_not_priced_at_zero(claude: Path) -> None:
@@ -244,7 +253,7 @@ def test_unknown_model_is_flagged_not_priced_at_zero(claude: Path) -> None:
             assistant("msg_2", usage(out=1_000_000)),
         ],
     )
-    data = tokens("--session", SESSION)
+    data = totals(claude, session=SESSION)
     assert data["unpriced_models"] == ["mystery-model-9"]
     assert data["by_model"]["mystery-model-9"]["cost_usd"] is None
     assert data["cost_usd"] == 15.0  # the priced part: 1M Sonnet output tokens at $15/MTok
@@ -267,7 +276,7 @@ def test_unknown_model_is_flagged_not_priced_at_zero(claude: Path) -> None:
 )
 def test_cost_from_the_price_list(claude: Path, model: str, u: dict, dollars: float) -> None:
     session_file(claude, SESSION, [assistant("msg_1", u, model=model)])
-    assert tokens("--session", SESSION)["cost_usd"] == pytest.approx(dollars)
+    assert totals(claude, session=SESSION)["cost_usd"] == pytest.approx(dollars)
 
 
 # --- selection and windows ------------------------------------------------------------------------
@@ -293,18 +302,19 @@ def test_newest_session_prefers_the_current_project(
         [assistant("msg_z", usage(out=3), session="aaaa", cwd=str(here), sidechain=True)],
     )
     monkeypatch.chdir(here / "src")  # a subfolder of the project still finds it
-    data = tokens()
+    data = totals(claude)
     assert data["session_file"] == str(mine)
     assert data["output_tokens"] == 1 + 3  # with its legacy sibling agent file
     monkeypatch.chdir(tmp_path)
-    assert tokens()["session_id"] == "bbbb"  # no project here: the newest anywhere
+    assert totals(claude)["session_id"] == "bbbb"  # no project here: the newest anywhere
+    assert totals(claude, cwd=here)["session_id"] == "aaaa"  # or the folder given
 
 
 def test_a_sibling_agent_file_is_never_the_newest_session(claude: Path) -> None:
     old = datetime.now(timezone.utc) - timedelta(days=1)
     write(project_dir(claude) / "s1.jsonl", [assistant("msg_1", usage(out=1), session="s1")], mtime=old)
     write(project_dir(claude) / "agent-new.jsonl", [assistant("msg_2", usage(out=2), session="s1")])
-    assert tokens()["session_id"] == "s1"
+    assert totals(claude)["session_id"] == "s1"
 
 
 def test_since_and_until_windows(claude: Path) -> None:
@@ -312,10 +322,11 @@ def test_since_and_until_windows(claude: Path) -> None:
     lines = [assistant(f"msg_{h}", usage(out=h), when=base + timedelta(hours=h)) for h in range(1, 10)]
     session_file(claude, SESSION, lines)
     # Messages at base+6h .. base+9h are within the last 4.5 hours.
-    assert tokens("--since", "4.5h")["output_tokens"] == 6 + 7 + 8 + 9
-    since = (base + timedelta(hours=2)).isoformat()
-    until = (base + timedelta(hours=4)).isoformat()
-    assert tokens("--since", since, "--until", until)["output_tokens"] == 2 + 3
+    assert cli_tokens("--since", "4.5h")["output_tokens"] == 6 + 7 + 8 + 9
+    assert totals(claude, since=base + timedelta(hours=5.5))["output_tokens"] == 6 + 7 + 8 + 9
+    since, until = base + timedelta(hours=2), base + timedelta(hours=4)
+    assert totals(claude, since=since, until=until)["output_tokens"] == 2 + 3
+    assert cli_tokens("--since", since.isoformat(), "--until", until.isoformat())["output_tokens"] == 2 + 3
 
 
 def test_a_file_older_than_the_window_is_never_opened(claude: Path) -> None:
@@ -324,7 +335,20 @@ def test_a_file_older_than_the_window_is_never_opened(claude: Path) -> None:
     # only a reader that opened it anyway would count them.
     session_file(claude, "old", [assistant("msg_o", usage(out=50), when=now)], mtime=now - timedelta(days=3))
     session_file(claude, "new", [assistant("msg_n", usage(out=5), when=now - timedelta(minutes=5))])
-    assert tokens("--since", "1d")["output_tokens"] == 5
+    assert totals(claude, since=now - timedelta(days=1))["output_tokens"] == 5
+
+
+def test_bad_inputs_raise_invalid_input(claude: Path) -> None:
+    with pytest.raises(InvalidInput, match=f"^no Claude Code transcripts under {re.escape(str(claude))}/"):
+        totals(claude)
+    write(project_dir(claude) / "agent-1.jsonl", [assistant("msg_1", usage(out=7))])
+    with pytest.raises(InvalidInput, match="^no Claude Code sessions found: "):
+        totals(claude)
+    session_file(claude, "abc-1", [assistant("msg_1", usage(out=7))])
+    session_file(claude, "abc-2", [assistant("msg_2", usage(out=7))])
+    with pytest.raises(InvalidInput, match="^session id prefix 'abc' matches 2 sessions: give more of it$"):
+        totals(claude, session="abc")
+    assert totals(claude, session="abc-1")["output_tokens"] == 7
 
 
 def test_bad_inputs(claude: Path) -> None:
@@ -343,6 +367,17 @@ def test_bad_inputs(claude: Path) -> None:
     )
     no_file = run("tokens", "--session", "/no/such/file.jsonl")
     assert no_file.stderr == "Error: no transcript file at /no/such/file.jsonl\n"
+
+
+# --- the CLI prints the package's report --------------------------------------------------------
+
+
+def test_cli_json_is_the_report(samples: Path) -> None:
+    for args, kw in [
+        (("--session", MAIN), {"session": MAIN}),
+        (("--all", "--no-subagents"), {"all_sessions": True, "subagents": False}),
+    ]:
+        assert cli_tokens(*args) == totals(samples, **kw)
 
 
 def test_human_view(claude: Path) -> None:
@@ -376,44 +411,6 @@ def test_works_without_a_journal_and_in_a_subprocess(claude: Path) -> None:
     done = python_cli("tokens", "--json", "--session", SESSION)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["output_tokens"] == 7
-
-
-# --- the cache ------------------------------------------------------------------------------------
-
-
-def cold(*args: str) -> dict:
-    return tokens(*args, "--no-cache")
-
-
-def test_cache_gives_the_same_totals_as_a_cold_run(claude: Path, home: Path) -> None:
-    path = session_file(claude, SESSION, [assistant("msg_1", usage(out=7))], final_newline=False)
-    cache = home / ".cache" / "ai-budget"
-    assert cold("--all")["output_tokens"] == 7
-    assert not cache.exists()  # --no-cache writes nothing
-    assert tokens("--all")["output_tokens"] == 7
-    # Grown: the torn last line becomes whole, more lines follow.
-    with open(path, "ab") as handle:
-        handle.write(b"\n" + assistant("msg_2", usage(out=5)).encode() + b"\n")
-    assert tokens("--all") == cold("--all")
-    assert tokens("--all")["output_tokens"] == 12
-    # Rewritten in place with other content.
-    session_file(claude, SESSION, [assistant("msg_9", usage(out=100))])
-    assert tokens("--all")["output_tokens"] == 100 == cold("--all")["output_tokens"]
-    # A second file, then deleted.
-    other = session_file(claude, "second", [assistant("msg_x", usage(out=1))])
-    assert tokens("--all")["output_tokens"] == 101
-    other.unlink()
-    assert tokens("--all") == cold("--all")
-    summaries = cache / "transcripts-v2" / "summaries.marshal"
-    assert summaries.exists()
-
-
-def test_corrupt_cache_is_ignored(claude: Path, home: Path) -> None:
-    session_file(claude, SESSION, [assistant("msg_1", usage(out=7))])
-    tokens("--all")
-    for path in (home / ".cache" / "ai-budget" / "transcripts-v2").iterdir():
-        path.write_bytes(b"garbage")
-    assert tokens("--all")["output_tokens"] == 7
 
 
 # --- hypothesis: shuffle, duplicate and tear lines --------------------------------------------------
@@ -491,21 +488,7 @@ def test_shuffled_duplicated_torn_lines_follow_the_rule(
     path = project_dir(claude) / f"{SESSION}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\n".join(lines) + b"\n")
-    data = tokens("--session", SESSION, "--no-cache")
+    data = totals(claude, session=SESSION, use_cache=False)
     expected = rule(lines)
     for key, value in expected.items():
         assert data[key] == value, key
-
-
-def test_many_files_are_scanned_in_two_processes_with_the_same_totals(claude: Path) -> None:
-    # More stale files than PARALLEL_MIN_FILES: on Linux half of them are read in a forked child.
-    from ai_budget import transcripts
-
-    n = transcripts.PARALLEL_MIN_FILES * 2
-    for i in range(n):
-        lines = [assistant(f"msg_{i}_{j}", usage(inp=1, out=10 * i + j, read=j)) for j in range(3)]
-        write(project_dir(claude) / f"s{i}.jsonl", lines + lines[:2], mtime=None)
-    expected_out = sum(10 * i + j for i in range(n) for j in range(3))
-    assert cold("--all")["output_tokens"] == expected_out
-    assert tokens("--all")["output_tokens"] == expected_out  # filled the cache from both processes
-    assert tokens("--all")["exchanges"] == 3 * n

@@ -92,6 +92,11 @@ def user(
     )
 
 
+def encoded(lines: list[str], *, newline: str = "\n", final_newline: bool = True) -> bytes:
+    """The bytes `write` puts in a file for these lines."""
+    return (newline.join(lines) + (newline if final_newline else "")).encode()
+
+
 def write(
     path: Path,
     lines: list[str],
@@ -101,8 +106,7 @@ def write(
     mtime: datetime | None = None,
 ) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = newline.join(lines) + (newline if final_newline else "")
-    path.write_bytes(body.encode())
+    path.write_bytes(encoded(lines, newline=newline, final_newline=final_newline))
     if mtime is not None:
         os.utime(path, (mtime.timestamp(), mtime.timestamp()))
     return path

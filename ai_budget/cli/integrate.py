@@ -1,3 +1,3 @@
-"""`integrate install|uninstall|status`: ai-budget's skills, hooks and statusline in Claude Code's settings."""
+"""`integrate install|uninstall|status`: skills, hooks and statusline in Claude Code's settings."""
 
 from __future__ import annotations
