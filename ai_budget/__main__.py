@@ -1,5 +1,5 @@
 """Run the CLI as `python -m ai_budget`."""
 
-from ai_budget.cli import main
+from ai_budget.entry import main
 
 main()

@@ -1,5 +1,5 @@
-"""Claude utilisation from every source we have: a file, our cache, the endpoint, the last known
-values. Each function's name says whether it calls the network or falls back; none writes the journal."""
+"""Claude utilisation from every source we have: a file, the free local sources, the endpoint, the
+last known values. Each name says whether it calls the network or falls back; none writes the journal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ai_budget import paths
-from ai_budget.claude import credentials, endpoint, usage_cache
+from ai_budget.claude import credentials, endpoint, local_sources, usage_cache
 from ai_budget.errors import BudgetError, FetchError
 from ai_budget.model.usage import ClaudeSection, Snapshot, UsageResponse
 from ai_budget.timeutil import countdown, local_clock, now
@@ -96,12 +96,37 @@ def cache_or_endpoint(claude_dir: Path, force: bool = False) -> Snapshot:
 
 
 def last_known(claude_dir: Path, section: ClaudeSection | None, error: str) -> Snapshot | None:
-    """The newest values kept anywhere (our cache or budget.json), labelled as last known."""
-    options = [usage_cache.read(claude_dir), section.snapshot() if section is not None else None]
+    """The newest values kept anywhere (feed, caches, budget.json), labelled as last known."""
+    options = [*local_sources.all_local(claude_dir), section.snapshot() if section is not None else None]
     found = [s for s in options if s is not None]
     if not found:
         return None
     return max(found, key=lambda s: s.observed_at).as_last_known(error)
+
+
+SOURCES = ("auto", "statusline", "claude", "api")
+API_OFF = "settings.usage_api is false in budget.json, so the usage endpoint is never called"
+
+
+def _fresh(claude_dir: Path, source: str, force: bool, allow_api: bool, moment: datetime) -> Snapshot:
+    """Fresh numbers from the chosen source (`auto`: free local ones first, then the endpoint)."""
+    if source in ("statusline", "claude"):
+        snap = local_sources.only(claude_dir, source)
+        if snap is None:
+            where = (
+                "statusline feed (`ai-budget integrate install`)"
+                if source == "statusline"
+                else "cached answer"
+            )
+            raise FetchError(f"Claude Code's {where} has no usage yet: try --source auto")
+        return snap
+    if source == "auto":
+        snap = local_sources.freshest(claude_dir, moment, skip_our_cache=force)
+        if snap is not None:
+            return snap
+    if not allow_api:
+        raise FetchError(f"no local usage is younger than {usage_cache.ttl_seconds():g} s and {API_OFF}")
+    return cache_or_endpoint(claude_dir, force)
 
 
 def fresh_or_last_known(
@@ -111,13 +136,16 @@ def fresh_or_last_known(
     force: bool = False,
     file: UsageFile | None = None,
     moment: datetime | None = None,
+    source: str = "auto",
+    allow_api: bool = True,
 ) -> Snapshot:
-    """Fresh numbers (file, cache, endpoint), else falls back to the last known ones with the error;
-    raises only when nothing at all is known."""
+    """Fresh numbers (a file, the statusline feed, Claude Code's cache, ours, the endpoint, best
+    first), else falls back to the last known ones with the error; raises only when nothing is known.
+    `force` skips our own cache (never a 429 wait)."""
     try:
         if file is not None:
             return from_file(file, claude_dir, moment)
-        return cache_or_endpoint(claude_dir, force)
+        return _fresh(claude_dir, source, force, allow_api, moment or now())
     except BudgetError as exc:
         fallback = last_known(claude_dir, section, str(exc))
         if fallback is None:

@@ -107,6 +107,16 @@ from_file_option = click.option(
 )
 
 
+source_option = click.option(
+    "--source",
+    type=click.Choice(["auto", "statusline", "claude", "api"]),
+    default="auto",
+    show_default=True,
+    help="Where usage comes from: auto (Claude Code's statusline feed, its cache, ours, then the "
+    "endpoint), or only one of them.",
+)
+
+
 def read_usage_arg(from_file: str | None) -> UsageFile | None:
     """The response given with `--from-file` (`-` reads standard input), or None."""
     from ai_budget.claude.usage import read_response_file

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 import click
 
 from ai_budget import paths
-from ai_budget.cli.app import NUMBERS, cli, from_file_option, journal_from, json_option, read_usage_arg, show
+from ai_budget.cli.app import (
+    NUMBERS,
+    cli,
+    from_file_option,
+    journal_from,
+    json_option,
+    read_usage_arg,
+    show,
+    source_option,
+)
 from ai_budget.cli.params import COPILOT_COUNT, DONE
 
 if TYPE_CHECKING:
@@ -18,15 +27,16 @@ if TYPE_CHECKING:
 
 @cli.command(name="check")
 @from_file_option
+@source_option
 @json_option
 @click.pass_context
-def check_cmd(ctx: click.Context, from_file: str | None, json_: bool) -> None:
+def check_cmd(ctx: click.Context, from_file: str | None, source: str, json_: bool) -> None:
     """Session start: fetch usage, record the baseline, and print the brief."""
     from ai_budget.cli.views.brief import brief_json, brief_text
     from ai_budget.session.check import check
 
     journal = journal_from(ctx)
-    brief = check(journal, paths.primary_claude_dir(), file=read_usage_arg(from_file))
+    brief = check(journal, paths.primary_claude_dir(), file=read_usage_arg(from_file), source=source)
     show(json_, lambda: brief_json(brief), lambda: brief_text(brief))
 
 
@@ -80,6 +90,7 @@ def ask_done(journal: Journal) -> list[Done]:
     help="Also move this backlog task (number or text) to completed.md (repeatable).",
 )
 @from_file_option
+@source_option
 @json_option
 @click.pass_context
 def log_cmd(
@@ -90,6 +101,7 @@ def log_cmd(
     copilot_count: int | None,
     backlog_done: tuple[str, ...],
     from_file: str | None,
+    source: str,
     json_: bool,
 ) -> None:
     """Session end: measure the session, update calibration, append the session log, commit."""
@@ -106,6 +118,7 @@ def log_cmd(
         lessons=lessons,
         next_notes=next_notes,
         usage_file=read_usage_arg(from_file),
+        usage_source=source,
         copilot_count=copilot_count,
         backlog_refs=backlog_done,
     )

@@ -7,23 +7,32 @@ from datetime import datetime
 import click
 
 from ai_budget import paths
-from ai_budget.cli.app import cli, from_file_option, journal_from, json_option, read_usage_arg, show
+from ai_budget.cli.app import (
+    cli,
+    from_file_option,
+    journal_from,
+    json_option,
+    read_usage_arg,
+    show,
+    source_option,
+)
 from ai_budget.cli.params import WHEN
 
 
 @cli.command(name="fetch")
-@click.option("--force", is_flag=True, help="Skip the 5-minute cache (a 429 wait is still honoured).")
+@click.option("--force", is_flag=True, help="Skip our 5-minute cache (a 429 wait is still honoured).")
 @from_file_option
+@source_option
 @json_option
 @click.pass_context
-def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, json_: bool) -> None:
+def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, source: str, json_: bool) -> None:
     """Fetch Claude's 5-hour and weekly utilisation into the journal."""
     from ai_budget.cli.views.usage import usage_json, usage_text
     from ai_budget.session.refresh import fetch_into_journal
 
     journal = journal_from(ctx)
     file = read_usage_arg(from_file)
-    snap = fetch_into_journal(journal, paths.primary_claude_dir(), force=force, file=file)
+    snap = fetch_into_journal(journal, paths.primary_claude_dir(), force=force, file=file, source=source)
     show(json_, lambda: usage_json(snap), lambda: usage_text(snap))
     if not snap.fresh:
         click.echo(f"Error: {snap.error} (showing the last known values)", err=True)

@@ -55,6 +55,8 @@ class Settings(Loose):
     safety_margin_pct: float = 10
     weekly_focus_pct: float = 80
     wait_for_reset_minutes: float = 30
+    # False: never call the usage endpoint (use what Claude Code hands over, and the caches).
+    usage_api: bool = True
 
 
 class BudgetFile(Loose):

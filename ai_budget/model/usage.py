@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 
 from ai_budget.model.fields import Loose, Timestamp
 
-Source = Literal["api", "cache", "file", "last-known"]
+Source = Literal["statusline", "claude-cache", "api", "cache", "file", "last-known"]
 # The endpoint's resets_at jitters by fractions of a second between calls.
 RESET_JITTER = timedelta(minutes=1)
 MAX_UTILIZATION = 200.0
@@ -175,12 +175,18 @@ class Baseline(MainWindows):
     started_at: Timestamp
     fetched_at: Timestamp | None = None
     source: str | None = None
+    # The Claude Code session that started it, when a hook did (the session-end hook logs only its own).
+    session_id: str | None = None
 
     @classmethod
-    def of(cls, snap: Snapshot | None, started_at: datetime) -> Baseline:
+    def of(cls, snap: Snapshot | None, started_at: datetime, session_id: str | None = None) -> Baseline:
         """The baseline of a session starting at `started_at` with these numbers (or none)."""
         if snap is None:
-            return cls(started_at=started_at)
+            return cls(started_at=started_at, session_id=session_id)
         return cls(
-            started_at=started_at, fetched_at=snap.observed_at, source=snap.source, **_flat(snap.response)
+            started_at=started_at,
+            fetched_at=snap.observed_at,
+            source=snap.source,
+            session_id=session_id,
+            **_flat(snap.response),
         )

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from ai_budget.model.budget import Tiers
+from typing import Protocol
 
 
-def tier(five_hour: float | None, seven_day: float | None, tiers: Tiers) -> str:
+class Thresholds(Protocol):
+    """Upper bounds (exclusive) of the green, yellow and orange tiers, in percent."""
+
+    green: float
+    yellow: float
+    orange: float
+
+
+def tier(five_hour: float | None, seven_day: float | None, tiers: Thresholds) -> str:
     """green / yellow / orange / red on the worse of the two windows; unknown without numbers."""
     known = [v for v in (five_hour, seven_day) if v is not None]
     if not known:

@@ -128,19 +128,24 @@ def check(
     claude_dir: Path,
     *,
     file: UsageFile | None = None,
+    source: str = "auto",
     now: datetime | None = None,
+    session_id: str | None = None,
 ) -> Brief:
     """Fetch (or fall back), record the session baseline in one commit, and build the brief."""
     now = now or utc_now()
     snap: Snapshot | None
     error: str | None = None
     try:
-        snap = usage.fresh_or_last_known(claude_dir, journal.read_budget().claude, file=file, moment=now)
+        known = journal.read_budget()
+        snap = usage.fresh_or_last_known(
+            claude_dir, known.claude, file=file, moment=now, source=source, allow_api=known.settings.usage_api
+        )
     except BudgetError as exc:
         snap, error = None, str(exc)
     with journal.transaction("check") as tx:
         keep_current(tx.budget, snap)
-        base = tx.budget.baseline = Baseline.of(snap, now)
+        base = tx.budget.baseline = Baseline.of(snap, now, session_id)
         tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
         budget = tx.budget
     text = journal.read(paths.BACKLOG_FILE) or ""

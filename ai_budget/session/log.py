@@ -70,6 +70,11 @@ class LogRequest:
     lessons: tuple[str, ...] = ()
     next_notes: tuple[str, ...] = ()
     usage_file: UsageFile | None = None
+    usage_source: str = "auto"
+    # A hook has a time budget: then only local sources (feed, caches), never the endpoint.
+    local_only: bool = False
+    # Logged by the session-end hook rather than by the user: said in the subject and a trailer.
+    automatic: bool = False
     copilot_count: int | None = None
     backlog_refs: tuple[str, ...] = ()
     now: datetime = field(default_factory=utc_now)
@@ -153,6 +158,8 @@ def _end(req: LogRequest, budget: BudgetFile, base: Baseline | None) -> tuple[Sn
             budget.claude,
             force=True,
             file=req.usage_file,
+            source=req.usage_source,
+            allow_api=budget.settings.usage_api and not req.local_only,
             moment=req.now,
         )
     except BudgetError as exc:
@@ -281,6 +288,7 @@ def _write(tx: Transaction, req: LogRequest, measured: Measurement, decided: Dec
         moved=moved,
         gemini=budget.gemini.status or "not set",
         session_file=rel,
+        automatic=req.automatic,
     )
     result.markdown = markdown.render(result)
     tx.write(rel, markdown.appended(tx.read(rel), result.markdown, local))

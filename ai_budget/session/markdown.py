@@ -141,6 +141,7 @@ def commit_subject(result: LogResult) -> str:
     return (
         f"session {m.ended_at.astimezone():%Y-%m-%d %H:%M}: {items_summary(result.decided.items)}, "
         f"5h {delta(m.deltas.five_hour, m.deltas.window_reset)}"
+        + (" (automatic)" if result.automatic else "")
     )
 
 
@@ -161,4 +162,6 @@ def commit_trailers(result: LogResult) -> list[tuple[str, str]]:
         ("Tasks", "; ".join(f"{i.type}={fmt_units(i.units)}" for i in result.decided.items) or "none"),
     ]
     trailers += [("Calibration", c.after.trailer(c.name)) for c in result.decided.changes]
+    if result.automatic:
+        trailers.append(("Logged-By", "session-end hook"))
     return trailers

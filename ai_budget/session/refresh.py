@@ -26,10 +26,19 @@ def fetch_into_journal(
     *,
     force: bool = False,
     file: UsageFile | None = None,
+    source: str = "auto",
 ) -> Snapshot:
     """`ai-budget fetch`: fresh numbers into the journal (a commit only when they changed), or the
     last known ones labelled with the error."""
-    snap = usage.fresh_or_last_known(claude_dir, journal.read_budget().claude, force=force, file=file)
+    budget = journal.read_budget()
+    snap = usage.fresh_or_last_known(
+        claude_dir,
+        budget.claude,
+        force=force,
+        file=file,
+        source=source,
+        allow_api=budget.settings.usage_api,
+    )
     if snap.fresh:
         message = f"claude: 5h {pct(snap.five_hour.utilization)}, week {pct(snap.seven_day.utilization)}"
         with journal.transaction(message) as tx:

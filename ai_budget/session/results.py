@@ -89,5 +89,6 @@ class LogResult:
     moved: list[Task]
     gemini: str
     session_file: str
+    automatic: bool = False
     markdown: str = ""
     commit: str | None = None

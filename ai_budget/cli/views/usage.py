@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from ai_budget.model.usage import Snapshot, UsageResponse, UsageWindow
 
 SOURCE_LABEL = {
+    "statusline": "from Claude Code's statusline",
+    "claude-cache": "from Claude Code's cache",
     "api": "from the usage endpoint",
     "cache": "cached",
     "file": "from a file",
@@ -94,7 +96,7 @@ def extra_usage_line(extra: dict[str, Any] | None) -> str | None:
 def usage_text(snap: Snapshot, at: datetime | None = None) -> str:
     """`fetch` for a person: a line per window with bar, percentage and reset countdown."""
     head = f"Claude usage ({SOURCE_LABEL[snap.source]}, {local_clock(snap.observed_at, at)}"
-    if snap.source in ("cache", "last-known"):
+    if snap.source in ("statusline", "claude-cache", "cache", "last-known"):
         head += f", {age(snap.observed_at, at)} old"
     lines = [head + ")"]
     lines += [window_line(label, w, at) for label, w in window_rows(snap.response)]

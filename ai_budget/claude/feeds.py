@@ -1,0 +1,89 @@
+"""Usage that Claude Code hands over for free: the statusline's `rate_limits` (which we record) and
+its own cached usage answer in `.claude.json`. Plain data, no pydantic: the statusline must be quick."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ai_budget import paths
+from ai_budget.fileio import read_json, write_json
+
+WINDOWS = ("five_hour", "seven_day")
+
+
+def _key(claude_dir: Path) -> str:
+    import hashlib  # only when a feed file is named
+
+    return hashlib.sha256(str(claude_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def feed_file(claude_dir: Path) -> Path:
+    """Where the statusline's last rate_limits are kept (the cache folder, beside our usage cache)."""
+    return paths.cache_dir() / f"statusline-{_key(claude_dir)}.json"
+
+
+def windows_from_statusline(data: Any) -> dict[str, dict[str, Any]]:
+    """The usage-shaped windows in a statusline payload (each may be absent), or {} when none."""
+    limits = data.get("rate_limits") if isinstance(data, dict) else None
+    found: dict[str, dict[str, Any]] = {}
+    if not isinstance(limits, dict):
+        return found
+    for name in WINDOWS:
+        window = limits.get(name)
+        if not isinstance(window, dict):
+            continue
+        used, resets = window.get("used_percentage"), window.get("resets_at")
+        if isinstance(used, bool) or not isinstance(used, (int, float)) or not 0 <= used <= 200:
+            continue
+        when = None
+        if isinstance(resets, (int, float)) and not isinstance(resets, bool) and 0 < resets < 1e11:
+            when = datetime.fromtimestamp(resets, timezone.utc).isoformat()  # epoch seconds here
+        found[name] = {"utilization": float(used), "resets_at": when}
+    return found
+
+
+def record_statusline(claude_dir: Path, windows: dict[str, dict[str, Any]], moment: datetime) -> None:
+    """Keep the newest windows (a window missing from this payload keeps its last value)."""
+    path = feed_file(claude_dir)
+    old = read_json(path) or {}
+    merged = {name: old[name] for name in WINDOWS if isinstance(old.get(name), dict)}
+    merged.update(windows)
+    write_json(path, {"observed_at": moment.isoformat(), **merged})
+
+
+def read_statusline(claude_dir: Path) -> dict[str, Any] | None:
+    """The recorded feed: {"observed_at", "five_hour", "seven_day"}, or None before the first one."""
+    data = read_json(feed_file(claude_dir))
+    if not data or not all(isinstance(data.get(name), dict) for name in WINDOWS):
+        return None
+    return data
+
+
+def claude_json(claude_dir: Path) -> Path:
+    """Claude Code's own state file: `~/.claude.json`, or `.claude.json` in CLAUDE_CONFIG_DIR."""
+    if os.environ.get(paths.CLAUDE_ENV):
+        return claude_dir / ".claude.json"
+    return Path.home() / ".claude.json"
+
+
+def read_claude_cache(claude_dir: Path) -> tuple[datetime, dict[str, Any]] | None:
+    """Claude Code's cached usage answer: (when it was fetched, the usage body), or None."""
+    from ai_budget.jsonio import loads  # orjson: the file can be megabytes; the statusline never reads it
+
+    try:
+        data = loads(claude_json(claude_dir).read_bytes())
+    except (OSError, ValueError):
+        return None
+    cached = data.get("cachedUsageUtilization") if isinstance(data, dict) else None
+    if not isinstance(cached, dict):
+        return None
+    at, body = cached.get("fetchedAtMs"), cached.get("utilization")
+    if isinstance(at, bool) or not isinstance(at, (int, float)) or not isinstance(body, dict):
+        return None
+    try:
+        return datetime.fromtimestamp(at / 1000, timezone.utc), body
+    except (OverflowError, OSError, ValueError):
+        return None
