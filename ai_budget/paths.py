@@ -9,6 +9,7 @@ from ai_budget.errors import InvalidInput
 
 JOURNAL_ENV = "AI_BUDGET_HOME"
 CACHE_ENV = "AI_BUDGET_CACHE_DIR"
+STATE_ENV = "AI_BUDGET_STATE_DIR"
 CLAUDE_ENV = "CLAUDE_CONFIG_DIR"
 
 BUDGET_FILE = "budget.json"
@@ -64,6 +65,16 @@ def cache_dir() -> Path:
         return Path(env).expanduser().absolute()
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "ai-budget"
+
+
+def state_dir() -> Path:
+    """Where the usage history lives (not in git): $AI_BUDGET_STATE_DIR, else $XDG_STATE_HOME/ai-budget."""
+    env = os.environ.get(STATE_ENV)
+    if env:
+        return Path(env).expanduser().absolute()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
     return base / "ai-budget"
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ai_budget import paths
-from ai_budget.claude import credentials, endpoint, local_sources, usage_cache
+from ai_budget.claude import credentials, endpoint, local_sources, usage_cache, usage_history
 from ai_budget.errors import BudgetError, FetchError
 from ai_budget.model.usage import ClaudeSection, Snapshot, UsageResponse
 from ai_budget.timeutil import countdown, local_clock, now
@@ -143,9 +143,11 @@ def fresh_or_last_known(
     first), else falls back to the last known ones with the error; raises only when nothing is known.
     `force` skips our own cache (never a 429 wait)."""
     try:
-        if file is not None:
-            return from_file(file, claude_dir, moment)
-        return _fresh(claude_dir, source, force, allow_api, moment or now())
+        snap = from_file(file, claude_dir, moment) if file is not None else None
+        snap = snap or _fresh(claude_dir, source, force, allow_api, moment or now())
+        if snap.source != "cache":  # our cache was recorded when it was fetched
+            usage_history.record(usage_history.rows_of(snap.response), snap.source, snap.observed_at)
+        return snap
     except BudgetError as exc:
         fallback = last_known(claude_dir, section, str(exc))
         if fallback is None:

@@ -11,6 +11,7 @@ from ai_budget.cli import (
     integrations,
     journal,
     session,
+    status,
     usage,
 )
 from ai_budget.cli.app import cli
@@ -25,6 +26,7 @@ COMMAND_MODULES = (
     integrations,
     journal,
     session,
+    status,
     usage,
 )
 

@@ -19,6 +19,7 @@ from ai_budget.planning.tiers import tier
 COLOURS = {"green": "32", "yellow": "33", "orange": "38;5;208", "red": "31"}
 DEFAULT_TIERS = {"green": 50.0, "yellow": 70.0, "orange": 85.0}
 WRAP_TIMEOUT_S = 2.0
+HISTORY_WAIT_S = 0.02  # the statusline never waits long for the history: a busy moment skips a row
 FALLBACK = "ai-budget: no usage yet"
 ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -83,6 +84,17 @@ def _fit(text: str) -> str:
     return plain[: max(width - 1, 0)] + "…"
 
 
+def _remember(windows: dict[str, dict[str, Any]], moment: datetime) -> None:
+    """Into the usage history, waiting a few milliseconds at most for another writer."""
+    from ai_budget.claude import usage_history
+
+    rows = []
+    for name, window in windows.items():
+        resets = window.get("resets_at")
+        rows.append((name, window["utilization"], datetime.fromisoformat(resets) if resets else None))
+    usage_history.record(rows, "statusline", moment, wait_s=HISTORY_WAIT_S)
+
+
 def _wrapped(command: str, stdin: bytes) -> str:
     """The user's own statusline command's output, run with the same stdin (never fatal)."""
     import subprocess  # only when wrapping
@@ -109,6 +121,7 @@ def run(argv: list[str], stdin: bytes, moment: datetime | None = None) -> str:
         windows = feeds.windows_from_statusline(payload)
         if windows:
             feeds.record_statusline(paths.primary_claude_dir(), windows, moment)
+            _remember(windows, moment)
         colour = not os.environ.get("NO_COLOR") and "--no-color" not in argv
         ours = line(payload, windows, moment, colour)
     except Exception:  # the statusline must never break Claude Code's screen

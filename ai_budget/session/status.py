@@ -1,0 +1,126 @@
+"""`status`: a read-only glance at the windows, their pace and projection, the current session's
+tokens and Copilot. No baseline, no commit; the endpoint only when every local source is stale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ai_budget import paths, transcripts
+from ai_budget.claude import usage, usage_history
+from ai_budget.errors import BudgetError
+from ai_budget.journal.journal import Journal
+from ai_budget.model.accounts import CopilotState, copilot_state
+from ai_budget.model.budget import BudgetFile
+from ai_budget.model.usage import Snapshot, UsageWindow
+from ai_budget.planning.forecast import FIVE_HOUR, WEEKLY, Observation, Pace, WindowRule, pace
+from ai_budget.planning.tiers import tier
+
+RULES = {"five_hour": FIVE_HOUR, "seven_day": WEEKLY}
+LABELS = {"five_hour": "5-hour", "seven_day": "weekly"}
+# Exit statuses of `status --check`, for scripts.
+OK, WARNING, RUNS_OUT, AT_LIMIT = 0, 10, 11, 20
+
+
+@dataclass
+class WindowStatus:
+    """One window now, and where it is heading."""
+
+    name: str
+    window: UsageWindow
+    pace: Pace
+    tokens_per_hour: float | None = None
+
+
+@dataclass
+class Status:
+    """What `status` shows."""
+
+    now: datetime
+    usage: Snapshot | None
+    error: str | None
+    windows: list[WindowStatus]
+    tier: str
+    session: transcripts.Report | None
+    copilot: CopilotState | None
+    warning_at: float
+
+    @property
+    def exit_code(self) -> int:
+        """0 fine, 10 a window at or past the warning tier, 11 heading past the limit, 20 at it."""
+        code = OK
+        for w in self.windows:
+            used = w.window.utilization or 0.0
+            if used >= 100:
+                return AT_LIMIT
+            if w.pace.runs_out_at is not None:
+                code = max(code, RUNS_OUT)
+            elif used >= self.warning_at:
+                code = max(code, WARNING)
+        return code
+
+
+def window_pace(name: str, window: UsageWindow, now: datetime, rule: WindowRule) -> Pace:
+    """The pace of one window from the usage history (after its last reset only)."""
+    rows = usage_history.series(name, now - rule.span)
+    points = [Observation(at, value, resets) for at, value, resets in rows]
+    if window.utilization is not None:
+        points.append(Observation(now, window.utilization, window.resets_at))
+    return pace(points, now, rule)
+
+
+def _tokens_per_hour(report: transcripts.Report | None, hours: float) -> float | None:
+    if report is None or hours <= 0:
+        return None
+    return round(report.total.output_tokens / hours, 1)
+
+
+def _load(home: Path) -> tuple[Journal | None, BudgetFile]:
+    try:
+        journal = Journal.open(home)
+        return journal, journal.read_budget()
+    except BudgetError:
+        return None, BudgetFile()  # no journal: the windows and tokens still show
+
+
+def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> Status:
+    """Everything `status` shows, reading only (our caches and the usage history may be filled)."""
+    journal, budget = _load(home or paths.journal_home())
+    snap: Snapshot | None = None
+    error = None
+    try:
+        snap = usage.fresh_or_last_known(claude_dirs[0], budget.claude, allow_api=budget.settings.usage_api)
+    except BudgetError as exc:
+        error = str(exc)
+    windows = []
+    for name, rule in RULES.items():
+        if snap is None:
+            continue
+        window = getattr(snap, name)
+        state = WindowStatus(name, window, window_pace(name, window, now, rule))
+        if name == "five_hour" and window.resets_at is not None and window.resets_at > now:
+            began = window.resets_at - rule.span
+            spent = _report(claude_dirs, since=began)
+            state.tokens_per_hour = _tokens_per_hour(spent, (now - began) / timedelta(hours=1))
+        windows.append(state)
+    five = snap.five_hour.utilization if snap else None
+    seven = snap.seven_day.utilization if snap else None
+    return Status(
+        now=now,
+        usage=snap,
+        error=error or (snap.error if snap else None),
+        windows=windows,
+        tier=tier(five, seven, budget.settings.tiers),
+        session=_report(claude_dirs),
+        copilot=copilot_state(budget.copilot, now) if journal is not None else None,
+        warning_at=budget.settings.tiers.yellow,
+    )
+
+
+def _report(claude_dirs: list[Path], since: datetime | None = None) -> transcripts.Report | None:
+    """Tokens of the newest session (or every entry since `since`); None when there are no transcripts."""
+    try:
+        return transcripts.tokens(claude_dirs, since=since)
+    except BudgetError:
+        return None
