@@ -13,6 +13,7 @@ from ai_budget.cli import (
     session,
     status,
     usage,
+    watch,
 )
 from ai_budget.cli.app import cli
 
@@ -28,6 +29,7 @@ COMMAND_MODULES = (
     session,
     status,
     usage,
+    watch,
 )
 
 

@@ -1,0 +1,120 @@
+"""`watch` as a person sees it: a real pseudo-terminal of 80×24, its screen read back, then `q`."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pyte
+from conftest import python_cli, run
+
+from ai_budget.claude import usage_history
+
+
+def _own_terminal() -> None:
+    """In the child: the pty becomes its terminal, and Ctrl-C its SIGINT again (whoever runs this
+    suite may have left SIGINT ignored or blocked, and a child inherits both)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def drive(args: list[str], keys: bytes, after: float) -> tuple[int | None, pyte.Screen, bytes]:
+    """Run the CLI on an 80×24 pty, type `keys` after `after` seconds; the exit code and the screen."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = dict(os.environ, COLUMNS="80", LINES="24", TERM="xterm-256color")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ai_budget", *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,  # its own session, the pty its terminal: Ctrl-C is its SIGINT
+        preexec_fn=_own_terminal,
+    )
+    os.close(secondary)
+    screen = pyte.Screen(80, 24)
+    stream = pyte.ByteStream(screen)
+    raw, sent, start = b"", False, time.monotonic()
+    while time.monotonic() - start < 30:
+        if not sent and time.monotonic() - start >= after:
+            os.write(primary, keys)
+            sent = True
+        ready, _, _ = select.select([primary], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            raw += chunk
+            if b"\x1b[?1049l" not in raw:  # the alternate screen's last frame is what a person saw
+                stream.feed(chunk)
+        elif proc.poll() is not None:
+            break
+    try:  # the terminal closes a moment before the process is gone
+        code = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait(timeout=10)
+    os.close(primary)
+    return code, screen, raw
+
+
+def test_watch_shows_the_windows_and_a_chart_then_q_leaves_cleanly(journal: Path, claude_dir: Path) -> None:
+    now = datetime.now(timezone.utc)
+    resets = now + timedelta(hours=3)
+    for i in range(6):  # 40 % half an hour ago, 2 % more every 5 minutes: 24 %/h, 52 % now
+        at = now - timedelta(minutes=30 - 5 * i)
+        usage_history.record([("five_hour", 40.0 + 2 * i, resets), ("seven_day", 20.0, resets)], "api", at)
+    payload = {
+        "rate_limits": {
+            "five_hour": {"used_percentage": 52.0, "resets_at": int(resets.timestamp())},
+            "seven_day": {
+                "used_percentage": 20.0,
+                "resets_at": int((resets + timedelta(days=2)).timestamp()),
+            },
+        }
+    }
+    run("statusline", input=json.dumps(payload))
+    code, screen, raw = drive(["watch", "--interval", "1"], b"q", after=2.5)
+    text = "\n".join(screen.display)
+    assert code == 0, raw.decode(errors="replace")
+    assert "ai-budget watch · tier YELLOW" in text
+    assert "5-hour" in text and "52.0%" in text and "weekly" in text
+    # The panel wraps long lines: read its inside as one text.
+    inside = " ".join(" ".join(line.strip().strip("│").split()) for line in screen.display)
+    assert "24.0 %/h lately: at this pace it runs out at" in inside
+    assert "5-hour window, last 5 h" in text
+    assert any(block in text for block in "▄▅")  # the chart's recent readings (40-52 %)
+    assert all(len(line.rstrip()) <= 80 for line in screen.display)
+    assert raw.rstrip().endswith(b"\x1b[?1049l") or b"\x1b[?1049l" in raw  # the terminal is given back
+
+
+def test_watch_leaves_on_ctrl_c_too(journal: Path, claude_dir: Path) -> None:
+    code, _, raw = drive(["watch", "--interval", "1"], b"\x03", after=2.0)
+    assert code == 0, raw.decode(errors="replace")
+    assert b"Traceback" not in raw
+    assert b"\x1b[?1049l" in raw
+
+
+def test_watch_without_a_terminal_points_at_status(journal: Path) -> None:
+    done = python_cli("watch", input="")
+    assert done.returncode == 1
+    assert (
+        done.stderr
+        == "Error: watch needs a terminal: in a script use `ai-budget status` (or `status --json`)\n"
+    )
