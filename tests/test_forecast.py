@@ -203,3 +203,20 @@ def test_status_text_says_where_the_window_is_heading(journal: Path, claude_dir:
     out = run("status").stdout
     assert "24.0 %/h lately: at this pace it runs out at " in out
     assert "before the reset" in out
+
+
+def test_the_brief_and_check_json_carry_the_pace(
+    journal: Path, claude_dir: Path, server: UsageServer
+) -> None:
+    now = datetime.now(timezone.utc)
+    resets = now + timedelta(hours=3)
+    feed_history([(now - timedelta(minutes=30 - 5 * i), 40.0 + 2 * i) for i in range(6)], resets)
+    statusline(52.0, resets)
+    data = json.loads(run("check", "--json").stdout)
+    assert data["claude"]["pace"]["five_hour"]["rate_pct_per_hour"] == 24.0
+    assert data["claude"]["pace"]["five_hour"]["projected_at_reset"] == 124.0
+    # 100 - 52 - 10 % margin = 38 % of headroom at 24 %/h: 95 minutes.
+    statusline(52.0, resets)
+    text = run("check").stdout
+    assert "At your pace (24.0 %/h) the usable headroom lasts about 95 min." in text
+    assert server.requests == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -19,8 +19,10 @@ from ai_budget.model.backlog import Task
 from ai_budget.model.budget import BudgetFile, GeminiSection
 from ai_budget.model.usage import Baseline, Snapshot
 from ai_budget.planning.estimates import Estimate, estimate
+from ai_budget.planning.forecast import Pace
 from ai_budget.planning.recommend import Plan, recommend
 from ai_budget.planning.tiers import tier
+from ai_budget.session.pace import RULES, window_pace
 from ai_budget.session.refresh import keep_current
 from ai_budget.timeutil import age, local_clock
 from ai_budget.timeutil import now as utc_now
@@ -41,6 +43,7 @@ class Brief:
     estimates: list[Estimate]
     plan: Plan
     warnings: list[str]
+    paces: dict[str, Pace] = field(default_factory=dict)
 
 
 def build_brief(
@@ -149,4 +152,7 @@ def check(
         tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
         budget = tx.budget
     text = journal.read(paths.BACKLOG_FILE) or ""
-    return build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text))
+    brief = build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text))
+    if snap is not None:
+        brief.paces = {name: window_pace(name, getattr(snap, name), now) for name in RULES}
+    return brief

@@ -9,6 +9,7 @@ from ai_budget.fmt import delta, fmt_units, money, pct, plural, rate
 from ai_budget.model.accounts import UNIT_LABEL
 from ai_budget.paths import shipped
 from ai_budget.session.results import CopilotUse, Item, LogResult, Measurement
+from ai_budget.timeutil import age as span
 
 
 def _bullets(lines: list[str], empty: str) -> str:
@@ -38,6 +39,14 @@ def _heading(m: Measurement) -> str:
     if m.baseline is not None and m.baseline_note is None:
         heading += f" (started {start:%H:%M})"
     return heading
+
+
+def average_rate(m: Measurement) -> str:
+    """', 13.5 %/h over 1h 20m': the session's own pace (empty when its delta is unknown)."""
+    hours = (m.ended_at - m.started_at).total_seconds() / 3600
+    if m.deltas.five_hour is None or m.deltas.window_reset or hours < 1 / 60 or m.baseline is None:
+        return ""
+    return f", {m.deltas.five_hour / hours:.1f} %/h over {span(m.started_at, m.ended_at)}"
 
 
 def _claude_note(m: Measurement) -> str:
@@ -109,7 +118,7 @@ def render(result: LogResult) -> str:
         heading=_heading(m),
         five_before=pct(base.five_hour_util) if base else "?",
         five_after=pct(after.five_hour.utilization) if after else "?",
-        five_delta=delta(m.deltas.five_hour, m.deltas.window_reset),
+        five_delta=delta(m.deltas.five_hour, m.deltas.window_reset) + average_rate(m),
         week_before=pct(base.seven_day_util) if base else "?",
         week_after=pct(after.seven_day.utilization) if after else "?",
         week_delta=delta(m.deltas.seven_day, m.deltas.weekly_reset),

@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ai_budget import paths, transcripts
-from ai_budget.claude import usage, usage_history
+from ai_budget.claude import usage
 from ai_budget.errors import BudgetError
 from ai_budget.journal.journal import Journal
 from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.budget import BudgetFile
 from ai_budget.model.usage import Snapshot, UsageWindow
-from ai_budget.planning.forecast import FIVE_HOUR, WEEKLY, Observation, Pace, WindowRule, pace
+from ai_budget.planning.forecast import Pace
 from ai_budget.planning.tiers import tier
+from ai_budget.session.pace import RULES, window_pace
 
-RULES = {"five_hour": FIVE_HOUR, "seven_day": WEEKLY}
 LABELS = {"five_hour": "5-hour", "seven_day": "weekly"}
 # Exit statuses of `status --check`, for scripts.
 OK, WARNING, RUNS_OUT, AT_LIMIT = 0, 10, 11, 20
@@ -59,15 +59,6 @@ class Status:
             elif used >= self.warning_at:
                 code = max(code, WARNING)
         return code
-
-
-def window_pace(name: str, window: UsageWindow, now: datetime, rule: WindowRule) -> Pace:
-    """The pace of one window from the usage history (after its last reset only)."""
-    rows = usage_history.series(name, now - rule.span)
-    points = [Observation(at, value, resets) for at, value, resets in rows]
-    if window.utilization is not None:
-        points.append(Observation(now, window.utilization, window.resets_at))
-    return pace(points, now, rule)
 
 
 def _tokens_per_hour(report: transcripts.Report | None, hours: float) -> float | None:

@@ -9,6 +9,7 @@ from ai_budget.cli.views.table import table
 from ai_budget.cli.views.usage import usage_json, usage_text
 from ai_budget.fmt import fmt_units
 from ai_budget.planning.estimates import Estimate
+from ai_budget.planning.forecast import minutes_until
 from ai_budget.planning.recommend import Plan
 from ai_budget.session.check import Brief
 
@@ -58,6 +59,14 @@ def brief_json(brief: Brief) -> dict[str, Any]:
     claude: dict[str, Any] = {"source": None, "fresh": False, "fetched_at": None, "error": brief.error}
     if brief.usage is not None:
         claude = usage_json(brief.usage, brief.now)
+    claude["pace"] = {
+        name: {
+            "rate_pct_per_hour": p.rate_pct_per_hour,
+            "projected_at_reset": p.projected_at_reset,
+            "runs_out_at": p.runs_out_at.isoformat() if p.runs_out_at else None,
+        }
+        for name, p in brief.paces.items()
+    }
     return {
         "claude": claude,
         "copilot": copilot_json(brief.copilot),
@@ -117,6 +126,21 @@ def plan_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def pace_line(brief: Brief) -> str | None:
+    """When the 5-hour window is moving: how long the headroom, and the work before the checkpoint, last."""
+    five = brief.paces.get("five_hour")
+    rate = five.rate_pct_per_hour if five is not None else None
+    if not rate:
+        return None
+    plan = brief.plan
+    lasts = minutes_until(plan.headroom_pct, rate)
+    text = f"  At your pace ({rate:.1f} %/h) the usable headroom lasts about {lasts} min"
+    if plan.checkpoint is not None:
+        before = sum(e.pct for e in plan.do)
+        text += f"; the checkpoint comes in about {minutes_until(before, rate)} min"
+    return text + "."
+
+
 def brief_text(brief: Brief) -> str:
     """`check` for a person."""
     lines = [f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: tier {brief.tier.upper()}", ""]
@@ -135,6 +159,9 @@ def brief_text(brief: Brief) -> str:
             lines.append(f"  … and {more} more: `ai-budget backlog list`")
         lines.append("")
     lines += plan_lines(brief.plan)
+    pace = pace_line(brief)
+    if pace:
+        lines.append(pace)
     if brief.warnings:
         lines += ["", "Warnings"] + [f"  - {w}" for w in brief.warnings]
     return "\n".join(lines)
