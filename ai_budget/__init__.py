@@ -1,6 +1,7 @@
 """ai-budget: a local, git-backed budget journal for AI coding subscriptions.
 
-The public Python API: `current_usage()`; importing this package loads neither click nor GitPython.
+The public Python API: `QuotaMonitor`, `QuotaStatus`, `current_usage()`; importing this package
+loads neither click nor GitPython.
 """
 
 from __future__ import annotations
@@ -10,16 +11,21 @@ from typing import TYPE_CHECKING
 from ai_budget.version import __version__
 
 if TYPE_CHECKING:
+    from ai_budget.api import QuotaMonitor, QuotaStatus
     from ai_budget.claude.usage import current_usage
 
 
 def __getattr__(name: str) -> object:
-    """`ai_budget.current_usage` without importing the HTTP code at start-up."""
+    """The API's names, imported on first use (the CLI's start-up stays small)."""
     if name == "current_usage":
         from ai_budget.claude.usage import current_usage
 
         return current_usage
+    if name in ("QuotaMonitor", "QuotaStatus"):
+        from ai_budget import api
+
+        return getattr(api, name)
     raise AttributeError(name)
 
 
-__all__ = ["__version__", "current_usage"]
+__all__ = ["QuotaMonitor", "QuotaStatus", "__version__", "current_usage"]

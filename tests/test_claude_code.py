@@ -148,8 +148,9 @@ def test_statusline_line_and_colour(journal: Path, home: Path, monkeypatch: pyte
     assert coloured.startswith("5h 37% ↺")
     assert " · wk 22% · $0.41 · \x1b[32mGREEN\x1b[0m" in coloured
     monkeypatch.setenv("NO_COLOR", "1")
-    plain = run("statusline", input=statusline_payload(five=72.0, week=22.0)).stdout
-    assert plain.rstrip("\n").endswith(" · $0.41 · ORANGE")  # 72 % is past yellow's 70
+    # The battery policy (the default) goes by the weekly window: 72 % is past yellow's 70.
+    plain = run("statusline", input=statusline_payload(five=12.0, week=72.0)).stdout
+    assert plain.rstrip("\n").endswith(" · $0.41 · ORANGE")
     monkeypatch.setenv("COLUMNS", "12")
     assert len(run("statusline", input=statusline_payload()).stdout.rstrip("\n")) == 12
 

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ai_budget"
 # Top to bottom. A module may import its own package and any lower layer, never a sibling or a higher
 # one. The calculation code (planning, the transcript totals) thus cannot reach the journal or git.
 LAYERS: list[set[str]] = [
-    {"ai_budget", "ai_budget.__main__", "ai_budget.entry"},
+    {"ai_budget", "ai_budget.__main__", "ai_budget.entry", "ai_budget.api"},
     {"ai_budget.cli"},
     {"ai_budget.integrations"},
     {"ai_budget.session"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,25 @@ def frontmatter(path: Path) -> dict:
     return yaml.safe_load(text.split("---\n", 2)[1])
 
 
+FILES = [f"{name}/SKILL.md" for name in SKILLS] + [f"commands/{name}.md" for name in SKILLS]
+# Commands a skill only tells the user about; every other one it runs, so a rule must allow it.
+ADVICE = {("init",), ("integrate", "install"), ("backlog", "done"), ("skills", "install")}
+
+
+def rules(meta: dict) -> list[str]:
+    """allowed-tools as a list, whether written as a YAML list or a comma-separated string."""
+    tools = meta["allowed-tools"]
+    return tools if isinstance(tools, list) else [t.strip() for t in tools.split(",")]
+
+
+def prefix(rule: str) -> str:
+    """`Bash(ai-budget log:*)` and `Bash(ai-budget log *)` both allow `ai-budget log …`."""
+    assert rule.startswith("Bash(") and rule.endswith(")"), rule
+    inner = rule[5:-1]
+    assert inner.endswith((":*", " *")), rule
+    return inner[:-2]
+
+
 @pytest.mark.parametrize("name", SKILLS)
 def test_skill_frontmatter(name: str) -> None:
     meta = frontmatter(REPO / "skills" / name / "SKILL.md")
@@ -29,11 +49,49 @@ def test_skill_frontmatter(name: str) -> None:
     assert f"ai-budget {'check' if name == 'budget-check' else 'log'} " in body
 
 
-@pytest.mark.parametrize("name", SKILLS)
-def test_legacy_command_frontmatter(name: str) -> None:
-    meta = frontmatter(REPO / "skills" / "commands" / f"{name}.md")
-    assert meta["description"]
-    assert "Bash(ai-budget" in meta["allowed-tools"]
+@pytest.mark.parametrize("rel", FILES)
+def test_each_file_takes_arguments_and_allows_each_rule_once(rel: str) -> None:
+    path = REPO / "skills" / rel
+    meta = frontmatter(path)
+    body = path.read_text().split("---\n", 2)[2]
+    assert meta["argument-hint"]
+    assert "$ARGUMENTS" in body  # what the user typed after the command, read in the same turn
+    prefixes = [prefix(rule) for rule in rules(meta)]
+    assert len(prefixes) == len(set(prefixes)), prefixes  # `x:*` and `x *` are one rule
+    assert "<!--" not in body  # an HTML comment would reach the model
+    assert "metadata" not in meta  # the mark is added at install, never shipped
+    if "budget-log" in rel:
+        assert meta["disable-model-invocation"] is True  # it commits: only the user starts it
+        assert "/budget-log flashcard 15 SMA101 ch4; feature 1 login page" in body
+    else:
+        assert "disable-model-invocation" not in meta
+        assert "/budget-check copilot N" in body
+
+
+@pytest.mark.parametrize("rel", FILES)
+def test_every_command_a_file_names_exists_and_is_allowed(rel: str) -> None:
+    import click
+
+    from ai_budget.cli import cli
+
+    path = REPO / "skills" / rel
+    allowed = [prefix(rule) for rule in rules(frontmatter(path))]
+    mentions = re.findall(r"`!?(ai-budget [^`]+)`", path.read_text())
+    assert mentions
+    for mention in mentions:
+        words = mention.replace("[", " ").replace("]", " ").split()[1:]
+        command: click.Command = cli
+        path_words: list[str] = []
+        while isinstance(command, click.Group) and words and words[0] in command.commands:
+            command = command.commands[words[0]]
+            path_words.append(words.pop(0))
+        assert path_words and not isinstance(command, click.Group) or command.invoke_without_command, mention
+        options = {opt for param in command.params for opt in param.opts}
+        for word in words:
+            if word.startswith("--"):
+                assert word.split("=")[0] in options, f"{mention}: {word}"
+        if tuple(path_words) not in ADVICE:
+            assert any(mention.startswith(p) for p in allowed), f"{rel} runs `{mention}` without a rule"
 
 
 def test_install_twice_and_refuse_edits(home: Path) -> None:
@@ -65,14 +123,56 @@ def test_install_twice_and_refuse_edits(home: Path) -> None:
     assert "My own note." not in edited.read_text()
 
 
-def test_an_older_unedited_copy_is_updated(home: Path) -> None:
-    from ai_budget.integrations.skills import stamped
+def test_the_installed_mark_is_in_the_frontmatter_not_the_body(home: Path) -> None:
+    run("skills", "install")
+    for rel in FILES:
+        source = REPO / "skills" / rel
+        installed = home / ".claude" / (rel if rel.startswith("commands/") else f"skills/{rel}")
+        meta, shipped = frontmatter(installed), frontmatter(source)
+        assert re.fullmatch(r"[0-9a-f]{16}", meta.pop("metadata")["ai-budget-digest"])
+        assert meta == shipped  # the mark adds one key and changes nothing else
+        body = installed.read_text().split("---\n", 2)[2]
+        assert body == source.read_text().split("---\n", 2)[2]
+        assert "<!--" not in body
 
-    target = home / ".claude" / "skills" / "budget-check" / "SKILL.md"
-    target.parent.mkdir(parents=True)
-    target.write_text(stamped("---\nname: budget-check\n---\nan older version\n"))
+
+def old_stamped(body: str) -> str:
+    """How installs before the frontmatter mark wrote a file: an HTML comment at the end of the body."""
+    import hashlib
+
+    body = body.rstrip("\n") + "\n"
+    return body.rstrip("\n") + f"\n\n<!-- ai-budget: {hashlib.sha256(body.encode()).hexdigest()[:16]} -->\n"
+
+
+def test_an_older_unedited_copy_is_updated(home: Path) -> None:
+    from ai_budget.integrations.skills import edited, stamped
+
+    check = home / ".claude" / "skills" / "budget-check" / "SKILL.md"
+    log = home / ".claude" / "skills" / "budget-log" / "SKILL.md"
+    check.parent.mkdir(parents=True)
+    log.parent.mkdir(parents=True)
+    check.write_text(stamped("---\nname: budget-check\n---\nan older version\n"))
+    log.write_text(old_stamped("---\nname: budget-log\n---\nan older version, old mark\n"))
+    assert not edited(check.read_text()) and not edited(log.read_text())
     result = json.loads(run("skills", "install", "--json").stdout)
-    assert result["files"][0]["action"] == "updated"
+    assert [f["action"] for f in result["files"][:2]] == ["updated", "updated"]
+    assert "<!--" not in log.read_text()
+    assert not edited(log.read_text())
+
+
+def test_an_old_copy_you_edited_is_refused(home: Path) -> None:
+    from ai_budget.integrations.skills import edited, stamped
+
+    log = home / ".claude" / "skills" / "budget-log" / "SKILL.md"
+    log.parent.mkdir(parents=True)
+    log.write_text(old_stamped("---\nname: budget-log\n---\nold\n").replace("old\n", "old, mine\n", 1))
+    assert edited(log.read_text())
+    assert run("skills", "install").exit_code == 1
+    assert "old, mine" in log.read_text()
+    assert edited(stamped("---\nname: x\n---\nbody\n").replace("body", "bodY"))
+    assert edited(stamped("no frontmatter\n").replace('"', "", 1))
+    assert not edited(stamped("no frontmatter\n"))
+    assert edited("---\nname: x\n---\nno mark at all\n")
 
 
 def test_install_prints_the_memory_snippet(home: Path) -> None:

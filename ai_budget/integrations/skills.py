@@ -11,7 +11,10 @@ from ai_budget.errors import BudgetError
 from ai_budget.paths import shipped
 
 NAMES = ("budget-check", "budget-log")
-MARK = re.compile(r"\n<!-- ai-budget: (?P<digest>[0-9a-f]{16}) -->\n?$")
+# The install mark sits in the frontmatter (never in the body, which reaches the model as it is).
+FRONTMATTER = re.compile(r"\A---\n(?P<meta>(?:.*\n)*?)---\n")
+MARK = re.compile(r'^metadata:\n  ai-budget-digest: "(?P<digest>[0-9a-f]{16})"\n', re.M)
+OLD_MARK = re.compile(r"\n<!-- ai-budget: (?P<digest>[0-9a-f]{16}) -->\n?$")  # earlier installs: in the body
 
 
 @dataclass
@@ -19,7 +22,7 @@ class Outcome:
     """What happened to one file."""
 
     path: Path
-    action: str  # installed, updated, unchanged
+    action: str  # installed, updated, unchanged; removed, kept, gone; current, outdated, edited, missing
 
     def as_dict(self) -> dict[str, str]:
         """JSON form."""
@@ -30,18 +33,41 @@ def _digest(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
+def _normal(text: str) -> str:
+    return text.rstrip("\n") + "\n"
+
+
 def stamped(body: str) -> str:
-    """The file as installed: the body plus a mark that tells later installs it is unedited."""
-    return body.rstrip("\n") + f"\n\n<!-- ai-budget: {_digest(body.rstrip(chr(10)) + chr(10))} -->\n"
+    """The file as installed: a mark in its frontmatter tells later installs it is unedited."""
+    body = _normal(body)
+    mark = f'metadata:\n  ai-budget-digest: "{_digest(body)}"\n'
+    found = FRONTMATTER.match(body)
+    if found is None:
+        return f"---\n{mark}---\n{body}"
+    return body[: found.end("meta")] + mark + body[found.end("meta") :]
+
+
+def unstamped(text: str) -> tuple[str, str] | None:
+    """(the file as shipped, the digest its mark claims), or None when it carries no mark."""
+    found = FRONTMATTER.match(text)
+    mark = MARK.search(found.group("meta")) if found else None
+    if found and mark:
+        start, end = found.start("meta") + mark.start(), found.start("meta") + mark.end()
+        body = text[:start] + text[end:]
+        return body.removeprefix("---\n---\n"), mark.group("digest")
+    old = OLD_MARK.search(text)
+    return (_normal(text[: old.start()]), old.group("digest")) if old else None
 
 
 def edited(text: str) -> bool:
     """Whether an installed file differs from what ai-budget wrote (or carries no mark)."""
-    match = MARK.search(text)
-    if match is None:
-        return True
-    body = text[: match.start()].rstrip("\n") + "\n"
-    return _digest(body) != match.group("digest")
+    found = unstamped(text)
+    return found is None or _digest(_normal(found[0])) != found[1]
+
+
+def _read(path: Path) -> str:
+    """An installed copy's text; one that is not UTF-8 any more reads as edited."""
+    return path.read_bytes().decode("utf-8", errors="replace")
 
 
 def sources() -> list[tuple[Path, str]]:
@@ -62,7 +88,7 @@ def install(claude_dir: Path, force: bool = False) -> list[Outcome]:
         if not target.exists():
             plan.append((target, content, "installed"))
             continue
-        current = target.read_text(encoding="utf-8")
+        current = _read(target)
         if current == content:
             plan.append((target, content, "unchanged"))
         elif edited(current) and not force:
@@ -80,6 +106,40 @@ def install(claude_dir: Path, force: bool = False) -> list[Outcome]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
         outcomes.append(Outcome(target, action))
+    return outcomes
+
+
+def remove(claude_dir: Path, rels: list[str]) -> list[Outcome]:
+    """Delete these installed files if unedited (and their empty skill folder); keep edited ones."""
+    outcomes = []
+    known = {rel for _, rel in sources()}
+    for rel in (r for r in rels if r in known):
+        target = claude_dir / rel
+        if not target.is_file():
+            outcomes.append(Outcome(target, "gone"))
+        elif edited(_read(target)):
+            outcomes.append(Outcome(target, "kept"))
+        else:
+            target.unlink()
+            for folder in (target.parent, claude_dir / "skills", claude_dir / "commands"):
+                if folder != claude_dir and folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()  # left empty by what ai-budget removed
+            outcomes.append(Outcome(target, "removed"))
+    return outcomes
+
+
+def states(claude_dir: Path) -> list[Outcome]:
+    """Each skill and legacy command: current, outdated (unedited, older), edited or missing."""
+    outcomes = []
+    for source, rel in sources():
+        target = claude_dir / rel
+        if not target.is_file():
+            state = "missing"
+        else:
+            current = _read(target)
+            fresh = current == stamped(source.read_text(encoding="utf-8"))
+            state = "current" if fresh else "edited" if edited(current) else "outdated"
+        outcomes.append(Outcome(target, state))
     return outcomes
 
 

@@ -14,9 +14,17 @@ from typing import Any
 from ai_budget import paths
 from ai_budget.claude import feeds
 from ai_budget.fileio import read_json
-from ai_budget.planning.tiers import tier
+from ai_budget.planning.tiers import battery_tier, metabolic_tier, tier
 
-COLOURS = {"green": "32", "yellow": "33", "orange": "38;5;208", "red": "31"}
+COLOURS = {
+    "green": "32",
+    "yellow": "33",
+    "orange": "38;5;208",
+    "red": "31",
+    "burst": "32",
+    "active": "33",
+    "resting": "31",
+}
 DEFAULT_TIERS = {"green": 50.0, "yellow": 70.0, "orange": 85.0}
 WRAP_TIMEOUT_S = 2.0
 HISTORY_WAIT_S = 0.02  # the statusline never waits long for the history: a busy moment skips a row
@@ -39,6 +47,20 @@ def _thresholds() -> SimpleNamespace:
         else:
             bounds[name] = default
     return SimpleNamespace(**bounds)
+
+
+def _policy_tier(five: float | None, week: float | None) -> str:
+    """The tier as the routing policy in budget.json names it (battery by default)."""
+    try:
+        data = read_json(paths.journal_home() / paths.BUDGET_FILE) or {}
+    except Exception:
+        data = {}
+    routing = (data.get("settings") or {}).get("routing") if isinstance(data, dict) else None
+    preset = routing.get("preset", "battery") if isinstance(routing, dict) else "battery"
+    found = metabolic_tier(five, week) if preset == "metabolic" else battery_tier(five, week)
+    if preset == "custom" or found is None:  # a custom table needs pydantic: the plain tier serves
+        return tier(five, week, _thresholds())
+    return found[0].lower()
 
 
 def _clock(iso: str | None, moment: datetime) -> str:
@@ -66,7 +88,8 @@ def line(payload: Any, windows: dict[str, dict[str, Any]], moment: datetime, col
         parts.append(f"${cost:.2f}")
     if five is None and week is None:
         return " · ".join([FALLBACK, *parts])
-    name = tier(five["utilization"] if five else None, week["utilization"] if week else None, _thresholds())
+    five_v, week_v = (five["utilization"] if five else None), (week["utilization"] if week else None)
+    name = _policy_tier(five_v, week_v)
     label = name.upper()
     parts.append(f"\x1b[{COLOURS[name]}m{label}\x1b[0m" if colour and name in COLOURS else label)
     return " · ".join(parts)

@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError
 from ai_budget.errors import CorruptBudget, NewerSchema
 from ai_budget.model.calibration import CalibrationEntry
 from ai_budget.model.fields import Loose, Timestamp
+from ai_budget.model.routing import Routing
 from ai_budget.model.usage import Baseline, ClaudeSection
 
 SCHEMA_VERSION = 1
@@ -57,6 +58,7 @@ class Settings(Loose):
     wait_for_reset_minutes: float = 30
     # False: never call the usage endpoint (use what Claude Code hands over, and the caches).
     usage_api: bool = True
+    routing: Routing = Field(default_factory=Routing)
 
 
 class BudgetFile(Loose):

@@ -21,6 +21,7 @@ from ai_budget.model.usage import Baseline, Snapshot
 from ai_budget.planning.estimates import Estimate, estimate
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.recommend import Plan, recommend
+from ai_budget.planning.routing import Route, route
 from ai_budget.planning.tiers import tier
 from ai_budget.session.pace import RULES, window_pace
 from ai_budget.session.refresh import keep_current
@@ -44,6 +45,7 @@ class Brief:
     plan: Plan
     warnings: list[str]
     paces: dict[str, Pace] = field(default_factory=dict)
+    route: Route | None = None
 
 
 def build_brief(
@@ -70,6 +72,7 @@ def build_brief(
         tier=tier(five_util, seven, budget.settings.tiers),
         estimates=estimates,
         plan=plan,
+        route=route(budget.settings.routing, five_util, seven),
         warnings=claude_warnings(snap, error, plan, budget, now)
         + copilot_warnings(state)
         + backlog_warnings(tasks, budget)

@@ -15,6 +15,7 @@ from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.budget import BudgetFile
 from ai_budget.model.usage import Snapshot, UsageWindow
 from ai_budget.planning.forecast import Pace
+from ai_budget.planning.routing import Route, route
 from ai_budget.planning.tiers import tier
 from ai_budget.session.pace import RULES, window_pace
 
@@ -45,6 +46,7 @@ class Status:
     session: transcripts.Report | None
     copilot: CopilotState | None
     warning_at: float
+    route: Route | None = None
 
     @property
     def exit_code(self) -> int:
@@ -106,6 +108,7 @@ def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> 
         session=_report(claude_dirs),
         copilot=copilot_state(budget.copilot, now) if journal is not None else None,
         warning_at=budget.settings.tiers.yellow,
+        route=route(budget.settings.routing, five, seven),
     )
 
 

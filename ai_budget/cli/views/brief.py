@@ -67,8 +67,11 @@ def brief_json(brief: Brief) -> dict[str, Any]:
         }
         for name, p in brief.paces.items()
     }
+    r = brief.route
+    routing = {"policy": r.policy, "tier": r.tier, "model": r.model, "reason": r.reason} if r else None
     return {
         "claude": claude,
+        "routing": routing,
         "copilot": copilot_json(brief.copilot),
         "gemini": brief.gemini.model_dump(mode="json"),
         "tier": brief.tier,
@@ -143,7 +146,8 @@ def pace_line(brief: Brief) -> str | None:
 
 def brief_text(brief: Brief) -> str:
     """`check` for a person."""
-    lines = [f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: tier {brief.tier.upper()}", ""]
+    shown = brief.route.tier if brief.route is not None and brief.route.tier else brief.tier.upper()
+    lines = [f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: tier {shown}", ""]
     lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
     lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
     lines.append(gemini_text(brief.gemini))
@@ -159,6 +163,9 @@ def brief_text(brief: Brief) -> str:
             lines.append(f"  … and {more} more: `ai-budget backlog list`")
         lines.append("")
     lines += plan_lines(brief.plan)
+    r = brief.route
+    if r is not None and r.tier is not None:
+        lines.append(f"  Model for normal work: {r.model} ({r.policy} policy): {r.reason}")
     pace = pace_line(brief)
     if pace:
         lines.append(pace)

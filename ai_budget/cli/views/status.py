@@ -83,5 +83,13 @@ def status_json(status: Status) -> dict[str, Any]:
         "error": status.error,
         "session": session,
         "copilot": copilot_json(status.copilot) if status.copilot is not None else None,
+        "routing": {
+            "policy": status.route.policy,
+            "tier": status.route.tier,
+            "model": status.route.model,
+            "reason": status.route.reason,
+        }
+        if status.route is not None
+        else None,
         "check": status.exit_code,
     }

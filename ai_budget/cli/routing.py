@@ -1,0 +1,88 @@
+"""`tier` and `route`: what the routing policy makes of the budget now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ai_budget import paths
+from ai_budget.cli.app import cli, journal_home, json_option, show
+
+CLASSES = ["routine", "normal", "high", "critical"]
+
+
+def decide(home: Any, task: str = "normal", user_requested: bool = False) -> tuple[Any, Any]:
+    """(the route, the snapshot) from budget.json's policy and the freshest usage there is."""
+    from ai_budget.claude import usage
+    from ai_budget.errors import BudgetError, NotAJournal
+    from ai_budget.journal.journal import Journal
+    from ai_budget.model.budget import BudgetFile
+    from ai_budget.planning.routing import route
+
+    try:
+        budget = Journal.open(home).read_budget()
+    except NotAJournal:
+        budget = BudgetFile()  # no journal: the default policy
+    try:
+        snap = usage.fresh_or_last_known(
+            paths.primary_claude_dir(), budget.claude, allow_api=budget.settings.usage_api
+        )
+    except BudgetError:
+        snap = None
+    five = snap.five_hour.utilization if snap else None
+    seven = snap.seven_day.utilization if snap else None
+    return route(budget.settings.routing, five, seven, task, user_requested), snap
+
+
+def route_json(decided: Any, snap: Any) -> dict[str, Any]:
+    """A routing decision and the numbers behind it."""
+    return {
+        "policy": decided.policy,
+        "tier": decided.tier,
+        "window": decided.window,
+        "value": decided.value,
+        "model": decided.model,
+        "cloud": decided.cloud,
+        "reason": decided.reason,
+        "five_hour": snap.five_hour.utilization if snap else None,
+        "seven_day": snap.seven_day.utilization if snap else None,
+        "source": snap.source if snap else None,
+    }
+
+
+@cli.command(name="tier")
+@json_option
+@click.pass_context
+def tier_cmd(ctx: click.Context, json_: bool) -> None:
+    """The routing policy's tier now (GREEN… or BURST…), the window that decided it, and its value."""
+    decided, snap = decide(journal_home(ctx))
+
+    def text() -> str:
+        if decided.tier is None:
+            return f"unknown: no usage known ({decided.policy} policy falls back to {decided.model})"
+        return f"{decided.tier} ({decided.policy} policy: {decided.reason.split('(')[-1].rstrip(')')})"
+
+    show(json_, lambda: route_json(decided, snap), text)
+
+
+@cli.command(name="route")
+@click.option(
+    "--class",
+    "task",
+    type=click.Choice(CLASSES),
+    default="normal",
+    show_default=True,
+    help="How much the task matters.",
+)
+@click.option("--user-requested", is_flag=True, help="The user asked for this task themselves.")
+@json_option
+@click.pass_context
+def route_cmd(ctx: click.Context, task: str, user_requested: bool, json_: bool) -> None:
+    """The model to use for a task now, and why (always an answer: the policy's fallback at worst)."""
+    decided, snap = decide(journal_home(ctx), task, user_requested)
+    show(
+        json_,
+        lambda: route_json(decided, snap) | {"class": task},
+        lambda: f"{decided.model}: {decided.reason}",
+    )

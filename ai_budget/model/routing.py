@@ -1,0 +1,68 @@
+"""Routing policies in budget.json (`settings.routing`): tiers from the windows, a model per tier and
+task class. Two presets ship (`battery`, `metabolic`); `custom` is the user's own table."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ai_budget.model.fields import Loose
+
+TASK_CLASSES = ("routine", "normal", "high", "critical")
+Window = Literal["five_hour", "seven_day"]
+
+
+class TierRule(Loose):
+    """A tier reached when `window` is at `at_least` percent or more (the last rule reached wins)."""
+
+    name: str
+    window: Window = "seven_day"
+    at_least: float = Field(default=0.0, ge=0, le=1000)
+
+
+class Models(Loose):
+    """The user's model names for each role (defaults are only examples)."""
+
+    primary: str = "claude-sonnet-4-6"
+    light: str = "flash"
+    local_large: str = "qwen3:14b"
+    local_small: str = "qwen3:8b"
+
+
+class CustomPolicy(Loose):
+    """The user's own table: tiers, then for each tier a model per task class."""
+
+    tiers: list[TierRule] = Field(min_length=1)
+    route: dict[str, dict[str, str]]
+    fallback: str
+    cloud_models: list[str] = Field(default_factory=list)
+    user_requested: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _complete(self) -> CustomPolicy:
+        names = [t.name for t in self.tiers]
+        missing = [n for n in names if n not in self.route]
+        if missing:
+            raise ValueError(f"route has no models for tier {', '.join(missing)}")
+        for name, table in self.route.items():
+            unknown = sorted(set(table) - set(TASK_CLASSES))
+            if unknown:
+                raise ValueError(
+                    f"tier {name}: unknown task class {', '.join(unknown)} (known: {', '.join(TASK_CLASSES)})"
+                )
+        return self
+
+
+class Routing(Loose):
+    """`settings.routing`: which policy, the model names, and a custom table when chosen."""
+
+    preset: Literal["battery", "metabolic", "custom"] = "battery"
+    models: Models = Field(default_factory=Models)
+    custom: CustomPolicy | None = None
+
+    @model_validator(mode="after")
+    def _custom_given(self) -> Routing:
+        if self.preset == "custom" and self.custom is None:
+            raise ValueError("preset is custom but there is no settings.routing.custom table")
+        return self
