@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"ai_budget.cli"},
     {"ai_budget.integrations"},
     {"ai_budget.session"},
-    {"ai_budget.claude", "ai_budget.planning", "ai_budget.journal"},
+    {"ai_budget.claude", "ai_budget.planning", "ai_budget.journal", "ai_budget.github"},
     {"ai_budget.model"},
     {
         "ai_budget.errors",
@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
         "ai_budget.fileio",
         "ai_budget.version",
         "ai_budget.redact",
+        "ai_budget.http",
     },
 ]
 MAX_MODULE_LINES = 400

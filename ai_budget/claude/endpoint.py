@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
-import time
-import urllib.parse
+from typing import Any
 
 from pydantic import ValidationError
 
+from ai_budget import http
 from ai_budget.claude.credentials import REFRESH_HINT
 from ai_budget.errors import FetchError
 from ai_budget.model.usage import UsageResponse
@@ -20,7 +18,6 @@ DEFAULT_BASE = "https://api.anthropic.com"
 USAGE_PATH = "/api/oauth/usage"
 TIMEOUT_S = 10  # for the whole request, however slowly the body trickles in
 MAX_BODY = 1 << 20  # a usage answer is a few KB; anything past a megabyte is not one
-CHUNK = 1 << 16
 
 
 class RateLimited(FetchError):
@@ -70,20 +67,6 @@ def parse_response(data: str | bytes, origin: str, retry: str = "try again later
 
 def request_usage(token: str) -> UsageResponse:
     """GET the usage endpoint with this token (network); every failure is a FetchError."""
-    status, headers, body = _get(USAGE_PATH, token)
-    if status == 200:
-        return parse_response(body, "the usage endpoint")
-    raise _http_error(status, headers, body)
-
-
-def _get(path: str, token: str) -> tuple[int, http.client.HTTPMessage, bytes]:
-    """One GET under one deadline; redirects are answers, never followed (the token stays here)."""
-    url = urllib.parse.urlsplit(base_url() + path)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise FetchError(f"AI_BUDGET_ANTHROPIC_URL is not an http(s) address ({base_url()}): fix or unset it")
-    deadline = time.monotonic() + TIMEOUT_S
-    conn_type = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-    conn = conn_type(url.hostname, url.port, timeout=TIMEOUT_S)
     headers = {
         "Authorization": f"Bearer {token}",
         "anthropic-beta": "oauth-2025-04-20",
@@ -91,53 +74,32 @@ def _get(path: str, token: str) -> tuple[int, http.client.HTTPMessage, bytes]:
         "User-Agent": f"ai-budget/{__version__}",
     }
     try:
-        conn.request("GET", url.path + (f"?{url.query}" if url.query else ""), headers=headers)
-        _shorten(conn, deadline)
-        answer = conn.getresponse()
-        return answer.status, answer.headers, _read_body(conn, answer, deadline)
-    except TimeoutError:
-        raise FetchError(
+        answer = http.get(base_url() + USAGE_PATH, headers, TIMEOUT_S, MAX_BODY)
+    except http.HttpFailure as exc:
+        raise _failure(exc) from None
+    if answer.status == 200:
+        return parse_response(answer.body, "the usage endpoint")
+    raise _http_error(answer.status, answer.headers, answer.body)
+
+
+def _failure(exc: http.HttpFailure) -> FetchError:
+    """A request that did not complete, said for the user."""
+    if exc.kind == "timeout":
+        return FetchError(
             f"the usage endpoint did not answer within {TIMEOUT_S} s: check the network and retry"
-        ) from None
-    except (ConnectionRefusedError, socket.gaierror) as exc:
-        raise FetchError(f"cannot reach {base_url()} ({type(exc).__name__}): check the network") from None
-    except (http.client.HTTPException, OSError, ValueError) as exc:
-        # The exception's own text may quote the request (headers included): name its kind only.
-        raise FetchError(
-            f"the connection to {base_url()} broke ({type(exc).__name__}): try again later"
-        ) from None
-    finally:
-        conn.close()
+        )
+    if exc.kind == "unreachable":
+        return FetchError(f"cannot reach {base_url()} ({exc.detail}): check the network")
+    if exc.kind == "too-big":
+        return FetchError(f"the usage endpoint sent more than {MAX_BODY // 1024} KB: not a usage response")
+    if exc.kind == "bad-url":
+        return FetchError(
+            f"AI_BUDGET_ANTHROPIC_URL is not an http(s) address ({base_url()}): fix or unset it"
+        )
+    return FetchError(f"the connection to {base_url()} broke ({exc.detail}): try again later")
 
 
-def _shorten(conn: http.client.HTTPConnection, deadline: float) -> None:
-    """Give the next socket operation only what is left of the deadline."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError
-    if conn.sock is not None:
-        conn.sock.settimeout(left)
-
-
-def _read_body(conn: http.client.HTTPConnection, answer: http.client.HTTPResponse, deadline: float) -> bytes:
-    """The whole body within the deadline and the size cap; a short one is an IncompleteRead."""
-    chunks, size = [], 0
-    while True:
-        _shorten(conn, deadline)
-        chunk = answer.read1(CHUNK)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise FetchError(f"the usage endpoint sent more than {MAX_BODY // 1024} KB: not a usage response")
-        chunks.append(chunk)
-    expected = answer.getheader("Content-Length")
-    if expected is not None and expected.isdigit() and int(expected) != size:
-        raise http.client.IncompleteRead(b"".join(chunks), int(expected) - size)
-    return b"".join(chunks)
-
-
-def _http_error(status: int, headers: http.client.HTTPMessage, body: bytes) -> FetchError:
+def _http_error(status: int, headers: Any, body: bytes) -> FetchError:
     text = body[:2000].decode("utf-8", errors="replace")
     if 300 <= status < 400:
         return FetchError(

@@ -75,4 +75,19 @@ def gemini_show(ctx: click.Context, json_: bool) -> None:
     from ai_budget.cli.views import journal as views
 
     section = journal_from(ctx).read_budget().gemini
-    show(json_, lambda: section.model_dump(mode="json"), lambda: views.gemini_text(section))
+    data = section.model_dump(mode="json") | {"note": views.GEMINI_NOTE}
+    show(json_, lambda: data, lambda: views.gemini_text(section, note=True))
+
+
+@copilot_group.command(name="fetch")
+@click.option("--force", is_flag=True, help="Skip the 15-minute cache (a rate-limit wait is still honoured).")
+@json_option
+@click.pass_context
+def copilot_fetch(ctx: click.Context, force: bool, json_: bool) -> None:
+    """Fetch this month's Copilot count from GitHub's billing API (GH_TOKEN, GITHUB_TOKEN or `gh`)."""
+    from ai_budget.cli.views import journal as views
+    from ai_budget.session.refresh import copilot_into_journal
+    from ai_budget.timeutil import now
+
+    st, changed = copilot_into_journal(journal_from(ctx), now(), force)
+    show(json_, lambda: views.copilot_json(st) | {"changed": changed}, lambda: views.copilot_text(st))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ai_budget.journal.journal import Journal
 from ai_budget.model.accounts import UNIT_LABEL, CopilotState, copilot_state, copilot_updated, gemini_updated
 from ai_budget.model.budget import CopilotSection, GeminiSection
@@ -25,6 +27,20 @@ def set_copilot(
         tx.budget.copilot = section
         tx.message = f"copilot: {copilot_summary(section)}"
     return copilot_state(section, moment)
+
+
+def set_copilot_from_github(journal: Journal, used: int, moment: datetime) -> tuple[CopilotState, bool]:
+    """Record GitHub's count; one commit only when the count changed (the time is kept either way)."""
+    with journal.transaction("copilot") as tx:
+        before = tx.budget.copilot
+        section = copilot_updated(
+            before, used, moment=moment, today=moment.astimezone().date(), source="github"
+        )
+        changed = before.premium_requests_used != used
+        if changed:
+            tx.budget.copilot = section
+            tx.message = f"copilot: {copilot_summary(section)} (from GitHub)"
+    return copilot_state(section, moment), changed
 
 
 def set_gemini(journal: Journal, status: str, plan: str | None = None) -> GeminiSection:

@@ -76,6 +76,7 @@ def copilot_updated(
     plan: str | None = None,
     moment: datetime,
     today: date,
+    source: str = "manual",
 ) -> CopilotSection:
     """The Copilot section after a count read from GitHub's billing page."""
     if limit == 0:
@@ -101,6 +102,7 @@ def copilot_updated(
             "premium_requests_limit": limit if limit is not None else section.premium_requests_limit,
             "last_updated": today,
             "last_updated_at": moment,
+            "source": source,
             "resets_at": next_month_start(moment),
         },
     )

@@ -31,6 +31,8 @@ class CopilotSection(Loose):
     # When the count was taken, to the second: the date alone cannot say which side of a UTC
     # midnight reset it falls on.
     last_updated_at: Timestamp | None = None
+    # Where the count came from: typed in ("manual") or GitHub's billing API ("github").
+    source: str | None = None
 
 
 class GeminiSection(Loose):
@@ -59,6 +61,8 @@ class Settings(Loose):
     # False: never call the usage endpoint (use what Claude Code hands over, and the caches).
     usage_api: bool = True
     routing: Routing = Field(default_factory=Routing)
+    # True: `check` refreshes a stale Copilot count from GitHub's billing API.
+    copilot_fetch: bool = False
 
 
 class BudgetFile(Loose):

@@ -24,7 +24,7 @@ from ai_budget.planning.recommend import Plan, recommend
 from ai_budget.planning.routing import Route, route
 from ai_budget.planning.tiers import tier
 from ai_budget.session.pace import RULES, window_pace
-from ai_budget.session.refresh import keep_current
+from ai_budget.session.refresh import copilot_into_journal, keep_current
 from ai_budget.timeutil import age, local_clock
 from ai_budget.timeutil import now as utc_now
 
@@ -129,6 +129,19 @@ def backlog_warnings(tasks: list[Task], budget: BudgetFile) -> list[str]:
     ]
 
 
+def _refresh_copilot(journal: Journal, now: datetime) -> str | None:
+    """With settings.copilot_fetch on, a stale Copilot count is asked of GitHub first; a failure is a
+    warning (the last known count stays)."""
+    budget = journal.read_budget()
+    if not budget.settings.copilot_fetch or not copilot_state(budget.copilot, now).stale:
+        return None
+    try:
+        copilot_into_journal(journal, now)
+    except BudgetError as exc:
+        return f"Copilot: GitHub did not give the count ({exc}); using the last known one"
+    return None
+
+
 def check(
     journal: Journal,
     claude_dir: Path,
@@ -149,6 +162,7 @@ def check(
         )
     except BudgetError as exc:
         snap, error = None, str(exc)
+    copilot_note = _refresh_copilot(journal, now)
     with journal.transaction("check") as tx:
         keep_current(tx.budget, snap)
         base = tx.budget.baseline = Baseline.of(snap, now, session_id)
@@ -156,6 +170,8 @@ def check(
         budget = tx.budget
     text = journal.read(paths.BACKLOG_FILE) or ""
     brief = build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text))
+    if copilot_note:
+        brief.warnings.append(copilot_note)
     if snap is not None:
         brief.paces = {name: window_pace(name, getattr(snap, name), now) for name in RULES}
     return brief

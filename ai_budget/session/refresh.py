@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from ai_budget.claude import usage
 from ai_budget.claude.usage import UsageFile
 from ai_budget.fmt import pct
+from ai_budget.github import copilot
+from ai_budget.journal.accounts import set_copilot_from_github
 from ai_budget.journal.journal import Journal
+from ai_budget.model.accounts import CopilotState
 from ai_budget.model.budget import BudgetFile
 from ai_budget.model.usage import Snapshot
 
@@ -18,6 +22,15 @@ def keep_current(budget: BudgetFile, snap: Snapshot | None) -> bool:
         return False
     budget.claude = budget.claude.holding(snap)
     return True
+
+
+def copilot_into_journal(
+    journal: Journal, moment: datetime, force: bool = False
+) -> tuple[CopilotState, bool]:
+    """`copilot fetch`: this month's count from GitHub into the journal (a commit when it changed)."""
+    unit = journal.read_budget().copilot.unit
+    count = copilot.fetch_count(unit, moment, force)
+    return set_copilot_from_github(journal, count.used, count.fetched_at)
 
 
 def fetch_into_journal(

@@ -87,7 +87,8 @@ def copilot_text(st: CopilotState) -> str:
     if s.resets_at is not None:
         line += f"; resets {s.resets_at:%Y-%m-%d} 00:00 UTC"
     if s.last_updated is not None:
-        line += f" (updated {s.last_updated:%Y-%m-%d})"
+        where = "from GitHub" if s.source == "github" else "typed in"
+        line += f" ({where}, {s.last_updated:%Y-%m-%d})"
     if st.reset_since_update:
         line += (
             "\nThe monthly counter has reset since this count was taken: "
@@ -96,11 +97,19 @@ def copilot_text(st: CopilotState) -> str:
     return line
 
 
-def gemini_text(section: GeminiSection) -> str:
-    """Gemini in one line."""
+GEMINI_NOTE = (
+    "No API reports a Gemini API key's quota or spend: see them in Google AI Studio "
+    "(https://aistudio.google.com/usage; limits: https://ai.google.dev/gemini-api/docs/rate-limits) "
+    "and keep the status here with `ai-budget gemini set STATUS`."
+)
+
+
+def gemini_text(section: GeminiSection, note: bool = False) -> str:
+    """Gemini in one line (and, for `gemini show`, why it is typed in by hand)."""
     status = section.status or "unknown"
     when = f" (updated {section.last_updated:%Y-%m-%d})" if section.last_updated else ""
-    return f"Gemini ({section.plan}): {status}{when}"
+    line = f"Gemini ({section.plan}): {status}{when}"
+    return f"{line}\n{GEMINI_NOTE}" if note else line
 
 
 def history_json(commits: list[Commit]) -> list[dict[str, Any]]:

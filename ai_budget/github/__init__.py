@@ -1,0 +1,1 @@
+"""GitHub: Copilot counts from its billing API."""
