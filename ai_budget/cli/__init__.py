@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ai_budget.cli import (
+# Importing the command modules registers their commands on the group.
+from ai_budget.cli import (  # noqa: F401
     accounts,
     backlog,
     calibration,
@@ -17,22 +18,6 @@ from ai_budget.cli import (
     watch,
 )
 from ai_budget.cli.app import cli
-
-# Importing the command modules registers their commands on the group.
-COMMAND_MODULES = (
-    accounts,
-    backlog,
-    calibration,
-    claude_code,
-    integrate,
-    integrations,
-    journal,
-    routing,
-    session,
-    status,
-    usage,
-    watch,
-)
 
 
 def main() -> None:
