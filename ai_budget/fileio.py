@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ai_budget.errors import BadText, JournalBusy
+from ai_budget.redact import scrub
 
 LOCK_TIMEOUT_S = 30.0
 LOCK_NOTICE_S = 1.0  # after this long, say why nothing is happening
@@ -19,10 +20,13 @@ LOCK_NOTICE_S = 1.0  # after this long, say why nothing is happening
 
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Replace `path` with `content` so a reader sees the old file or the new one, never half."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    data = content.encode("utf-8", errors="replace") if isinstance(content, str) else content
     # `.NAME.XXXXXXXX.tmp` beside the file (what crash recovery sweeps up); tempfile costs start-up time.
     tmp = str(path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -31,10 +35,24 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        # Name the file being written, not the temp file beside it (or nothing at all).
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def overwrite_in_place(path: Path, data: bytes) -> None:
+    """Put bytes back into a file without a temp file (a rollback on a full disk has no room for one)."""
+    with open(path, "r+b" if path.exists() else "wb") as handle:
+        handle.truncate(0)
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -49,7 +67,8 @@ def read_json(path: Path) -> dict[str, Any] | None:
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write a small JSON object atomically, in a private folder."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_atomic(path, json.dumps(data, indent=1) + "\n")
+    # An answer that echoes a token (a proxy, an error page) must not keep it on disk.
+    write_atomic(path, scrub(json.dumps(data, indent=1)) + "\n")
 
 
 @contextlib.contextmanager

@@ -32,12 +32,16 @@ class HttpFailure(Exception):
 
 def get(url: str, headers: dict[str, str], timeout: float, max_body: int) -> Answer:
     """GET `url`; a 3xx is returned as an answer (never followed). Raises HttpFailure."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # a port that is not a number, or out of range, raises here
+    except ValueError:
+        raise HttpFailure("bad-url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HttpFailure("bad-url")
     deadline = time.monotonic() + timeout
     conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_type(parts.hostname, parts.port, timeout=timeout)
+    conn = conn_type(parts.hostname, port, timeout=timeout)
     try:
         conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers)
         _shorten(conn, deadline)

@@ -45,6 +45,10 @@ def claude_dirs() -> list[Path]:
                 path = path.parent
             if path not in found:
                 found.append(path)
+        if not found:
+            raise InvalidInput(
+                f"CLAUDE_CONFIG_DIR ({env!r}) names no folder: give Claude Code's config folder, or unset it"
+            )
         return found
     dirs = [Path.home() / ".claude"]
     xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "claude"

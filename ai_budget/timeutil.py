@@ -21,19 +21,28 @@ def parse_time(value: Any) -> datetime | None:
         dt = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value  # epoch ms from credentials files
-        return datetime.fromtimestamp(seconds, timezone.utc)
+        try:
+            return datetime.fromtimestamp(seconds, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"not a time: {value!r} is out of range") from None
     elif isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return parse_time(float(text))
         from dateutil import parser as dateparser  # kept out of start-up
 
-        dt = dateparser.isoparse(text)
+        try:
+            dt = dateparser.isoparse(text)
+        except OverflowError:
+            raise ValueError(f"not a time: {text!r} is out of range") from None
     else:
         raise ValueError(f"not a time: {value!r}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is past the last UTC moment datetime holds
+        raise ValueError(f"not a time: {value!r} is out of range") from None
 
 
 def next_month_start(moment: datetime) -> datetime:

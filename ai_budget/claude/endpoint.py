@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from ai_budget import http
 from ai_budget.claude.credentials import REFRESH_HINT
 from ai_budget.errors import FetchError
-from ai_budget.model.usage import UsageResponse
+from ai_budget.model.usage import UsageResponse, UsageWindow
 from ai_budget.version import __version__
 
 DEFAULT_BASE = "https://api.anthropic.com"
@@ -59,10 +59,22 @@ def parse_response(data: str | bytes, origin: str, retry: str = "try again later
             "(the format may have changed)"
         )
     try:
-        return UsageResponse.model_validate(parsed)
+        response = UsageResponse.model_validate(parsed)
     except ValidationError as exc:
-        where = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise FetchError(f"{origin} has an unusable {where}: {exc.errors()[0]['msg'].lower()}") from None
+        raise _unusable(origin, exc) from None
+    for key, value in (response.model_extra or {}).items():  # per-model windows: a NaN is no usage either
+        if isinstance(value, dict) and "utilization" in value:
+            try:
+                UsageWindow.model_validate(value)
+            except ValidationError as exc:
+                raise _unusable(origin, exc, key) from None
+    return response
+
+
+def _unusable(origin: str, exc: ValidationError, key: str | None = None) -> FetchError:
+    first = exc.errors()[0]
+    where = ".".join([*([key] if key else []), *(str(p) for p in first["loc"])])
+    return FetchError(f"{origin} has an unusable {where}: {first['msg'].lower()}")
 
 
 def request_usage(token: str) -> UsageResponse:

@@ -31,9 +31,11 @@ def _file(claude_dir: Path, kind: str) -> Path:
 def ttl_seconds() -> float:
     """How long a cached answer counts as fresh ($AI_BUDGET_CACHE_TTL, default 300 s)."""
     try:
-        return max(float(os.environ.get("AI_BUDGET_CACHE_TTL", DEFAULT_TTL_S)), 0.0)
+        ttl = float(os.environ.get("AI_BUDGET_CACHE_TTL", DEFAULT_TTL_S))
     except ValueError:
         return DEFAULT_TTL_S
+    # NaN or Infinity would make every answer stale or fresh for ever: the default instead.
+    return max(ttl, 0.0) if math.isfinite(ttl) else DEFAULT_TTL_S
 
 
 def read(claude_dir: Path) -> Snapshot | None:
@@ -100,7 +102,9 @@ def retry_after_seconds(value: str | None) -> float | None:
     except ValueError:
         pass
     else:
-        return max(seconds, 0.0) if math.isfinite(seconds) else None
+        if math.isnan(seconds):
+            return None
+        return max(min(seconds, MAX_WAIT_S + 1), 0.0)  # "1e999" or 400 digits: longer than a day
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

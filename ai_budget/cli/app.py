@@ -26,6 +26,13 @@ class Group(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
+        given = args[0] if args else sys.argv[1:]
+        if any(_not_utf8(arg) for arg in given or ()):
+            click.echo(
+                "Error: an argument is not UTF-8 text (a terminal set to another encoding?): type it again",
+                err=True,
+            )
+            sys.exit(2)
         try:
             result = super().main(*args, **kwargs)
         except click.exceptions.Abort as exc:
@@ -37,10 +44,10 @@ class Group(click.Group):
             sys.exit(1)
         except click.UsageError as exc:
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            click.echo(scrub(f"Error: {exc.format_message()}{hint}"), err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"Error: {exc.format_message()}", err=True)
+            click.echo(scrub(f"Error: {exc.format_message()}"), err=True)
             sys.exit(exc.exit_code)
         except BudgetError as exc:
             click.echo(f"Error: {exc}", err=True)
@@ -54,6 +61,11 @@ class Group(click.Group):
             click.echo("Interrupted.", err=True)
             sys.exit(130)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _not_utf8(arg: object) -> bool:
+    """An argument Python decoded with surrogate escapes: its bytes were not UTF-8."""
+    return isinstance(arg, str) and any("\udc80" <= ch <= "\udcff" for ch in arg)
 
 
 @click.group(cls=Group, context_settings=CONTEXT)

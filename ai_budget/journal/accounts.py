@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ai_budget.fmt import clean_line
 from ai_budget.journal.journal import Journal
 from ai_budget.model.accounts import UNIT_LABEL, CopilotState, copilot_state, copilot_updated, gemini_updated
 from ai_budget.model.budget import CopilotSection, GeminiSection
@@ -45,6 +46,6 @@ def set_copilot_from_github(journal: Journal, used: int, moment: datetime) -> tu
 
 def set_gemini(journal: Journal, status: str, plan: str | None = None) -> GeminiSection:
     """Record the Gemini status the user sees in AI Studio, one commit."""
-    with journal.transaction(f"gemini: {status.strip()}") as tx:
+    with journal.transaction(f"gemini: {clean_line(status)}") as tx:
         section = tx.budget.gemini = gemini_updated(tx.budget.gemini, status, plan, today())
     return section

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ai_budget.fmt import plural
+from ai_budget.fmt import clean_line, plural
 from ai_budget.journal.journal import Journal
 from ai_budget.model.calibration import CalibrationEntry, find_type, new_type
 
@@ -36,6 +36,6 @@ def record(journal: Journal, name: str, units: float, pct: float, tokens: int | 
 
 def add_type(journal: Journal, name: str, unit: str) -> CalibrationEntry:
     """Add a new task type with no samples, one commit."""
-    with journal.transaction(f"calibration: add task type {name} ({unit.strip()})") as tx:
+    with journal.transaction(f"calibration: add task type {name} ({clean_line(unit)})") as tx:
         entry = tx.budget.calibration[name] = new_type(tx.budget.calibration, name, unit)
     return entry

@@ -89,6 +89,26 @@ class GitRepo:
         self.git_dir = find_git_dir(root)
         self._repo: git.Repo | None = None
 
+    def check_head(self, allow_detached: bool = False) -> None:
+        """HEAD must name a branch: a damaged HEAD, or a detached one, is refused with the way back."""
+        where = f"git -C {self.root}"
+        head = (self.git_dir / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
+        if head.startswith("ref:"):
+            return
+        if not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", head):
+            raise GitFailed(f"{self.git_dir} is damaged: check it with `{where} status`")
+        if allow_detached:
+            return
+        branches = sorted(p.name for p in (self.common_dir / "refs" / "heads").glob("*") if p.is_file())
+        branch = (
+            "main"
+            if "main" in branches
+            else ("master" if "master" in branches else (branches or ["main"])[0])
+        )
+        raise GitFailed(
+            f"the journal's HEAD is detached (not on a branch): `{where} switch {branch}`, then run it again"
+        )
+
     @property
     def common_dir(self) -> Path:
         """Where refs and config live: the git dir, or for a worktree the main repository's."""
@@ -106,13 +126,7 @@ class GitRepo:
                     f"the journal has {what} in progress: finish it (`{where} {verb} --continue`) "
                     f"or abort it (`{where} {verb} --abort`), then run the command again"
                 )
-        head = (self.git_dir / "HEAD").read_text(encoding="utf-8", errors="replace").strip()
-        if not head.startswith("ref:"):
-            if not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", head):
-                raise GitFailed(f"{self.git_dir} is damaged: check it with `{where} status`")
-            raise GitFailed(
-                f"the journal's HEAD is detached (not on a branch): `{where} switch main`, then run it again"
-            )
+        self.check_head()
         if (self.git_dir / "index.lock").exists():
             raise GitFailed(
                 f"another git command is using the journal ({self.git_dir / 'index.lock'} exists): "
@@ -250,6 +264,7 @@ class GitRepo:
 
     def history(self, limit: int | None = None) -> list[Commit]:
         """Commits newest first, with the trailers of each message."""
+        self.check_head(allow_detached=True)  # a damaged HEAD is not an empty history
         if not self.has_head():
             return []
         args = ["log", "--format=%H%x1f%aI%x1f%s%x1f%(trailers:only,unfold)%x1e"]

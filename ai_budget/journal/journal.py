@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ai_budget import fileio, paths
-from ai_budget.errors import BudgetError, NotAJournal
+from ai_budget.errors import BudgetError, CorruptBudget, NotAJournal
 from ai_budget.journal import recovery
 from ai_budget.journal.gitrepo import Commit, GitRepo
 from ai_budget.journal.transaction import Transaction
@@ -50,6 +50,7 @@ class Journal:
         root.mkdir(parents=True, exist_ok=True)
         GitRepo.create(root)
         journal = cls(root)
+        journal.recover()  # a killed init must not look like a journal to adopt
         adopted = journal.budget_path.exists()
         message = "init: journal adopted" if adopted else "init: journal created"
         with journal.transaction(message) as tx:
@@ -68,15 +69,24 @@ class Journal:
                 tx.stage(str(log.relative_to(root)))
         return journal, tx.sha is not None
 
-    def read_budget(self) -> BudgetFile:
-        """budget.json as it is now (upgraded in memory; written back by the next transaction)."""
-        if (self.repo.git_dir / recovery.MARKER).exists():  # a command died mid-write: undo it first
+    def recover(self) -> None:
+        """Undo what a command that died mid-write left, if anything (under the lock)."""
+        if (self.repo.git_dir / recovery.MARKER).exists():
             with fileio.locked(self.repo.git_dir / "ai-budget.lock"):
                 recovery.recover(self.repo)
+
+    def read_budget(self) -> BudgetFile:
+        """budget.json as it is now (upgraded in memory; written back by the next transaction)."""
+        self.recover()  # a command died mid-write: undo it first
         text = fileio.read_text(self.budget_path)
         if text is None:
             raise NotAJournal(f"no budget.json in {self.root}: run `ai-budget init`")
-        return budget_file.parse(text, self.budget_path)
+        try:
+            return budget_file.parse(text, self.budget_path)
+        except CorruptBudget:
+            # Conflict markers of a merge: `git checkout budget.json` cannot help there.
+            self.repo.refuse_unsafe_state()
+            raise
 
     def read(self, rel: str) -> str | None:
         """A journal file's text, or None when it does not exist."""

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ai_budget import paths
-from ai_budget.fileio import write_atomic
+from ai_budget.fileio import overwrite_in_place, write_atomic
 from ai_budget.journal.gitrepo import GitRepo
 
 MARKER = "ai-budget-transaction.json"
@@ -32,15 +32,23 @@ def clear_marker(repo: GitRepo) -> None:
     (repo.git_dir / MARKER).unlink(missing_ok=True)
 
 
-def restore(root: Path, before: dict[str, bytes | None]) -> None:
-    """Put files back as they were (removing those that did not exist), newest change first."""
+def restore(root: Path, before: dict[str, bytes | None]) -> bool:
+    """Put files back as they were (removing those that did not exist), newest change first;
+    False when one could not be (the marker then stays for the next command to try again)."""
+    whole = True
     for rel, data in reversed(before.items()):
         path = root / rel
-        with contextlib.suppress(OSError):
+        try:
             if data is None:
                 path.unlink(missing_ok=True)
             else:
-                write_atomic(path, data)
+                try:
+                    write_atomic(path, data)
+                except OSError:  # no room for a temp file: put the old bytes back in place
+                    overwrite_in_place(path, data)
+        except OSError:
+            whole = False
+    return whole
 
 
 def recover(repo: GitRepo) -> list[str]:
@@ -59,9 +67,10 @@ def recover(repo: GitRepo) -> list[str]:
     deadline = time.monotonic() + INDEX_LOCK_WAIT_S
     while lock.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    notes = []
+    notes: list[str] = []
     if repo.head_sha() == record.get("head"):
-        restore(repo.root, before)
+        if not restore(repo.root, before):
+            return notes  # still no room: the marker stays, and the next command tries again
         notes.append(f"ai-budget: undid `{record.get('message')}`, which was interrupted before it committed")
     if lock.exists():
         lock.unlink(missing_ok=True)

@@ -74,7 +74,8 @@ class Transaction:
 
     def rollback(self) -> None:
         """Put every written file back as it was (removing new ones) and unstage a failed commit."""
-        recovery.restore(self.root, self._before)
+        whole = recovery.restore(self.root, self._before)
         if self._before:
             self.repo.unstage(list(self._before))
-        recovery.clear_marker(self.repo)
+        if whole:  # else the marker stays: the next command finishes the rollback
+            recovery.clear_marker(self.repo)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ai_budget.errors import InvalidInput
+from ai_budget.fmt import clean_line
 from ai_budget.model.budget import CopilotSection, GeminiSection
 from ai_budget.timeutil import month_start, next_month_start
 
@@ -110,10 +111,10 @@ def copilot_updated(
 
 def gemini_updated(section: GeminiSection, status: str, plan: str | None, today: date) -> GeminiSection:
     """The Gemini section with the status the user sees in AI Studio."""
-    status = status.strip()
+    status = clean_line(status)
     if not status:
         raise InvalidInput("STATUS must not be empty, for example `ai-budget gemini set active`")
     update: dict[str, object] = {"status": status, "last_updated": today}
-    if plan and plan.strip():
-        update["plan"] = plan.strip()
+    if plan and clean_line(plan):
+        update["plan"] = clean_line(plan)
     return section.model_copy(deep=True, update=update)

@@ -8,7 +8,7 @@ from datetime import date
 
 from ai_budget.errors import InvalidInput
 from ai_budget.fmt import clean_line, fmt_units
-from ai_budget.quantities import parse_number
+from ai_budget.quantities import MAX_UNITS, parse_number
 
 TAGS = {"L": "light", "M": "medium", "H": "heavy", "X": "extra heavy"}
 LINE = re.compile(
@@ -55,7 +55,7 @@ def parse(text: str) -> list[Task]:
         text = match.group("text").strip()
         if task_type is not None:
             try:
-                units = parse_number(match.group("units"), "units", positive=True)
+                units = parse_number(match.group("units"), "units", positive=True, maximum=MAX_UNITS)
             except InvalidInput:
                 # `{x: lots}` is not a work estimate: it stays part of the text.
                 task_type, text = None, raw[match.start("text") :].strip()
@@ -86,7 +86,8 @@ def problems(text: str) -> list[str]:
             found.append(f"line {number} is not read as a task: {why}")
         elif match.group("type") is not None and not _is_units(match.group("units")):
             found.append(
-                f"line {number}: {{{match.group('type')}: {match.group('units')}}} has no number of units, "
+                f"line {number}: {{{match.group('type')}: {match.group('units')}}} is not a number of units "
+                f"(up to {MAX_UNITS:,}), "
                 "so it stays part of the task's text"
             )
     return found
@@ -94,7 +95,7 @@ def problems(text: str) -> list[str]:
 
 def _is_units(text: str) -> bool:
     try:
-        parse_number(text, "units", positive=True)
+        parse_number(text, "units", positive=True, maximum=MAX_UNITS)
     except InvalidInput:
         return False
     return True

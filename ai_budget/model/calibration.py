@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+from pydantic import Field
+
 from ai_budget.errors import InvalidInput, UnknownTaskType
-from ai_budget.fmt import fmt_units
+from ai_budget.fmt import clean_line, fmt_units
 from ai_budget.model.fields import Loose
+from ai_budget.quantities import MAX_TOKENS
 
 TYPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -14,14 +17,15 @@ TYPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 class CalibrationEntry(Loose):
     """One task type: the sums the averages come from, and the averages kept for old readers."""
 
+    # Bounds far past any real history: a value beyond them is damage, refused with its field.
     unit: str | None = None
-    samples: int = 0
-    avg_output_tokens: int | float | None = None
-    avg_5h_pct: float | None = None
-    units: int | float = 0
-    total_5h_pct: int | float = 0
-    token_units: int | float = 0
-    total_output_tokens: int = 0
+    samples: int = Field(default=0, ge=0, le=10**9)
+    avg_output_tokens: int | float | None = Field(default=None, ge=0, le=10**15)
+    avg_5h_pct: float | None = Field(default=None, ge=0, le=10**9)
+    units: int | float = Field(default=0, ge=0, le=10**12)
+    total_5h_pct: int | float = Field(default=0, ge=0, le=10**12)
+    token_units: int | float = Field(default=0, ge=0, le=10**12)
+    total_output_tokens: int = Field(default=0, ge=0, le=10**18)
 
     @property
     def pct_per_unit(self) -> float | None:
@@ -41,7 +45,7 @@ class CalibrationEntry(Loose):
 
     def with_sample(self, units: float, pct: float, tokens: int | None) -> CalibrationEntry:
         """The entry after one more sample; the legacy average keys follow the totals."""
-        if units <= 0 or pct < 0 or (tokens is not None and tokens < 0):
+        if units <= 0 or pct < 0 or (tokens is not None and not 0 <= tokens <= MAX_TOKENS):
             raise InvalidInput(
                 f"a calibration sample needs units > 0 and no negative cost, got {units}, {pct}"
             )
@@ -94,7 +98,7 @@ def new_type(table: dict[str, CalibrationEntry], name: str, unit: str) -> Calibr
     """A new task type with no samples; refuses a bad name, an empty unit or a known type."""
     if not TYPE_NAME.match(name):
         raise InvalidInput(f"task type {name!r} must be one word of letters, digits, '-', '_' or '.'")
-    unit = unit.strip()
+    unit = clean_line(unit)
     if not unit:
         raise InvalidInput('--unit must name the unit of work, for example --unit "per card"')
     for known in table:
@@ -114,9 +118,10 @@ def split_weights(table: dict[str, CalibrationEntry], items: list[tuple[str | No
     if not items:
         return []
     fallback = mean_pct_per_unit(table)
-    if fallback is None:
-        # Nothing calibrated: units of different kinds cannot be compared (15 cards are not 15
-        # features), so each item takes an equal share.
+    own = [table[t].pct_per_unit if t and t in table else None for t, _ in items]
+    if fallback is None or all(rate is None for rate in own):
+        # None of these types calibrated: units of different kinds cannot be compared (15 cards
+        # are not 15 features), so each item takes an equal share.
         return [1 / len(items)] * len(items)
     costs: list[float] = []
     for task_type, units in items:

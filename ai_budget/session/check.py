@@ -162,13 +162,13 @@ def check(
         )
     except BudgetError as exc:
         snap, error = None, str(exc)
+    text = journal.read(paths.BACKLOG_FILE) or ""  # a backlog that cannot be read stops check first
     copilot_note = _refresh_copilot(journal, now)
     with journal.transaction("check") as tx:
         keep_current(tx.budget, snap)
         base = tx.budget.baseline = Baseline.of(snap, now, session_id)
         tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
         budget = tx.budget
-    text = journal.read(paths.BACKLOG_FILE) or ""
     brief = build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text))
     if copilot_note:
         brief.warnings.append(copilot_note)

@@ -19,7 +19,7 @@ from ai_budget.model.accounts import copilot_state, copilot_updated
 from ai_budget.model.budget import BudgetFile
 from ai_budget.model.calibration import CalibrationEntry, find_type, split_weights
 from ai_budget.model.usage import RESET_JITTER, Baseline, Snapshot
-from ai_budget.quantities import MAX_UNITS, parse_number
+from ai_budget.quantities import MAX_TOKENS, MAX_UNITS, parse_number
 from ai_budget.session import markdown
 from ai_budget.session.refresh import keep_current
 from ai_budget.session.results import (
@@ -218,7 +218,8 @@ def decide(budget: BudgetFile, items: list[Item], measured: Measurement, req: Lo
     changes: list[CalibrationChange] = []
     if note is None and measured.deltas.five_hour is not None:
         out = measured.tokens.total.output_tokens if measured.tokens is not None else None
-        out = out or None  # no tokens in the window (transcripts gone, or elsewhere): not a tokens sample
+        # No tokens in the window (transcripts gone, or elsewhere), or an impossible count: no tokens sample.
+        out = out if out and out <= MAX_TOKENS else None
         changes = samples(budget.calibration, items, measured.deltas.five_hour, out)
     return Decision(items, changes, note, _copilot_use(budget, req))
 
