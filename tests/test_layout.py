@@ -14,24 +14,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ai_budget"
 # Top to bottom. A module may import its own package and any lower layer, never a sibling or a higher
 # one. The calculation code (planning, the transcript totals) thus cannot reach the journal or git.
 LAYERS: list[set[str]] = [
-    {"ai_budget", "ai_budget.__main__", "ai_budget.entry", "ai_budget.api"},
+    {"ai_budget", "ai_budget.__main__"},
+    {"ai_budget.entry", "ai_budget.api"},
     {"ai_budget.cli"},
     {"ai_budget.integrations"},
     {"ai_budget.session"},
     {"ai_budget.claude", "ai_budget.planning", "ai_budget.journal", "ai_budget.github"},
     {"ai_budget.model"},
-    {
-        "ai_budget.errors",
-        "ai_budget.paths",
-        "ai_budget.timeutil",
-        "ai_budget.jsonio",
-        "ai_budget.quantities",
-        "ai_budget.fmt",
-        "ai_budget.fileio",
-        "ai_budget.version",
-        "ai_budget.redact",
-        "ai_budget.http",
-    },
+    {"ai_budget.paths", "ai_budget.quantities", "ai_budget.fileio"},
+    {"ai_budget.fmt", "ai_budget.timeutil", "ai_budget.jsonio", "ai_budget.http", "ai_budget.errors"},
+    {"ai_budget.redact", "ai_budget.version"},
 ]
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
