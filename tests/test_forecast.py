@@ -220,3 +220,24 @@ def test_the_brief_and_check_json_carry_the_pace(
     text = run("check").stdout
     assert "At your pace (24.0 %/h) the usable headroom lasts about 95 min." in text
     assert server.requests == []
+
+
+def test_statusline_appends_and_readers_ingesting_at_once_lose_no_row(home: Path) -> None:
+    """Statusline processes append while another process keeps moving the lines into SQLite."""
+    writers, each = 4, 50
+    append = (
+        "import sys; from datetime import datetime, timedelta, timezone; "
+        "from ai_budget.claude import pending; w = int(sys.argv[1]); t0 = datetime(2026, 11, 20, tzinfo=timezone.utc); "
+        f"[pending.append_pending([('p%d' % w, float(i), None)], 'statusline', t0 + timedelta(seconds=i)) "
+        f"for i in range({each})]"
+    )
+    reader = (
+        "from datetime import datetime, timezone; from ai_budget.claude import usage_history as h; "
+        "[h.series('p0', datetime(2026, 11, 19, tzinfo=timezone.utc)) for _ in range(30)]"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", append, str(w)]) for w in range(writers)]
+    procs.append(subprocess.Popen([sys.executable, "-c", reader]))
+    assert [p.wait(timeout=120) for p in procs] == [0] * (writers + 1)
+    since = datetime(2026, 11, 19, tzinfo=timezone.utc)
+    counts = [len(usage_history.series(f"p{w}", since)) for w in range(writers)]
+    assert counts == [each] * writers

@@ -4,6 +4,8 @@ the state folder, not in git. Many writers at once; raw rows for 90 days, then o
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ai_budget import paths
+from ai_budget.claude import pending
 
 FILE = "usage.sqlite3"
 SAME_WITHIN_S = 60  # an unchanged reading within a minute is not stored again
@@ -121,6 +124,30 @@ def _same(
     return abs(old_reset - reset) <= RESET_JITTER_S
 
 
+def ingest(conn: sqlite3.Connection) -> int:
+    """Move the statusline's pending lines into the database; return how many rows were new."""
+    path = pending.pending_file()
+    if not path.exists():
+        return 0
+    taking = path.with_name(f"{path.name}.{os.getpid()}.ingest")
+    try:
+        os.replace(path, taking)  # new lines go to a fresh file meanwhile
+    except FileNotFoundError:
+        return 0  # another reader took them
+    stored = 0
+    try:
+        for raw in taking.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                at, source, rows = json.loads(raw)
+                readings = [(w, float(u), _time(r) if r is not None else None) for w, u, r in rows]
+                stored += insert(conn, readings, str(source), _time(float(at)))
+            except (ValueError, TypeError, OverflowError):
+                continue  # a torn or foreign line: skipped
+    finally:
+        taking.unlink(missing_ok=True)
+    return stored
+
+
 def record(
     window_rows: list[tuple[str, float, datetime | None]], source: str, at: datetime, wait_s: float = 2.0
 ) -> int:
@@ -129,6 +156,7 @@ def record(
         return 0
     try:
         with connected(wait_s) as conn:
+            ingest(conn)
             stored = insert(conn, window_rows, source, at)
             _compact_now_and_then(conn, at)
             return stored
@@ -142,6 +170,7 @@ def series(
     """A window's readings since `since`, oldest first."""
     try:
         with connected(path=path) as conn:
+            ingest(conn)
             rows = conn.execute(
                 "SELECT observed_at, utilization, resets_at FROM observations "
                 "WHERE window = ? AND observed_at >= ? ORDER BY observed_at",

@@ -27,7 +27,6 @@ COLOURS = {
 }
 DEFAULT_TIERS = {"green": 50.0, "yellow": 70.0, "orange": 85.0}
 WRAP_TIMEOUT_S = 2.0
-HISTORY_WAIT_S = 0.02  # the statusline never waits long for the history: a busy moment skips a row
 FALLBACK = "ai-budget: no usage yet"
 ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -108,14 +107,14 @@ def _fit(text: str) -> str:
 
 
 def _remember(windows: dict[str, dict[str, Any]], moment: datetime) -> None:
-    """Into the usage history, waiting a few milliseconds at most for another writer."""
-    from ai_budget.claude import usage_history
+    """Into the usage history's pending lines (the next reader moves them into SQLite)."""
+    from ai_budget.claude import pending
 
     rows = []
     for name, window in windows.items():
         resets = window.get("resets_at")
         rows.append((name, window["utilization"], datetime.fromisoformat(resets) if resets else None))
-    usage_history.record(rows, "statusline", moment, wait_s=HISTORY_WAIT_S)
+    pending.append_pending(rows, "statusline", moment)
 
 
 def _wrapped(command: str, stdin: bytes) -> str:
