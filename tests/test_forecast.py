@@ -227,7 +227,8 @@ def test_statusline_appends_and_readers_ingesting_at_once_lose_no_row(home: Path
     writers, each = 4, 50
     append = (
         "import sys; from datetime import datetime, timedelta, timezone; "
-        "from ai_budget.claude import pending; w = int(sys.argv[1]); t0 = datetime(2026, 11, 20, tzinfo=timezone.utc); "
+        "from ai_budget.claude import pending; w = int(sys.argv[1]); "
+        "t0 = datetime(2026, 11, 20, tzinfo=timezone.utc); "
         f"[pending.append_pending([('p%d' % w, float(i), None)], 'statusline', t0 + timedelta(seconds=i)) "
         f"for i in range({each})]"
     )
