@@ -41,11 +41,16 @@ def restore(root: Path, before: dict[str, bytes | None]) -> bool:
         try:
             if data is None:
                 path.unlink(missing_ok=True)
-            else:
-                try:
-                    write_atomic(path, data)
-                except OSError:  # no room for a temp file: put the old bytes back in place
-                    overwrite_in_place(path, data)
+                continue
+            try:
+                if path.read_bytes() == data:
+                    continue  # never replaced (or already put back): touching it could only harm it
+            except FileNotFoundError:
+                pass
+            try:
+                write_atomic(path, data)
+            except OSError:  # no room for a temp file: put the old bytes back in place
+                overwrite_in_place(path, data)
         except OSError:
             whole = False
     return whole

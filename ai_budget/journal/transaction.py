@@ -53,7 +53,11 @@ class Transaction:
                 self._before[rel] = path.read_bytes()
             except FileNotFoundError:
                 self._before[rel] = None
-            recovery.write_marker(self.repo, self.message, self._head, self._before)
+            try:
+                recovery.write_marker(self.repo, self.message, self._head, self._before)
+            except BaseException:
+                del self._before[rel]  # the file was not touched: nothing of it to put back
+                raise
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, scrub(text))
         self.stage(rel)
