@@ -63,7 +63,7 @@ def tokens_cmd(
     With no selector: the newest session of the current directory's project, else the newest
     anywhere. No journal is needed.
     """
-    from ai_budget import transcripts
+    from ai_budget.claude import transcripts
     from ai_budget.cli.views.tokens import tokens_text
     from ai_budget.errors import InvalidInput
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from ai_budget import paths, transcripts
-from ai_budget.claude import usage
+from ai_budget import paths
+from ai_budget.claude import transcripts, usage
 from ai_budget.claude.usage import UsageFile
 from ai_budget.errors import BudgetError, InvalidInput
 from ai_budget.fmt import clean_line

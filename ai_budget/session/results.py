@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ai_budget import transcripts
+from ai_budget.claude import transcripts
 from ai_budget.model.backlog import Task
 from ai_budget.model.calibration import CalibrationEntry
 from ai_budget.model.usage import Baseline, Snapshot

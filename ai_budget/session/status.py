@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ai_budget import paths, transcripts
-from ai_budget.claude import usage
+from ai_budget import paths
+from ai_budget.claude import transcripts, usage
 from ai_budget.errors import BudgetError
 from ai_budget.journal.journal import Journal
 from ai_budget.model.accounts import CopilotState, copilot_state

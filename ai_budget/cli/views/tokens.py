@@ -8,7 +8,7 @@ from ai_budget.cli.views.table import table
 from ai_budget.fmt import money, plural
 
 if TYPE_CHECKING:
-    from ai_budget.transcripts import Counts, Report
+    from ai_budget.claude.transcripts import Counts, Report
 
 
 def _row(name: str, c: Counts) -> tuple[str, ...]:

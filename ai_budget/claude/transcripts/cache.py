@@ -1,0 +1,247 @@
+"""The per-file cache of scans, and reading stale files in two processes."""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ai_budget import paths
+from ai_budget.claude.transcripts.discover import Transcript
+from ai_budget.claude.transcripts.records import Message, from_plain, to_plain
+from ai_budget.claude.transcripts.scan import FileScan, scan_file
+
+CACHE_VERSION = 2
+PARALLEL_MIN_FILES = 16  # below this a second process costs more than it saves
+
+
+class ScanStats:
+    """Which files an Index read, and how many bytes of each past the head: here or in its child."""
+
+    __slots__ = ("here", "child")
+
+    def __init__(self) -> None:
+        self.here: dict[str, int] = {}
+        self.child: dict[str, int] = {}
+
+
+class Index:
+    """Per-file scans cached by path, size and mtime; append-only files resume from their offset."""
+
+    # One small summary file holds every transcript's summary; each transcript's messages sit
+    # in a file of their own, read only when a query needs them.
+
+    def __init__(self, use_cache: bool = True, cache_dir: Path | None = None):
+        self.use_cache = use_cache
+        self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}"
+        self.entries: dict[str, FileScan] = {}
+        self.changed: set[str] = set()
+        self.stats = ScanStats()
+        # Messages the child sent, as marshal gave them back: turned into Messages only when a
+        # query needs them, and written to the cache as they are.
+        self.sent: dict[str, dict[str, Any]] = {}
+        if use_cache:
+            self.entries = self._load_summaries()
+
+    def _load_summaries(self) -> dict[str, FileScan]:
+        """Every cached summary, or none when the cache is missing or unreadable."""
+        try:
+            with _gc_paused(), open(self.dir / "summaries.marshal", "rb") as handle:
+                data = marshal.load(handle)
+                return {p: FileScan.from_data(d) for p, d in data.items()}
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}  # everything is read afresh
+
+    def _messages_file(self, key: str) -> Path:
+        """Where one transcript's messages are cached."""
+        import hashlib  # not at the top: a warm query reads no messages and skips its import time
+
+        return self.dir / f"{hashlib.sha1(key.encode()).hexdigest()}.marshal"
+
+    def scan(self, path: Path, known: tuple[int, int] | None = None) -> FileScan:
+        """The summary of one file, from the cache when (size, mtime) still match."""
+        key = str(path)
+        previous = self.entries.get(key)
+        old_messages = None
+        if previous is not None:
+            if known is None:
+                stat = path.stat()
+                known = (stat.st_size, stat.st_mtime_ns)
+            if (previous.size, previous.mtime_ns) == known:
+                return previous
+            # A scan made by this index holds the messages its offset belongs with.
+            old_messages = previous.messages
+            if old_messages is None:
+                old_messages = self._stored_messages(key)
+        try:
+            current = scan_file(path, previous, old_messages)
+        except OSError:
+            return FileScan()  # deleted or unreadable since discovery: counts as empty, not cached
+        self.entries[key] = current
+        self.changed.add(key)
+        self.stats.here[key] = current.bytes_read
+        return current
+
+    def prefetch(self, files: list[Transcript]) -> None:
+        """Scan every file whose cache is stale; on Linux with 2+ cores, half in a forked child."""
+        stale = [
+            t
+            for t in files
+            if (e := self.entries.get(str(t.path))) is None or (e.size, e.mtime_ns) != (t.size, t.mtime_ns)
+        ]
+        with _gc_paused():
+            if not _fork_pays(len(stale)):
+                for t in stale:
+                    self.scan(t.path, (t.size, t.mtime_ns))
+                return
+            mine, theirs = _halves(stale)
+            sent = self._take(self._in_two_processes(mine, theirs))
+            # Whatever the child did not send (it failed, or a file vanished) is read here.
+            for t in theirs:
+                if str(t.path) not in sent:
+                    self.scan(t.path, (t.size, t.mtime_ns))
+
+    def _in_two_processes(self, mine: list[Transcript], theirs: list[Transcript]) -> bytes:
+        """Scan `mine` here while a forked child scans `theirs`: the child's payload, b"" if it failed."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            self._child(theirs, write_end)
+        os.close(write_end)
+        for t in mine:
+            self.scan(t.path, (t.size, t.mtime_ns))
+        with os.fdopen(read_end, "rb") as incoming:
+            payload = incoming.read()
+        _, status = os.waitpid(pid, 0)
+        return payload if status == 0 else b""
+
+    def _child(self, files: list[Transcript], write_end: int) -> NoReturn:
+        """In the forked child: scan `files`, send the results up the pipe, leave without cleanup."""
+        status = 1
+        try:
+            self.stats = ScanStats()  # only what this process reads goes back
+            for t in files:
+                self.scan(t.path, (t.size, t.mtime_ns))
+            payload = marshal.dumps(
+                [
+                    (key, self.entries[key].to_data(), to_plain(self.entries[key].messages or {}), read)
+                    for key, read in self.stats.here.items()
+                ]
+            )
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+
+    def _take(self, payload: bytes) -> set[str]:
+        """Adopt the child's scans; the files they are of."""
+        try:
+            results = marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            return set()
+        for key, data, messages, read in results:
+            self.entries[key] = FileScan.from_data(data)
+            self.sent[key] = messages
+            self.changed.add(key)
+            self.stats.child[key] = read
+        return {key for key, *_ in results}
+
+    def messages(self, path: Path) -> dict[str, Message]:
+        """Every message of one (already scanned) file."""
+        scan = self.scan(path)
+        if scan.messages is None:
+            loaded = self._stored_messages(str(path))
+            if loaded is None:  # cache lost under us: read the file again
+                try:
+                    scan = scan_file(path)
+                except OSError:
+                    return {}
+                self.entries[str(path)] = scan
+                self.changed.add(str(path))
+                self.stats.here[str(path)] = scan.bytes_read
+                loaded = scan.messages or {}
+            scan.messages = loaded
+        return scan.messages
+
+    def _stored_messages(self, key: str) -> dict[str, Message] | None:
+        """Messages of a scan not yet held as Messages: the child's, else the cache's, else None."""
+        sent = self.sent.pop(key, None)
+        if sent is not None:
+            return from_plain(sent)
+        if not self.use_cache:
+            return None
+        try:
+            with open(self._messages_file(key), "rb") as handle:
+                data = marshal.load(handle)
+            return from_plain(data) if isinstance(data, dict) else None
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+
+    def save(self) -> None:
+        """Write what changed (never with --no-cache), forgetting files that are gone."""
+        if not self.use_cache or not self.changed:
+            return
+        gone = [p for p in self.entries if not os.path.exists(p)]
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for key in gone:
+                del self.entries[key]
+                self._messages_file(key).unlink(missing_ok=True)
+            for key in self.changed & self.entries.keys():
+                plain = self.sent.get(key)
+                if plain is None:
+                    plain = to_plain(self.entries[key].messages or {})
+                _dump(self._messages_file(key), plain)
+            _dump(self.dir / "summaries.marshal", {p: s.to_data() for p, s in self.entries.items()})
+            self.changed.clear()
+        except OSError:
+            pass  # a cache that cannot be written only costs speed next time
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic GC off while many objects and no reference cycles are made (then as it was)."""
+    # It would only walk the growing heap again and again: about 1 % of a cold scan's
+    # instructions (callgrind), in each process.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _fork_pays(stale: int) -> bool:
+    """Whether a forked second process is worth it: enough files, fork available, 2+ cores."""
+    return stale >= PARALLEL_MIN_FILES and sys.platform.startswith("linux") and (os.cpu_count() or 1) >= 2
+
+
+def _halves(files: list[Transcript]) -> tuple[list[Transcript], list[Transcript]]:
+    """Two lists of about equal bytes, biggest files first."""
+    halves: tuple[list[Transcript], list[Transcript]] = ([], [])
+    load = [0, 0]
+    for t in sorted(files, key=lambda t: t.size, reverse=True):
+        side = 0 if load[0] <= load[1] else 1
+        halves[side].append(t)
+        load[side] += t.size
+    return halves
+
+
+def _dump(path: Path, data: Any) -> None:
+    """Write a cache file atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            marshal.dump(data, handle)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

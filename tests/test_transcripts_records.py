@@ -1,0 +1,135 @@
+"""Message records by name: the dedupe rule's parts, the totals row, and the JSON keys they give."""
+
+from __future__ import annotations
+
+import json
+import marshal
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from transcript_builder import assistant, usage, user
+
+from ai_budget.claude.transcripts import Counts, Message, Report, Row
+from ai_budget.claude.transcripts.records import contribution, from_plain, merge, parse, to_plain
+
+WHEN = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+COUNT_KEYS = [
+    "exchanges",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_5m_tokens",
+    "cache_creation_1h_tokens",
+    "web_search_requests",
+    "web_fetch_requests",
+    "total_tokens",
+    "cost_usd",
+]
+
+
+def test_a_line_becomes_a_named_message() -> None:
+    u = usage(inp=3, out=100, read=50, flat=10, five=4, hour=6, search=2, fetch=1)
+    assert parse(json.loads(assistant("msg_1", u, when=WHEN))) == (
+        "msg_1",
+        Message(
+            timestamp=WHEN.timestamp(),
+            model="claude-sonnet-4-5-20250929",
+            input=3,
+            output=100,
+            cache_read=50,
+            cache_write_flat=10,
+            cache_write_5m=4,
+            cache_write_1h=6,
+            web_search=2,
+            web_fetch=1,
+        ),
+    )
+
+
+def test_lines_that_do_not_count() -> None:
+    assert parse(json.loads(user())) is None
+    assert parse(json.loads(assistant("x", usage(out=1), model="<synthetic>"))) is None
+    no_usage = json.loads(assistant("x", usage(out=1)))
+    del no_usage["message"]["usage"]
+    assert parse(no_usage) is None
+    no_id = json.loads(assistant("x", usage(out=1), request="req_9"))
+    del no_id["message"]["id"]
+    assert parse(no_id) is not None and parse(no_id)[0] == "req_9"  # type: ignore[index]
+    odd = json.loads(
+        assistant("x", {"input_tokens": -5, "output_tokens": 2.9, "cache_read_input_tokens": "7"})
+    )
+    assert parse(odd)[1][2:5] == (0, 2, 0)  # type: ignore[index]
+
+
+def test_merge_takes_each_fields_maximum_and_the_earliest_time() -> None:
+    a = Message(200.0, "first", 1, 50, 0, 0, 9, 0, 0, 1)
+    b = Message(100.0, "second", 3, 20, 5, 7, 0, 0, 1, 0)
+    merged = merge(a, b)
+    assert merged == Message(100.0, "first", 3, 50, 5, 7, 9, 0, 1, 1)
+    assert type(merged) is Message
+    assert merge(a._replace(timestamp=None), b).timestamp == 100.0
+    assert merge(a, b._replace(timestamp=None)).timestamp == 200.0
+    assert merge(a._replace(timestamp=None), b._replace(timestamp=None)).timestamp is None
+
+
+@pytest.mark.parametrize(
+    ("flat", "five", "hour", "writes", "at_5m"),
+    [
+        (1000, 200, 500, 1000, 200 + 300),  # flat larger: its excess counts at 5 minutes
+        (0, 100, 400, 500, 100),  # flat read 0: the nested sum
+        (300, 0, 0, 300, 300),  # flat only: 5-minute writes
+    ],
+)
+def test_contribution_applies_the_cache_write_rule(
+    flat: int, five: int, hour: int, writes: int, at_5m: int
+) -> None:
+    m = Message(None, "m", 1, 2, 3, flat, five, hour, 4, 5)
+    assert contribution(m) == Row(
+        exchanges=1,
+        input_tokens=1,
+        output_tokens=2,
+        cache_read_input_tokens=3,
+        cache_creation_input_tokens=writes,
+        cache_creation_5m_tokens=at_5m,
+        cache_creation_1h_tokens=hour,
+        web_search_requests=4,
+        web_fetch_requests=5,
+    )
+
+
+def test_messages_go_through_marshal_as_plain_tuples() -> None:
+    messages = {"a": Message(1.5, "m", 1, 2, 3, 4, 5, 6, 7, 8), "b": Message(None, "n", *range(8))}
+    with pytest.raises(ValueError):
+        marshal.dumps(messages)  # why to_plain exists
+    back = from_plain(marshal.loads(marshal.dumps(to_plain(messages))))
+    assert back == messages
+    assert all(type(m) is Message for m in back.values())
+
+
+def test_counts_and_report_keep_their_json_keys() -> None:
+    counts = Counts.of(range(1, 10), Decimal("1.5"))
+    assert list(counts.as_dict()) == COUNT_KEYS
+    assert counts.as_dict() == {
+        **dict(zip(COUNT_KEYS[:9], range(1, 10), strict=True)),
+        "total_tokens": 2 + 3 + 4 + 5,
+        "cost_usd": 1.5,
+    }
+    assert (counts.exchanges, counts.web_fetch_requests, counts.cost) == (1, 9, Decimal("1.5"))
+    assert Counts.of(Row(), None).as_dict()["cost_usd"] is None
+    empty = Counts()
+    assert (empty.total_tokens, empty.cost) == (0, Decimal(0))
+    report = Report(counts, {"m": counts}, [Path("/a.jsonl")], [], "s", Path("/a.jsonl"), WHEN, None)
+    assert list(report.as_dict()) == [
+        *COUNT_KEYS,
+        "by_model",
+        "unpriced_models",
+        "session_id",
+        "session_file",
+        "files",
+        "since",
+        "until",
+    ]
+    assert report.as_dict()["since"] == "2026-11-20T10:00:00+00:00"
