@@ -15,6 +15,7 @@ from transcript_builder import SESSION, assistant, encoded, project_dir, usage, 
 from ai_budget.claude.transcripts import PARALLEL_MIN_FILES, Index, Message
 from ai_budget.claude.transcripts import cache as cache_module
 from ai_budget.claude.transcripts import tokens as query
+from ai_budget.claude.transcripts.cache import CACHE_VERSION
 
 BASE = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the second process is forked")
@@ -79,13 +80,13 @@ def test_cache_gives_the_same_totals_as_a_cold_run(claude: Path, home: Path) -> 
     assert all_time(claude)[0]["output_tokens"] == 101
     other.unlink()
     assert all_time(claude)[0] == cold()
-    assert (cache / "transcripts-v2" / "summaries.marshal").exists()
+    assert (cache / f"transcripts-v{CACHE_VERSION}" / "summaries.marshal").exists()
 
 
 def test_corrupt_cache_is_ignored(claude: Path, home: Path) -> None:
     session_file(claude, SESSION, [assistant("msg_1", usage(out=7))])
     all_time(claude)
-    for path in (home / ".cache" / "ai-budget" / "transcripts-v2").iterdir():
+    for path in (home / ".cache" / "ai-budget" / f"transcripts-v{CACHE_VERSION}").iterdir():
         path.write_bytes(b"garbage")
     assert all_time(claude)[0]["output_tokens"] == 7
 

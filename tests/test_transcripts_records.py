@@ -131,5 +131,6 @@ def test_counts_and_report_keep_their_json_keys() -> None:
         "files",
         "since",
         "until",
+        "warnings",
     ]
     assert report.as_dict()["since"] == "2026-11-20T10:00:00+00:00"

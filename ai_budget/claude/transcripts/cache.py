@@ -16,7 +16,7 @@ from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.claude.transcripts.records import Message, from_plain, to_plain
 from ai_budget.claude.transcripts.scan import FileScan, scan_file
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: the bytes before the offset are kept, to catch files rewritten in place
 PARALLEL_MIN_FILES = 16  # below this a second process costs more than it saves
 
 

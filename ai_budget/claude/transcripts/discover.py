@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from stat import S_ISREG
 from typing import NamedTuple
 
 from ai_budget.claude.transcripts.scan import FileScan
@@ -37,14 +38,15 @@ class Transcript(NamedTuple):
         return self.path.name.startswith("agent-")
 
 
-def find_transcripts(claude_dirs: Iterable[Path]) -> list[Transcript]:
-    """Every `*.jsonl` under each `<claude dir>/projects/` except `journal.jsonl`."""
+def find_transcripts(claude_dirs: Iterable[Path], unreadable: list[str] | None = None) -> list[Transcript]:
+    """Every regular `*.jsonl` under `<claude dir>/projects/` but `journal.jsonl`; the unreadable are listed."""
     found: dict[tuple[int, int], Transcript] = {}
+    missed = unreadable if unreadable is not None else []
     for claude_dir in claude_dirs:
         root = claude_dir / "projects"
         if not root.is_dir():
             continue
-        for dirpath, _, filenames in os.walk(root):
+        for dirpath, _, filenames in os.walk(root, onerror=lambda err: missed.append(str(err.filename))):
             folder = Path(dirpath)
             depth = len(folder.relative_to(root).parts)
             project = folder if depth <= 1 else root / folder.relative_to(root).parts[0]
@@ -55,6 +57,12 @@ def find_transcripts(claude_dirs: Iterable[Path]) -> list[Transcript]:
                 try:
                     stat = os.stat(path)
                 except OSError:
+                    missed.append(str(path))
+                    continue
+                if not S_ISREG(stat.st_mode):
+                    continue  # a FIFO, socket or device: reading it could hang or never end
+                if not os.access(path, os.R_OK):
+                    missed.append(str(path))
                     continue
                 # The same file reached through two config dirs (a symlink) counts once.
                 identity = (stat.st_dev, stat.st_ino)

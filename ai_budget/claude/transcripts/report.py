@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ class Report:
     session_file: Path | None = None
     since: datetime | None = None
     until: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document (the original keys first)."""
@@ -43,6 +44,7 @@ class Report:
         data["files"] = [str(p) for p in self.files]
         data["since"] = self.since.isoformat() if self.since else None
         data["until"] = self.until.isoformat() if self.until else None
+        data["warnings"] = self.warnings
         return data
 
 
@@ -77,7 +79,8 @@ def tokens(
 ) -> Report:
     """`ai-budget tokens`: a session's totals, or every entry in a time window (or of all time)."""
     index = index or Index(use_cache=use_cache)
-    transcripts = find_transcripts(claude_dirs)
+    unreadable: list[str] = []
+    transcripts = find_transcripts(claude_dirs, unreadable)
     if not transcripts:
         where = ", ".join(str(d / "projects") for d in claude_dirs) or "(no Claude dir)"
         raise InvalidInput(f"no Claude Code transcripts under {where}: {WHERE_HINT}")
@@ -108,4 +111,22 @@ def tokens(
         session_file=chosen.path if chosen else None,
         since=since,
         until=until,
+        warnings=_warnings(unreadable, sum(index.scan(t.path).skipped_lines for t in files)),
     )
+
+
+def _warnings(unreadable: list[str], skipped_lines: int) -> list[str]:
+    """One line each for what was not counted: files that could not be read, lines too long to be records."""
+    found = []
+    if unreadable:
+        shown = ", ".join(unreadable[:3]) + (
+            f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else ""
+        )
+        found.append(
+            f"{len(unreadable)} transcript file(s) or folder(s) unreadable, not counted: {shown}"
+        )
+    if skipped_lines:
+        found.append(
+            f"{skipped_lines} line(s) over 32 MB were skipped unread: no transcript record is that long"
+        )
+    return found

@@ -15,6 +15,8 @@ from ai_budget.jsonio import loads
 
 CHUNK_BYTES = 1 << 20
 HEAD_BYTES = 256  # a rewritten file is told apart from a grown one by its first bytes
+TAIL_BYTES = 64  # ... and by the bytes just before where the last read stopped
+MAX_LINE_BYTES = 32 << 20  # a longer line is no transcript record: skipped without holding it whole
 
 
 @dataclass(eq=False)  # compared by identity: field-by-field equality has no use and costs import time
@@ -34,8 +36,11 @@ class FileScan:
     last_ts: float | None = None
     undated: bool = False
     by_model: dict[str, list[int]] = field(default_factory=dict)
+    # The bytes just before `offset`: a file rewritten in place that kept its head differs here.
+    before_offset: bytes = b""
     messages: dict[str, Message] | None = None
     bytes_read: int = 0  # by the scan that made this one, past the head; never cached
+    skipped_lines: int = 0  # lines over MAX_LINE_BYTES, skipped unread; never cached
 
     def summarise(self) -> None:
         """Derive ids, time range and per-model totals from `messages`."""
@@ -61,6 +66,7 @@ class FileScan:
             self.last_ts,
             self.undated,
             self.by_model,
+            self.before_offset,
         ]
 
     @classmethod
@@ -76,26 +82,43 @@ def _read_lines(handle: BinaryIO, scan: FileScan, start: int) -> None:
     read = 0
     handle.seek(start)
     offset = start
-    tail = b""
+    tail = bytearray()  # grows in place: a long line is never copied whole again and again
+    skipping = False
     while True:
         chunk = handle.read(CHUNK_BYTES)
         if not chunk:
             break
         read += len(chunk)
-        block = tail + chunk if tail else chunk
-        end = block.rfind(b"\n") + 1
+        if skipping:  # inside a line too long to be a record: drop it up to its newline
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                offset += len(chunk)
+                continue
+            offset += newline + 1
+            chunk, skipping = chunk[newline + 1 :], False
+            if not chunk:
+                continue
+        end = chunk.rfind(b"\n") + 1
         if end == 0:  # no complete line yet (one very long line): keep reading
-            tail = block
+            tail += chunk
+            if len(tail) > MAX_LINE_BYTES:  # never held whole: skipped, and said so
+                scan.skipped_lines += 1
+                offset += len(tail)
+                tail, skipping = bytearray(), True
             continue
+        block = bytes(tail) + chunk if tail else chunk
+        end += len(tail)
         _scan_block(block, end, scan)
         offset += end
-        tail = block[end:]
+        tail = bytearray(block[end:])
     if tail.strip():
         # A last line without its newline may be a write in progress: count it if it is whole,
         # but leave the offset before it so the next run reads it again.
-        _scan_block(tail + b"\n", len(tail) + 1, scan)
+        _scan_block(bytes(tail) + b"\n", len(tail) + 1, scan)
     scan.offset = offset
     scan.bytes_read = read
+    handle.seek(max(offset - TAIL_BYTES, 0))
+    scan.before_offset = handle.read(min(offset, TAIL_BYTES))
 
 
 def _scan_block(block: bytes, end: int, scan: FileScan) -> None:
@@ -169,7 +192,8 @@ def scan_file(
     with open(path, "rb") as handle:
         stat = os.fstat(handle.fileno())
         head = handle.read(HEAD_BYTES)
-        if previous is not None and previous_messages is not None and _grown(previous, stat.st_size, head):
+        grown = previous is not None and _grown(previous, stat.st_size, head, handle)
+        if previous is not None and previous_messages is not None and grown:
             scan = FileScan(
                 stat.st_size,
                 stat.st_mtime_ns,
@@ -186,6 +210,9 @@ def scan_file(
     return scan
 
 
-def _grown(previous: FileScan, size: int, head: bytes) -> bool:
-    """Whether the file is the one `previous` read, only longer (so reading can resume)."""
-    return size >= previous.offset and head.startswith(previous.head)
+def _grown(previous: FileScan, size: int, head: bytes, handle: BinaryIO) -> bool:
+    """Whether the file only grew since `previous` (same first bytes, same bytes before its offset)."""
+    if size < previous.offset or not head.startswith(previous.head):
+        return False
+    handle.seek(previous.offset - len(previous.before_offset))
+    return handle.read(len(previous.before_offset)) == previous.before_offset

@@ -44,6 +44,7 @@ def tokens_text(result: Report) -> str:
         f"cache writes: {t.cache_creation_5m_tokens:,} at 5 min, {t.cache_creation_1h_tokens:,} at 1 h; "
         f"web: {plural(t.web_search_requests, 'search')}, {plural(t.web_fetch_requests, 'fetch')}"
     )
+    lines += [f"Warning: {w}" for w in result.warnings]
     if result.unpriced_models:
         lines.append(
             f"No price known for {', '.join(result.unpriced_models)}: counted in tokens, left out of the cost"
