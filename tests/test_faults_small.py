@@ -244,11 +244,6 @@ def test_an_unknown_type_at_the_prompt_is_asked_again(primed: Primed) -> None:
 # --- hints that work ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the `tokens --session` hint names `ai-budget tokens --since 7d`, which "
-    "prints totals, not the sessions to choose from",
-)
 def test_the_tokens_session_hint_names_a_command_that_lists_sessions(home: Path) -> None:
     """`tokens --session nosuch` suggests a command; that command runs and shows the sessions there are."""
     from transcript_builder import assistant, project_dir, usage, write

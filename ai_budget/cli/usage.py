@@ -48,8 +48,12 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, source: st
 @click.option("--all", "all_", is_flag=True, help="Every entry of every session, all time.")
 @click.option("--no-subagents", is_flag=True, help="Leave out subagent transcripts.")
 @click.option("--no-cache", is_flag=True, help="Read every file afresh and write no cache.")
+@click.option(
+    "--list", "list_", is_flag=True, help="List the sessions, newest first (with --since: those since)."
+)
 @json_option
 def tokens_cmd(
+    list_: bool,
     session: str | None,
     since: datetime | None,
     until: datetime | None,
@@ -69,6 +73,13 @@ def tokens_cmd(
 
     if since is not None and until is not None and until <= since:
         raise InvalidInput("--until must be later than --since: swap them, or widen the window")
+    if list_:
+        from ai_budget.claude.transcripts.sessions import list_sessions
+        from ai_budget.cli.views.tokens import sessions_text
+
+        rows = list_sessions(paths.claude_dirs(), since, transcripts.Index(use_cache=not no_cache))
+        show(json_, lambda: [r.as_dict() for r in rows], lambda: sessions_text(rows))
+        return
     result = transcripts.tokens(
         paths.claude_dirs(),
         session=session,

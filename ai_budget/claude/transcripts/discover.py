@@ -39,7 +39,7 @@ class Transcript(NamedTuple):
 
 
 def find_transcripts(claude_dirs: Iterable[Path], unreadable: list[str] | None = None) -> list[Transcript]:
-    """Every regular `*.jsonl` under `<claude dir>/projects/` but `journal.jsonl`; the unreadable are listed."""
+    """Every regular `*.jsonl` under `<claude dir>/projects/` but journal.jsonl; lists the unreadable."""
     found: dict[tuple[int, int], Transcript] = {}
     missed = unreadable if unreadable is not None else []
     for claude_dir in claude_dirs:
@@ -128,7 +128,7 @@ def find_session(transcripts: list[Transcript], selector: str) -> Transcript:
         raise InvalidInput(
             f"session id prefix {selector!r} matches {len(prefixed)} sessions: give more of it"
         )
-    raise InvalidInput(f"no session {selector!r} found: `ai-budget tokens --since 7d` lists recent ones")
+    raise InvalidInput(f"no session {selector!r} found: `ai-budget tokens --list` lists them, newest first")
 
 
 def subagents_of(session: Transcript, transcripts: list[Transcript], lookup: Lookup) -> list[Transcript]:

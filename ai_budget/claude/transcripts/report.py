@@ -122,9 +122,7 @@ def _warnings(unreadable: list[str], skipped_lines: int) -> list[str]:
         shown = ", ".join(unreadable[:3]) + (
             f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else ""
         )
-        found.append(
-            f"{len(unreadable)} transcript file(s) or folder(s) unreadable, not counted: {shown}"
-        )
+        found.append(f"{len(unreadable)} transcript file(s) or folder(s) unreadable, not counted: {shown}")
     if skipped_lines:
         found.append(
             f"{skipped_lines} line(s) over 32 MB were skipped unread: no transcript record is that long"

@@ -9,6 +9,7 @@ from ai_budget.fmt import money, plural
 
 if TYPE_CHECKING:
     from ai_budget.claude.transcripts import Counts, Report
+    from ai_budget.claude.transcripts.sessions import SessionRow
 
 
 def _row(name: str, c: Counts) -> tuple[str, ...]:
@@ -50,3 +51,27 @@ def tokens_text(result: Report) -> str:
             f"No price known for {', '.join(result.unpriced_models)}: counted in tokens, left out of the cost"
         )
     return "\n".join(lines)
+
+
+def sessions_text(rows: list[SessionRow]) -> str:
+    """`tokens --list`: a row per session, newest first."""
+    if not rows:
+        return "No Claude Code sessions found."
+    table_rows: list[tuple[str, ...]] = [
+        ("session", "project", "last write", "calls", "output", "API cost", "agents")
+    ]
+    for r in rows:
+        cost = "?" if r.cost is None else f"${r.cost:,.2f}"
+        when = f"{r.last_write.astimezone():%Y-%m-%d %H:%M}"
+        table_rows.append(
+            (
+                r.session_id,
+                r.project,
+                when,
+                f"{r.exchanges:,}",
+                f"{r.output_tokens:,}",
+                cost,
+                str(r.subagents),
+            )
+        )
+    return table(table_rows, right={3, 4, 5, 6})
