@@ -363,7 +363,7 @@ def test_bad_inputs(claude: Path) -> None:
     )
     missing = run("tokens", "--session", "nope")
     assert (
-        missing.stderr == "Error: no session 'nope' found: `ai-budget tokens --since 7d` lists recent ones\n"
+        missing.stderr == "Error: no session 'nope' found: `ai-budget tokens --list` lists them, newest first\n"
     )
     no_file = run("tokens", "--session", "/no/such/file.jsonl")
     assert no_file.stderr == "Error: no transcript file at /no/such/file.jsonl\n"
