@@ -362,8 +362,8 @@ def test_bad_inputs(claude: Path) -> None:
         "Error: --since: cannot read 'yesterday-ish' as a time: use ISO (2026-11-22T09:00) or 5h, 2d\n"
     )
     missing = run("tokens", "--session", "nope")
-    assert (
-        missing.stderr == "Error: no session 'nope' found: `ai-budget tokens --list` lists them, newest first\n"
+    assert missing.stderr == (
+        "Error: no session 'nope' found: `ai-budget tokens --list` lists them, newest first\n"
     )
     no_file = run("tokens", "--session", "/no/such/file.jsonl")
     assert no_file.stderr == "Error: no transcript file at /no/such/file.jsonl\n"
