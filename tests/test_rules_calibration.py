@@ -201,6 +201,11 @@ def test_an_untyped_or_unknown_item_counts_at_the_mean_rate() -> None:
     assert got == pytest.approx([6 / total, mean / total, mean / total])
 
 
+def test_a_small_session_splits_by_cost_too() -> None:
+    # 0.1 and 0.2 cards at 2 %/card: expected costs 0.2 and 0.4, under 1 % in all.
+    assert split_weights(RATES, [("flashcard", 0.1), ("flashcard", 0.2)]) == pytest.approx([1 / 3, 2 / 3])
+
+
 def test_a_zero_rate_type_takes_no_share_beside_a_costly_one() -> None:
     assert split_weights(RATES, [("zero", 4), ("essay", 1)]) == [0.0, 1.0]
 

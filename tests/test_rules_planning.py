@@ -124,6 +124,11 @@ def test_a_sum_of_estimates_that_fills_the_headroom_up_to_float_dust_still_fits(
     assert p.checkpoint is None
 
 
+def test_a_task_over_the_headroom_by_no_more_than_the_tolerance_fits() -> None:
+    assert numbers(plan([est(1, 90 + 1e-9)], 0.0).do) == [1]  # FIT_TOLERANCE is 1e-9
+    assert plan([est(1, 90 + 1e-8)], 0.0).do == []
+
+
 def test_the_weekly_focus_follows_its_setting_and_needs_a_weekly_number() -> None:
     tasks = [est(1, 5.0), est(2, 5.0)]
     focused = recommend(tasks, 0.0, None, 50.0, Settings(weekly_focus_pct=50), NOW)

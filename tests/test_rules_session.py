@@ -225,7 +225,7 @@ def test_log_measures_against_the_baseline_and_rounds_the_delta(cards: Path, cla
 
 def test_the_hourly_pace_needs_a_session_of_a_minute(cards: Path, claude_dir: Path) -> None:
     start(cards, claude_dir, 30.0)
-    short = finish(cards, claude_dir, five=31.0, at=NOW + timedelta(seconds=59))
+    short = finish(cards, claude_dir, five=31.0, at=NOW + timedelta(seconds=59.5))
     assert "(+1.0%); weekly" in short.markdown
     start(cards, claude_dir, 30.0)
     minute = finish(cards, claude_dir, five=31.0, at=NOW + timedelta(minutes=1))
@@ -480,6 +480,37 @@ def test_an_item_that_could_not_be_measured_says_why(cards: Path, claude_dir: Pa
     assert "### Calibration\n- the 5-hour delta is unknown: calibration unchanged\n" in result.markdown
 
 
+def test_items_without_tokens_or_description_and_unmeasured_ones_are_listed_each(
+    cards: Path, claude_dir: Path
+) -> None:
+    start(cards, claude_dir, 30.0)
+    measured = finish(cards, claude_dir, "flashcard 5", five=40.0).markdown
+    assert "### Work done\n- flashcard ×5\n" in measured
+    assert "- flashcard: 10.0% of the 5-hour window (2.00%/card)\n" in measured  # no transcripts: no tokens
+    unmeasured = finish(cards, claude_dir, "flashcard 1 a", "essay 2 b", five=None).markdown
+    why = "not measured (the 5-hour delta is unknown: calibration unchanged)"
+    assert f"### Cost per item\n- flashcard: {why}\n- essay: {why}\n" in unmeasured
+
+
+def test_tokens_not_counted_say_why_and_show_no_newest_session(cards: Path, claude_dir: Path) -> None:
+    result = finish(cards, claude_dir, five=None)
+    assert result.measured.tokens is None and result.measured.tokens_note is not None
+    assert f"**Tokens**: not counted ({result.measured.tokens_note})\n\n**Copilot**" in result.markdown
+
+
+def test_without_a_start_the_tokens_are_the_newest_sessions(cards: Path, claude_dir: Path) -> None:
+    when = NOW + timedelta(minutes=10)
+    lines = [
+        assistant("m1", usage(out=10), when=when, session="s", model="claude-mystery-1"),
+        assistant("m2", usage(out=0), when=when, session="s"),
+    ]
+    write(project_dir(claude_dir) / "s.jsonl", lines)
+    text = finish(cards, claude_dir, five=None).markdown
+    assert "**Tokens** (newest session): 10 output, 0 cache written, 0 cache read" in text
+    assert "API-equivalent $0.00 (no price for claude-mystery-1)" in text
+    assert "\n\nNewest session s: 10 output tokens, 2 API calls, $0.00\n" in text
+
+
 def test_the_commit_carries_every_figure_as_a_trailer(cards: Path, claude_dir: Path) -> None:
     start(cards, claude_dir, 30.0)
     when = NOW + timedelta(minutes=10)
@@ -581,6 +612,72 @@ def test_check_keeps_the_claude_code_session_and_the_paces(cards: Path, claude_d
     assert brief.route is not None
 
 
+def claude_code_cache(home: Path, five: float, at: datetime) -> None:
+    """Claude Code's own cached usage answer in ~/.claude.json."""
+    body = {"fetchedAtMs": int(at.timestamp() * 1000), "utilization": answer(five)}
+    (home / ".claude.json").write_text(json.dumps({"cachedUsageUtilization": body}))
+
+
+def test_check_takes_claude_codes_own_answer_before_asking(
+    cards: Path, claude_dir: Path, home: Path, server: UsageServer
+) -> None:
+    claude_code_cache(home, 12.0, NOW - timedelta(minutes=1))
+    brief = start(cards, claude_dir, None)
+    assert brief.usage is not None and (brief.usage.source, brief.usage.five_hour.utilization) == (
+        "claude-cache",
+        12.0,
+    )
+    assert (brief.error, server.requests) == (None, [])
+    named = check(Journal.open(cards), claude_dir, source="statusline", now=NOW)
+    assert named.usage is not None and named.usage.source == "last-known"
+    assert (
+        named.usage.error
+        == "Claude Code's statusline feed (`ai-budget integrate install`) has no usage yet: try --source auto"
+    )
+
+
+def test_check_falls_back_on_budget_json_when_no_cache_is_left(
+    cards: Path, claude_dir: Path, home: Path
+) -> None:
+    start(cards, claude_dir, 30.0, at=NOW - timedelta(hours=1))
+    for path in (home / ".cache" / "ai-budget").glob("usage-*.json"):
+        path.unlink()
+    brief = start(cards, claude_dir, None)
+    assert brief.usage is not None and (brief.usage.source, brief.usage.five_hour.utilization) == (
+        "last-known",
+        30.0,
+    )
+
+
+def test_the_route_reads_the_five_hour_window_under_the_metabolic_preset(
+    cards: Path, claude_dir: Path
+) -> None:
+    with Journal.open(cards).transaction("metabolic") as tx:
+        tx.budget.settings.routing.preset = "metabolic"
+    route = start(cards, claude_dir, 60.0).route
+    assert route is not None and (route.tier, route.window, route.value) == ("ACTIVE", "five_hour", 60.0)
+
+
+def test_fetch_answers_from_a_fresh_cache_unless_forced(
+    journal: Path, claude_dir: Path, server: UsageServer
+) -> None:
+    usage_cache.remember(
+        claude_dir, Snapshot(UsageResponse.model_validate(answer(9.0)), datetime.now(timezone.utc), "api")
+    )
+    assert fetch_into_journal(Journal.open(journal), claude_dir).source == "cache"
+    assert server.requests == []
+    assert fetch_into_journal(Journal.open(journal), claude_dir, force=True).source == "api"
+    assert len(server.requests) == 1
+
+
+def test_fetch_takes_claude_codes_own_answer_first(
+    journal: Path, claude_dir: Path, home: Path, server: UsageServer
+) -> None:
+    claude_code_cache(home, 14.0, datetime.now(timezone.utc))
+    got = fetch_into_journal(Journal.open(journal), claude_dir)
+    assert (got.source, got.five_hour.utilization, server.requests) == ("claude-cache", 14.0, [])
+
+
 def test_a_copilot_count_github_cannot_give_is_a_warning(
     cards: Path, claude_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -615,6 +712,12 @@ def test_sessions_of_one_day_append_after_a_title(cards: Path, claude_dir: Path)
 def test_appending_to_a_file_with_trailing_blank_lines_keeps_one_blank_line() -> None:
     day = datetime(2026, 11, 22, 9, 0)
     assert markdown.appended("# Mine\n\n\n", "## Session x\n\n", day) == "# Mine\n\n## Session x\n"
+    # Only line breaks are trimmed: spaces and letters at the ends stay, and so does a leading break.
+    assert (
+        markdown.appended("# Mine X  \n", "\n## Session X  \n\n", day) == "# Mine X  \n\n\n## Session X  \n"
+    )
+    assert markdown.appended("# Mine X\n", "## Session X\n", day) == "# Mine X\n\n## Session X\n"
+    assert markdown.appended(None, "## S", day) == "# Sessions 2026-11-22\n\n## S\n"
 
 
 def test_the_session_is_dated_in_local_time(

@@ -183,9 +183,11 @@ def test_a_moved_weekly_reset_and_the_other_windows_count_too() -> None:
     assert no_resets.differs_from(response(five_reset=None)) is False
 
 
-def test_a_baseline_without_numbers_has_only_its_start() -> None:
-    base = Baseline.of(None, T0)
+def test_a_baseline_without_numbers_has_only_its_start_and_session() -> None:
+    base = Baseline.of(None, T0, "sess-1")
     assert (base.started_at, base.fetched_at, base.source, base.five_hour_util) == (T0, None, None, None)
+    assert base.session_id == "sess-1"
+    assert Baseline.of(snap(), T0, "sess-2").session_id == "sess-2"
 
 
 def test_a_baseline_takes_the_snapshots_numbers_time_and_source() -> None:
@@ -545,31 +547,43 @@ def test_a_body_of_a_megabyte_is_read_and_one_byte_more_is_refused(server: Usage
     assert str(caught.value) == "the usage endpoint sent more than 1024 KB: not a usage response"
 
 
+REDIRECT = (
+    "the usage endpoint redirected (HTTP {}); ai-budget does not follow redirects with your login: "
+    "check AI_BUDGET_ANTHROPIC_URL or the network's proxy"
+)
+PAGE_403 = (
+    "the usage endpoint answered 403 with a web page (a bot check or a proxy, not your login): "
+    "try again later"
+)
+
+
 @pytest.mark.parametrize(
     ("status", "body", "message"),
     [
-        (300, "", "the usage endpoint redirected (HTTP 300); ai-budget does not follow redirects"),
-        (302, "", "the usage endpoint redirected (HTTP 302); ai-budget does not follow redirects"),
-        (399, "", "the usage endpoint redirected (HTTP 399)"),
-        (400, "", "the usage endpoint answered HTTP 400: try again later"),
+        (300, b"", REDIRECT.format(300)),
+        (302, b"", REDIRECT.format(302)),
+        (399, b"", REDIRECT.format(399)),
+        (400, b"", "the usage endpoint answered HTTP 400: try again later"),
+        (403, b"  <html>denied</html>", PAGE_403),
+        (403, b"<html>caf\xe9</html>", PAGE_403),  # not UTF-8: still read as a page
         (
             403,
-            "  <html>denied</html>",
-            "the usage endpoint answered 403 with a web page (a bot check or a proxy",
+            b"{}",
+            "the usage endpoint refused this login (403; it needs the user:profile scope): "
+            "run `claude` and /login again",
         ),
-        (403, "{}", "the usage endpoint refused this login (403; it needs the user:profile scope)"),
-        (404, "<html>", "the usage endpoint answered HTTP 404: try again later"),
-        (499, "", "the usage endpoint answered HTTP 499: try again later"),
-        (500, "", "the usage endpoint failed (HTTP 500): try again in a few minutes"),
+        (404, b"<html>", "the usage endpoint answered HTTP 404: try again later"),
+        (499, b"", "the usage endpoint answered HTTP 499: try again later"),
+        (500, b"", "the usage endpoint failed (HTTP 500): try again in a few minutes"),
     ],
 )
 def test_each_kind_of_http_status_is_told_apart(
-    server: UsageServer, status: int, body: str, message: str
+    server: UsageServer, status: int, body: bytes, message: str
 ) -> None:
     server.answer(Reply(status, body, {"Location": server.url + "/elsewhere"} if status < 400 else {}))
     with pytest.raises(FetchError) as caught:
         endpoint.request_usage("sk-ant-oat01-FAKE")
-    assert str(caught.value).startswith(message)
+    assert str(caught.value) == message
     assert not isinstance(caught.value, endpoint.RateLimited)
     assert len(server.requests) == 1  # a redirect is never followed
 
