@@ -155,7 +155,9 @@ def test_bad_type_names_are_refused(name: str) -> None:
 
 
 def test_a_new_type_needs_a_unit_and_a_new_name() -> None:
-    with pytest.raises(InvalidInput, match="--unit must name the unit of work"):
+    with pytest.raises(
+        InvalidInput, match=r'^--unit must name the unit of work, for example --unit "per card"$'
+    ):
         new_type({}, "essay", "   ")
     with pytest.raises(InvalidInput, match="task type 'Essay' already exists"):
         new_type({"Essay": CalibrationEntry()}, "essay", "per page")

@@ -503,12 +503,13 @@ def test_without_a_start_the_tokens_are_the_newest_sessions(cards: Path, claude_
     lines = [
         assistant("m1", usage(out=10), when=when, session="s", model="claude-mystery-1"),
         assistant("m2", usage(out=0), when=when, session="s"),
+        assistant("m3", usage(out=0), when=when, session="s", model="claude-mystery-2"),
     ]
     write(project_dir(claude_dir) / "s.jsonl", lines)
     text = finish(cards, claude_dir, five=None).markdown
     assert "**Tokens** (newest session): 10 output, 0 cache written, 0 cache read" in text
-    assert "API-equivalent $0.00 (no price for claude-mystery-1)" in text
-    assert "\n\nNewest session s: 10 output tokens, 2 API calls, $0.00\n" in text
+    assert "API-equivalent $0.00 (no price for claude-mystery-1, claude-mystery-2)" in text
+    assert "\n\nNewest session s: 10 output tokens, 3 API calls, $0.00\n" in text
 
 
 def test_the_commit_carries_every_figure_as_a_trailer(cards: Path, claude_dir: Path) -> None:

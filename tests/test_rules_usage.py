@@ -3,8 +3,10 @@ files given with --from-file, and the endpoint's answers (against the real loopb
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import sys
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -340,6 +342,12 @@ def test_a_response_file_is_read_with_its_time(home: Path) -> None:
     )
 
 
+def test_a_response_on_standard_input_is_named_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"five_hour": {}}')))
+    got = usage.read_response_file("-")
+    assert (got.data, got.origin, got.written_at) == (b'{"five_hour": {}}', "standard input", None)
+
+
 def test_a_missing_response_file_names_the_path(home: Path) -> None:
     with pytest.raises(FetchError) as caught:
         usage.read_response_file(str(home / "nope.json"))
@@ -510,6 +518,11 @@ def test_the_base_address_may_have_a_path_and_a_trailing_slash(
     assert endpoint.base_url() == server.url + "/proxy"
     endpoint.request_usage("sk-ant-oat01-FAKE")
     assert server.requests[0]["path"] == "/proxy/api/oauth/usage"
+
+
+def test_only_slashes_are_trimmed_from_the_base_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", "http://127.0.0.1:9/boX/")
+    assert endpoint.base_url() == "http://127.0.0.1:9/boX"
 
 
 def test_without_the_variable_the_real_api_is_meant(monkeypatch: pytest.MonkeyPatch) -> None:
