@@ -6,9 +6,9 @@ loads neither click nor GitPython.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ai_budget.version import __version__
+
+TYPE_CHECKING = False  # not typing's: importing typing costs milliseconds of every start
 
 if TYPE_CHECKING:
     from ai_budget.api import QuotaMonitor, QuotaStatus

@@ -4,6 +4,36 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # not typing's: importing it costs the statusline milliseconds
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# Commands run often enough that importing every other command module would be most of their
+# time: the CLI module that defines each (a command not found there loads the whole CLI).
+ONE_MODULE = {"tokens": "usage", "fetch": "usage", "check": "session", "log": "session"}
+
+
+def _cli(command: str | None) -> Callable[[], object]:
+    """The CLI's entry: for a command of ONE_MODULE, the group with only that module's commands."""
+    module = ONE_MODULE.get(command or "")
+    if module is None:
+        from ai_budget.cli import main
+
+        return main
+    import importlib
+    import importlib.util
+
+    # The package is made but its __init__ (which imports every command module) not yet run.
+    spec = importlib.util.find_spec("ai_budget.cli")
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["ai_budget.cli"] = package
+    app = importlib.import_module("ai_budget.cli.app")
+    importlib.import_module(f"ai_budget.cli.{module}")
+    if command not in app.cli.commands:
+        spec.loader.exec_module(package)  # the whole CLI after all
+    return lambda: app.cli(prog_name="ai-budget")
+
 
 def main() -> None:
     """Console-script entry point."""
@@ -12,6 +42,16 @@ def main() -> None:
         from ai_budget.integrations.statusline import main as statusline
 
         sys.exit(statusline(args[1:]))
-    from ai_budget.cli import main as cli
+    answers = None
+    if args[:1] == ["tokens"]:
+        # An unchanged question is answered from its kept answer, before click is imported.
+        from ai_budget.claude.answers import Answers
 
-    cli()
+        answers = Answers.of(args[1:])
+        if answers is not None and answers.replay():
+            return
+    cli = _cli(args[0] if args else None)
+    if answers is not None:
+        answers.record(cli)
+    else:
+        cli()

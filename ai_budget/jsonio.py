@@ -7,7 +7,7 @@ from typing import Any
 try:
     import orjson
 
-    def loads(data: bytes | str) -> Any:
+    def loads(data: bytes | bytearray | str) -> Any:
         """Parse JSON; raises ValueError on bad input."""
         return orjson.loads(data)
 
@@ -22,7 +22,7 @@ try:
 except ImportError:  # pragma: no cover - a platform without orjson wheels
     import json
 
-    def loads(data: bytes | str) -> Any:
+    def loads(data: bytes | bytearray | str) -> Any:
         """Parse JSON; raises ValueError on bad input."""
         return json.loads(data)
 

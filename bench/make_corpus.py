@@ -1,9 +1,13 @@
 """Write a realistic Claude Code transcript corpus whose deduplicated totals are known by construction.
 
-Usage: python bench/make_corpus.py OUT_DIR [--mb 200] [--projects 30] [--sessions-per-project 10]
+Usage: python bench/make_corpus.py OUT_DIR [--profile dense|real] [--mb 200] [--seed 7]
+                                         [--projects 30] [--sessions-per-project 10]
 
 OUT_DIR/.claude/projects/... holds the transcripts; OUT_DIR/expected.json the totals.
-Each API response is written as 1-4 lines (one per content block) repeating the same message id,
+`--profile real` (bench/real_corpus.py) writes real-shaped data: mostly tool results, few
+assistant lines per MB, log-normal file sizes, both subagent layouts, resumed sessions.
+`--profile dense` (the default) is the original corpus: in it each API response is written as
+1-4 lines (one per content block) repeating the same message id,
 requestId and usage; 30 % of sessions have subagent transcripts (in <session>/subagents/); user
 lines carry big tool results; a few torn lines and synthetic error stand-ins are mixed in.
 """
@@ -18,6 +22,8 @@ import string
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from real_corpus import build
 
 MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-6", "claude-haiku-4-5-20251001"]
 FIELDS = [
@@ -249,6 +255,7 @@ class Writer:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
+    parser.add_argument("--profile", choices=["dense", "real"], default="dense")
     parser.add_argument("--mb", type=float, default=200)
     parser.add_argument("--projects", type=int, default=30)
     parser.add_argument("--sessions-per-project", type=int, default=10)
@@ -256,8 +263,28 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     expected = dict.fromkeys(["exchanges", *FIELDS], 0)
-    writer = Writer(rng, text_pool(rng), expected)
+    pool = text_pool(rng)
     root = args.out / ".claude" / "projects"
+    if args.profile == "real":
+        real = build(root, args.mb, rng, pool, expected)
+        files, written = real.files, real.bytes
+    else:
+        writer = Writer(rng, pool, expected)
+        files = dense(root, args, rng, writer)
+        written = writer.bytes
+    expected["total_tokens"] = (
+        expected["input_tokens"]
+        + expected["output_tokens"]
+        + expected["cache_read_input_tokens"]
+        + expected["cache_creation_input_tokens"]
+    )
+    summary = {"profile": args.profile, "files": files, "bytes": written, "totals": expected}
+    (args.out / "expected.json").write_text(json.dumps(summary, indent=2))
+    print(json.dumps(summary, indent=2))
+
+
+def dense(root: Path, args: argparse.Namespace, rng: random.Random, writer: Writer) -> int:
+    """The dense profile: --projects x --sessions-per-project sessions, 30 % with subagents."""
     sessions = args.projects * args.sessions_per_project
     # Turns per session chosen so the corpus lands near the target size (about 60 KB a turn).
     turns = max(int(args.mb * 1e6 / sessions / 1.3 / 60000), 2)
@@ -292,15 +319,7 @@ def main() -> None:
                     )
                     files += 1
             os.utime(project / f"{session_id}.jsonl", (end.timestamp(), end.timestamp()))
-    expected["total_tokens"] = (
-        expected["input_tokens"]
-        + expected["output_tokens"]
-        + expected["cache_read_input_tokens"]
-        + expected["cache_creation_input_tokens"]
-    )
-    summary = {"files": files, "bytes": writer.bytes, "totals": expected}
-    (args.out / "expected.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
+    return files
 
 
 if __name__ == "__main__":

@@ -1,15 +1,24 @@
 """Benchmark `ai-budget tokens` against ccusage on a generated corpus; prints figures and ratios.
 
-Usage: python bench/run.py [--corpus DIR] [--mb 200] [--runs 5] [--no-ccusage]
+Usage: python bench/run.py [--profile dense|real] [--mb 200] [--corpus DIR] [--runs 5]
+                           [--no-ccusage] [--ccusage PATH] [--json FILE] [--code DIR]
 
-Generates the corpus with make_corpus.py when DIR has none, installs ccusage 20.0.24 with npm
-into bench/node_modules when it is missing, then times (median of --runs, wall clock):
-  ccusage cold      ccusage daily --offline --json
-  ai-budget cold    ai-budget tokens --all --no-cache --json (and again with stdlib json)
-  ai-budget warm    the same with the per-file cache filled by a previous run
-  newest session    ai-budget tokens --json (no cache)
-  --help            ai-budget --help, against python -c pass
-and checks that both tools' totals match the totals known by construction.
+Generates the corpus with make_corpus.py when DIR has none (default: a folder under the system
+temp dir named after the profile and size), finds ccusage 20.0.24 (--ccusage, else
+bench/node_modules, else installs it there with npm), checks that both tools' totals match the
+totals known by construction, then runs every command once per round, alternated, for --runs
+rounds, so load from other jobs falls on all of them alike (the "touched" ones in rounds of
+their own, after the others, as they change what the warm runs would replay):
+  ccusage             ccusage daily --offline --json
+  cold                ai-budget tokens --since 2000-01-01 --no-cache --json
+  warm                ai-budget tokens --all --json, caches filled by an earlier run
+  newest cold / warm  ai-budget tokens --json (the newest session), without / with the cache
+  newest touched      the same, warm, just after the session file's mtime moved (a live session)
+  session cold / warm ai-budget tokens --session ID --json (the biggest session)
+  session touched     the same, warm, just after its file's mtime moved
+  python -c pass
+Wall times are medians; ratios are medians of each round's own ratio. Peak resident memory of a
+cold run comes last.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,23 +37,24 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CCUSAGE_VERSION = "20.0.24"
+SINCE = "2000-01-01T00:00:00+00:00"
 
 
-def timed(cmd: list[str], env: dict[str, str], runs: int, cwd: str | None = None) -> tuple[float, str]:
-    """Median wall time of `runs` runs, and the last run's stdout."""
-    times, out = [], ""
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            sys.exit(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
-        out = done.stdout
-    return statistics.median(times), out
+def once(cmd: list[str], env: dict[str, str], cwd: str | None = None) -> tuple[float, float, str]:
+    """Wall and CPU seconds (user + system, the child's) of one run, and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout
 
 
 def peak_rss_kb(cmd: list[str], env: dict[str, str]) -> int:
-    """Peak resident memory of one run, in KB (a fresh process via a wrapper)."""
+    """Peak resident memory of one run, in KB (a fresh process via a wrapper; the larger of its two)."""
     code = (
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
@@ -52,7 +63,10 @@ def peak_rss_kb(cmd: list[str], env: dict[str, str]) -> int:
     return int(done.stdout.strip())
 
 
-def ccusage_binary() -> Path | None:
+def ccusage_binary(given: Path | None) -> Path | None:
+    """ccusage: the given one, bench/node_modules', or one installed there with npm."""
+    if given is not None:
+        return given
     binary = HERE / "node_modules" / ".bin" / "ccusage"
     if binary.exists():
         return binary
@@ -66,94 +80,168 @@ def ccusage_binary() -> Path | None:
     return binary if binary.exists() else None
 
 
-def corpus(path: Path, mb: float) -> dict:
+def corpus(path: Path, profile: str, mb: float) -> dict:
+    """The corpus's expected.json, generating the corpus first when there is none."""
     if not (path / "expected.json").exists():
         subprocess.run(
-            [sys.executable, str(HERE / "make_corpus.py"), str(path), "--mb", str(mb)],
+            [sys.executable, str(HERE / "make_corpus.py"), str(path), "--profile", profile, "--mb", str(mb)],
             check=True,
             capture_output=True,
         )
     return json.loads((path / "expected.json").read_text())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--corpus", type=Path, default=HERE / "corpus")
-    parser.add_argument("--mb", type=float, default=200)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--no-ccusage", action="store_true")
-    args = parser.parse_args()
+def sessions(root: Path) -> tuple[Path, Path]:
+    """The biggest main session file (the slowest `--session`) and the newest one."""
+    mains = [p for p in root.glob(".claude/projects/*/*.jsonl") if not p.name.startswith("agent-")]
+    return max(mains, key=lambda p: p.stat().st_size), max(mains, key=lambda p: p.stat().st_mtime_ns)
 
-    expected = corpus(args.corpus, args.mb)
-    cache = Path(tempfile.mkdtemp(prefix="ai-budget-bench-cache-"))
-    env = dict(os.environ, CLAUDE_CONFIG_DIR=str(args.corpus / ".claude"), AI_BUDGET_CACHE_DIR=str(cache))
-    ours = [sys.executable, "-m", "ai_budget"]
-    print(
-        f"corpus: {expected['files']} files, {expected['bytes'] / 1e6:.0f} MB, "
-        f"{expected['totals']['exchanges']:,} API calls; {os.cpu_count()} cores; median of {args.runs}"
-    )
 
-    cold, out = timed([*ours, "tokens", "--all", "--no-cache", "--json"], env, args.runs)
-    got = json.loads(out)
+def touch(path: Path) -> None:
+    """A new mtime, same bytes: the file looks written to, as a live session's does."""
+    # One microsecond later, not now: which session is the newest stays as it was.
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))
+
+
+def check_totals(expected: dict, ours: str, theirs: str | None) -> None:
+    """Both tools' totals against the construction; stops the benchmark when one is off."""
+    got = json.loads(ours)
     wrong = [k for k, v in expected["totals"].items() if got.get(k) != v]
     print(f"ai-budget totals match construction: {'yes' if not wrong else 'NO: ' + ', '.join(wrong)}")
+    if wrong:
+        sys.exit(1)
+    if theirs is None:
+        return
+    totals = json.loads(theirs)["totals"]
+    t = expected["totals"]
+    agree = (
+        totals["inputTokens"],
+        totals["outputTokens"],
+        totals["cacheReadTokens"],
+        totals["cacheCreationTokens"],
+    ) == (
+        t["input_tokens"],
+        t["output_tokens"],
+        t["cache_read_input_tokens"],
+        t["cache_creation_input_tokens"],
+    )
+    print(f"ccusage {CCUSAGE_VERSION} totals match construction: {'yes' if agree else 'NO'}")
 
-    # The same cold run with orjson hidden, so the standard library's json parses instead.
-    no_orjson = [
-        sys.executable,
-        "-c",
-        "import runpy, sys; sys.modules['orjson'] = None; "
-        "sys.argv = ['ai-budget', *sys.argv[1:]]; runpy.run_module('ai_budget', run_name='__main__')",
-    ]
-    stdlib_cold, _ = timed([*no_orjson, "tokens", "--all", "--no-cache", "--json"], env, args.runs)
-    subprocess.run([*ours, "tokens", "--all", "--json"], env=env, capture_output=True, check=True)
-    warm, _ = timed([*ours, "tokens", "--all", "--json"], env, args.runs)
-    newest, _ = timed([*ours, "tokens", "--no-cache", "--json"], env, args.runs, cwd=tempfile.gettempdir())
-    bare, _ = timed([sys.executable, "-c", "pass"], env, args.runs * 2)
-    helped, _ = timed([*ours, "--help"], env, args.runs * 2)
-    rss = peak_rss_kb([*ours, "tokens", "--all", "--no-cache", "--json"], env)
 
-    rows = [
-        ("ai-budget cold (all time, --no-cache)", cold),
-        ("ai-budget cold, stdlib json instead of orjson", stdlib_cold),
-        ("ai-budget warm (cache filled)", warm),
-        ("ai-budget newest session (no cache)", newest),
-        ("ai-budget --help", helped),
-        ("python -c pass", bare),
-    ]
-    base = None
-    binary = None if args.no_ccusage else ccusage_binary()
+Command = tuple[list[str], str, "Path | None"]
+
+
+def commands(session: Path, newest: Path, binary: Path | None) -> dict[str, Command]:
+    """Label -> (command, which cache: none or warm, a file to touch first or None)."""
+    ours = [sys.executable, "-m", "ai_budget", "tokens"]
+    found: dict[str, Command] = {}
     if binary is not None:
-        base, out = timed([str(binary), "daily", "--offline", "--json"], env, args.runs)
-        totals = json.loads(out)["totals"]
-        t = expected["totals"]
-        agree = (
-            totals["inputTokens"],
-            totals["outputTokens"],
-            totals["cacheReadTokens"],
-            totals["cacheCreationTokens"],
-        ) == (
-            t["input_tokens"],
-            t["output_tokens"],
-            t["cache_read_input_tokens"],
-            t["cache_creation_input_tokens"],
-        )
-        print(f"ccusage {CCUSAGE_VERSION} totals match construction: {'yes' if agree else 'NO'}")
-        rows.insert(0, (f"ccusage {CCUSAGE_VERSION} daily --offline --json", base))
-    else:
-        print("ccusage: not run (no npm, or --no-ccusage)")
-    print()
-    for label, seconds in rows:
-        print(f"  {label:<42} {seconds * 1000:7.0f} ms")
-    print()
-    if base:
-        print(f"  cold / ccusage          {cold / base:5.2f}x   (target <= 1.0x)")
-        print(f"  warm / ccusage          {warm / base:5.2f}x   (target <= 0.2x)")
-    print(f"  orjson / stdlib json    {cold / stdlib_cold:5.2f}x   (cold, all time)")
-    print(f"  newest session          {newest:5.2f} s   (target < 0.5 s)")
-    print(f"  --help - python         {(helped - bare) * 1000:5.0f} ms  (target <= 150 ms)")
-    print(f"  peak RSS, cold all time {rss / 1024:5.1f} MB  (corpus {expected['bytes'] / 1e6:.0f} MB)")
+        found["ccusage"] = ([str(binary), "daily", "--offline", "--json"], "none", None)
+    found["cold"] = ([*ours, "--since", SINCE, "--no-cache", "--json"], "none", None)
+    found["warm"] = ([*ours, "--all", "--json"], "warm", None)
+    found["newest cold"] = ([*ours, "--no-cache", "--json"], "none", None)
+    found["newest warm"] = ([*ours, "--json"], "warm", None)
+    found["newest touched"] = ([*ours, "--json"], "warm", newest)
+    found["session cold"] = ([*ours, "--session", session.stem, "--no-cache", "--json"], "none", None)
+    found["session warm"] = ([*ours, "--session", session.stem, "--json"], "warm", None)
+    found["session touched"] = ([*ours, "--session", session.stem, "--json"], "warm", session)
+    found["python -c pass"] = ([sys.executable, "-c", "pass"], "none", None)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile", choices=["dense", "real"], default="dense")
+    parser.add_argument("--mb", type=float, default=200)
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-ccusage", action="store_true")
+    parser.add_argument("--ccusage", type=Path, help="a ccusage executable (else bench/node_modules')")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--code", type=Path, help="run this copy of ai_budget (its parent folder) instead")
+    args = parser.parse_args()
+    root = args.corpus or Path(tempfile.gettempdir()) / f"ai-budget-corpus-{args.profile}-{args.mb:g}"
+    expected = corpus(root, args.profile, args.mb)
+    cache = Path(tempfile.mkdtemp(prefix="ai-budget-bench-cache-"))
+    env = dict(os.environ, CLAUDE_CONFIG_DIR=str(root / ".claude"), AI_BUDGET_CACHE_DIR=str(cache))
+    if args.code:
+        env["PYTHONPATH"] = str(args.code.resolve())
+    # Byte code as an installed package has it (pip compiles on install), kept outside the tree:
+    # with PYTHONDONTWRITEBYTECODE every run would compile every module again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "ai-budget-bench-pycache"))
+    cold_env = dict(env, AI_BUDGET_CACHE_DIR=str(cache / "never-written"))
+    where = tempfile.gettempdir()  # no project's folder: the newest session anywhere
+    binary = None if args.no_ccusage else ccusage_binary(args.ccusage)
+    print(
+        f"corpus: {root} ({expected.get('profile', 'dense')}), {expected['files']} files, "
+        f"{expected['bytes'] / 1e6:.0f} MB, {expected['totals']['exchanges']:,} API calls; "
+        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {args.runs} alternated rounds"
+    )
+    ours_all = [sys.executable, "-m", "ai_budget", "tokens", "--all", "--json"]
+    _, _, out = once(ours_all, env)  # fills the caches the warm runs use
+    theirs = once([str(binary), "daily", "--offline", "--json"], env)[2] if binary else None
+    check_totals(expected, out, theirs)
+    _, _, warm_out = once(ours_all, env)
+    if json.loads(warm_out)["total_tokens"] != expected["totals"]["total_tokens"]:
+        sys.exit("warm totals differ from construction")
+    session, newest = sessions(root)
+    table = commands(session, newest, binary)
+    walls: dict[str, list[float]] = {k: [] for k in table}
+    cpus: dict[str, list[float]] = {k: [] for k in table}
+    # The touched ones last: a touched file is a changed question for every warm run after it.
+    for phase in (False, True):
+        for _ in range(args.runs):
+            for label, (cmd, which, first) in table.items():
+                if (first is not None) != phase:
+                    continue
+                if first is not None:
+                    touch(first)
+                wall, cpu, _ = once(cmd, env if which == "warm" else cold_env, cwd=where)
+                walls[label].append(wall)
+                cpus[label].append(cpu)
+    rss_cold = peak_rss_kb(table["cold"][0], cold_env)
+    report(args, expected, walls, cpus, rss_cold)
     shutil.rmtree(cache, ignore_errors=True)
+
+
+def report(
+    args: argparse.Namespace,
+    expected: dict,
+    walls: dict[str, list[float]],
+    cpus: dict[str, list[float]],
+    rss_cold: int,
+) -> None:
+    """The medians, the ratios to ccusage, and peak memory."""
+    print(f"\n  {'':<16} {'wall ms':>9} {'cpu ms':>9}   (medians)")
+    for label in walls:
+        wall, cpu = statistics.median(walls[label]) * 1000, statistics.median(cpus[label]) * 1000
+        print(f"  {label:<16} {wall:9.0f} {cpu:9.0f}")
+    figures: dict = {
+        "profile": expected.get("profile", "dense"),
+        "mb": expected["bytes"] / 1e6,
+        "files": expected["files"],
+        "wall_ms": {k: statistics.median(v) * 1000 for k, v in walls.items()},
+        "cpu_ms": {k: statistics.median(v) * 1000 for k, v in cpus.items()},
+        "peak_rss_mb": rss_cold / 1024,
+    }
+    if "ccusage" in walls:
+        print()
+        targets = {"cold": 0.5, "warm": 0.05}
+        for label in ("cold", "warm", "newest cold", "newest warm", "session cold", "session warm"):
+            if label not in walls:
+                continue
+            ratios = [ours / base for ours, base in zip(walls[label], walls["ccusage"], strict=True)]
+            ratio = statistics.median(ratios)
+            figures.setdefault("ratio", {})[label] = ratio
+            target = f"(target <= {targets[label]}x)" if label in targets else ""
+            print(f"  {label} / ccusage {ratio:8.3f}x {target}")
+    print(
+        f"\n  peak RSS, cold all time  {rss_cold / 1024:5.1f} MB  (corpus {expected['bytes'] / 1e6:.0f} MB)"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

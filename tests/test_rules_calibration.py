@@ -97,6 +97,12 @@ def test_totals_carry_no_float_dust() -> None:
     assert tokens.token_units == 0.3
 
 
+def test_totals_are_kept_to_six_decimals() -> None:
+    # A millionth of a unit or of a percent is the finest the file keeps.
+    entry = CalibrationEntry().with_sample(1.2345678, 2.3456784, 5)
+    assert (entry.units, entry.total_5h_pct, entry.token_units) == (1.234568, 2.345678, 1.234568)
+
+
 def test_the_old_average_keys_are_rounded_once_from_the_totals() -> None:
     # 10 % and 1000 tokens over 3 cards: 3.333… → 3.33 and 333.3… → 333.
     entry = CalibrationEntry().with_sample(3, 10.0, 1000)

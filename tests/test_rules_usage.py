@@ -98,6 +98,17 @@ def test_scoped_windows_come_from_weekly_scoped_limits_with_a_label() -> None:
     assert response().scoped_windows() == []
 
 
+def test_scoped_windows_after_another_kind_or_an_unusable_one_are_still_found() -> None:
+    limits = [
+        {"kind": "five_hour", "percent": 50},
+        {"kind": "weekly_scoped", "percent": 900},
+        {"kind": "weekly_scoped", "percent": 7},
+    ]
+    assert [(label, w.utilization) for label, w in response(limits=limits).scoped_windows()] == [
+        ("weekly (scoped)", 7)
+    ]
+
+
 @pytest.mark.parametrize("source", ["statusline", "claude-cache", "api", "cache", "file"])
 def test_every_source_but_last_known_is_fresh(source: str) -> None:
     assert snap(source=source).fresh is True

@@ -344,7 +344,7 @@ def test_bad_inputs_raise_invalid_input(claude: Path) -> None:
     write(project_dir(claude) / "agent-1.jsonl", [assistant("msg_1", usage(out=7))])
     with pytest.raises(InvalidInput, match="^no Claude Code sessions found: "):
         totals(claude)
-    session_file(claude, "abc-1", [assistant("msg_1", usage(out=7))])
+    session_file(claude, "abc-1", [assistant("msg_3", usage(out=7))])  # msg_1 first appeared in agent-1
     session_file(claude, "abc-2", [assistant("msg_2", usage(out=7))])
     with pytest.raises(InvalidInput, match="^session id prefix 'abc' matches 2 sessions: give more of it$"):
         totals(claude, session="abc")

@@ -80,7 +80,7 @@ def test_cache_gives_the_same_totals_as_a_cold_run(claude: Path, home: Path) -> 
     assert all_time(claude)[0]["output_tokens"] == 101
     other.unlink()
     assert all_time(claude)[0] == cold()
-    assert (cache / f"transcripts-v{CACHE_VERSION}" / "summaries.marshal").exists()
+    assert list((cache / f"transcripts-v{CACHE_VERSION}").glob("summaries*.marshal"))
 
 
 def test_corrupt_cache_is_ignored(claude: Path, home: Path) -> None:

@@ -27,6 +27,7 @@ COUNT_KEYS = [
     "web_fetch_requests",
     "total_tokens",
     "cost_usd",
+    "cost_is_lower_bound",
 ]
 
 
@@ -116,6 +117,7 @@ def test_counts_and_report_keep_their_json_keys() -> None:
         **dict(zip(COUNT_KEYS[:9], range(1, 10), strict=True)),
         "total_tokens": 2 + 3 + 4 + 5,
         "cost_usd": 1.5,
+        "cost_is_lower_bound": False,
     }
     assert (counts.exchanges, counts.web_fetch_requests, counts.cost) == (1, 9, Decimal("1.5"))
     assert Counts.of(Row(), None).as_dict()["cost_usd"] is None
@@ -132,5 +134,8 @@ def test_counts_and_report_keep_their_json_keys() -> None:
         "since",
         "until",
         "warnings",
+        "inherited",
+        "inherited_from",
+        "main_file_missing",
     ]
     assert report.as_dict()["since"] == "2026-11-20T10:00:00+00:00"

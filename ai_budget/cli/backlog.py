@@ -23,10 +23,12 @@ def backlog_list(ctx: click.Context, json_: bool) -> None:
     from ai_budget.journal import backlog
     from ai_budget.model.backlog import problems
     from ai_budget.planning.estimates import estimate
+    from ai_budget.session import limits
 
     journal = journal_from(ctx)
-    table = journal.read_budget().calibration
-    estimates = [estimate(t, table) for t in backlog.tasks(journal)]
+    budget = journal.read_budget()
+    _, rates = limits.weighting(journal, budget)  # the same weighted %/unit as the brief
+    estimates = [estimate(t, budget.calibration, rates) for t in backlog.tasks(journal)]
     for problem in problems(journal.read(paths.BACKLOG_FILE) or ""):
         click.echo(f"Warning: {paths.BACKLOG_FILE} {problem}", err=True)
     if json_:

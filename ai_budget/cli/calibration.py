@@ -39,14 +39,18 @@ def calibration_group(ctx: click.Context, json_: bool) -> None:
 @json_option
 @click.pass_context
 def calibration_show(ctx: click.Context, json_: bool) -> None:
-    """Show the calibration table."""
+    """Show the calibration table (types whose samples predate a limit change are marked)."""
     from ai_budget.cli.views import journal as views
+    from ai_budget.session import limits
 
-    table = journal_from(ctx).read_budget().calibration
+    journal = journal_from(ctx)
+    budget = journal.read_budget()
+    table = budget.calibration
+    marks, rates = limits.weighting(journal, budget)
     show(
         json_,
-        lambda: {name: views.calibration_json(name, e) for name, e in table.items()},
-        lambda: views.calibration_table(table),
+        lambda: views.calibration_show_json(table, marks, rates),
+        lambda: views.calibration_table(table, marks, rates),
     )
 
 

@@ -36,14 +36,16 @@ def write_status(target: str, data: dict[str, Any], result: Any) -> None:
     "--check",
     "check_",
     is_flag=True,
-    help="Exit 10 at the warning tier, 11 heading past the limit, 20 at it.",
+    help="Exit 10 at the warning tier, 11 heading past the limit, 20 at it; credit alerts too "
+    "(CAUTION 10, WARNING 11, CRITICAL 20).",
 )
 @click.option("--no-color", is_flag=True, help="No colour (also when NO_COLOR is set).")
 @click.option("--write", "write_to", metavar="PATH", help="Also write the status JSON to PATH (atomically).")
 @json_option
 @click.pass_context
 def status_cmd(ctx: click.Context, check_: bool, no_color: bool, write_to: str | None, json_: bool) -> None:
-    """A read-only glance: each window, its burn rate and projection, the session, Copilot."""
+    """A read-only glance: each window, its burn rate and projection, the session, Copilot, and the
+    prepaid credits and the Console when they are set up."""
     from ai_budget.cli.views.status import status_json, status_text
     from ai_budget.session.status import status as glance
     from ai_budget.timeutil import now

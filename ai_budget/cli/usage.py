@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +19,10 @@ from ai_budget.cli.app import (
     source_option,
 )
 from ai_budget.cli.params import WHEN
+
+if TYPE_CHECKING:
+    from ai_budget.claude.transcripts.cache import Index
+    from ai_budget.cli.progress import ProgressBar
 
 
 @cli.command(name="fetch")
@@ -39,6 +45,9 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, source: st
         raise click.exceptions.Exit(1)
 
 
+BREAKDOWNS = ("day", "week", "month", "session", "model")
+
+
 @cli.command(name="tokens")
 @click.option("--session", metavar="ID|PATH", help="A session id (or unique prefix) or a transcript file.")
 @click.option(
@@ -49,11 +58,22 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, source: st
 @click.option("--no-subagents", is_flag=True, help="Leave out subagent transcripts.")
 @click.option("--no-cache", is_flag=True, help="Read every file afresh and write no cache.")
 @click.option(
-    "--list", "list_", is_flag=True, help="List the sessions, newest first (with --since: those since)."
+    "--list",
+    "list_",
+    is_flag=True,
+    help="List the sessions, newest first (with --since/--until: those active then).",
 )
+@click.option(
+    "--by",
+    type=click.Choice(BREAKDOWNS),
+    help="A row per local day, week (from Monday), month, session or model, and a total row.",
+)
+@click.option("--utc", is_flag=True, help="With --by day|week|month: UTC dates instead of local ones.")
 @json_option
 def tokens_cmd(
     list_: bool,
+    by: str | None,
+    utc: bool,
     session: str | None,
     since: datetime | None,
     until: datetime | None,
@@ -65,28 +85,79 @@ def tokens_cmd(
     """Tokens and API-equivalent cost from Claude Code's transcripts (each message counted once).
 
     With no selector: the newest session of the current directory's project, else the newest
-    anywhere. No journal is needed.
+    anywhere. A session counts its own messages; what a resumed session copied from an earlier
+    one is shown apart, as inherited. No journal is needed.
     """
     from ai_budget.claude import transcripts
-    from ai_budget.cli.views.tokens import tokens_text
+    from ai_budget.cli.progress import for_terminal
     from ai_budget.errors import InvalidInput
 
     if since is not None and until is not None and until <= since:
         raise InvalidInput("--until must be later than --since: swap them, or widen the window")
-    if list_:
-        from ai_budget.claude.transcripts.sessions import list_sessions
-        from ai_budget.cli.views.tokens import sessions_text
+    if (list_ or by) and session is not None:
+        raise InvalidInput("--list and --by cover every session: drop --session, or drop them")
+    if list_ and by:
+        raise InvalidInput("--list and --by are two views: give one of them")
+    bar = for_terminal(json_)
+    index = transcripts.Index(use_cache=not no_cache, progress=bar)
+    try:
+        if list_:
+            _list(index, (since, until), json_, bar)
+        elif by:
+            _breakdown(index, by, utc, (since, until), not no_subagents, (json_, bar))
+        else:
+            _tokens(index, session, (since, until), all_, not no_subagents, (json_, bar))
+    finally:
+        if bar is not None:
+            bar.close()
 
-        rows = list_sessions(paths.claude_dirs(), since, transcripts.Index(use_cache=not no_cache))
-        show(json_, lambda: [r.as_dict() for r in rows], lambda: sessions_text(rows))
-        return
+
+Window = tuple[datetime | None, datetime | None]
+Out = tuple[bool, "ProgressBar | None"]  # --json, and the bar to clear before printing
+
+
+def _tokens(index: Index, session: str | None, window: Window, all_: bool, subagents: bool, out: Out) -> None:
+    """A session's totals, or a window's."""
+    from ai_budget.claude import transcripts
+    from ai_budget.cli.views.tokens import tokens_text
+
+    since, until = window
     result = transcripts.tokens(
         paths.claude_dirs(),
         session=session,
         since=since,
         until=until,
         all_sessions=all_,
-        subagents=not no_subagents,
-        use_cache=not no_cache,
+        subagents=subagents,
+        index=index,
     )
-    show(json_, lambda: result.as_dict(), lambda: tokens_text(result))
+    _show(out, lambda: result.as_dict(), lambda: tokens_text(result))
+
+
+def _list(index: Index, window: Window, json_: bool, bar: ProgressBar | None) -> None:
+    """`tokens --list`."""
+    from ai_budget.claude.transcripts.sessions import list_sessions
+    from ai_budget.cli.views.tokens import sessions_text
+
+    rows = list_sessions(paths.claude_dirs(), window[0], index, window[1])
+    _show((json_, bar), lambda: [r.as_dict() for r in rows], lambda: sessions_text(rows))
+
+
+def _breakdown(index: Index, by: str, utc: bool, window: Window, subagents: bool, out: Out) -> None:
+    """`tokens --by`."""
+    from ai_budget.claude.transcripts.breakdown import breakdown
+    from ai_budget.cli.views.tokens import breakdown_text
+
+    since, until = window
+    result = breakdown(
+        paths.claude_dirs(), by, since=since, until=until, utc=utc, subagents=subagents, index=index
+    )
+    _show(out, lambda: result.as_dict(), lambda: breakdown_text(result))
+
+
+def _show(out: Out, data: Callable[[], Any], text: Callable[[], str]) -> None:
+    """Clear the progress bar, then print."""
+    json_, bar = out
+    if bar is not None:
+        bar.close()
+    show(json_, data, text)

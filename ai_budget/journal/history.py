@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
-from ai_budget.journal.gitrepo import Commit
+from ai_budget.journal.gitrepo import Commit, GitRepo
 from ai_budget.model.calibration import parse_trailer
 
 
@@ -58,3 +60,33 @@ def calibration_history(name: str, commits: list[Commit]) -> list[dict[str, Any]
 def _field(fields: dict[str, str], name: str) -> float | None:
     raw = fields.get(name, "-")
     return None if raw == "-" else float(raw)
+
+
+# A main window's value as budget.json held it (the claude section or the baseline), in a diff.
+_READING = re.compile(r'^\+\s*"(five_hour_util|seven_day_util)":\s*([0-9][0-9.eE+-]*)\s*,?\s*$')
+
+
+def window_readings(repo: GitRepo, since: datetime | None = None) -> list[tuple[datetime, str, float]]:
+    """(commit time, window, utilisation) each time budget.json took on a new 5-hour or weekly value."""
+    if not repo.has_head():
+        return []
+    # One git process for the whole history: each commit's changed lines of budget.json.
+    args = ["log", "--format=%x1e%aI", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-renames"]
+    if since is not None:
+        args.append(f"--since={since.isoformat()}")
+    readings = []
+    for record in repo.git(*args, "--", "budget.json").split("\x1e")[1:]:
+        stamp, _, diff = record.partition("\n")
+        try:
+            at = datetime.fromisoformat(stamp.strip())
+        except ValueError:
+            continue
+        for line in diff.splitlines():
+            found = _READING.match(line)
+            if found:
+                try:
+                    value = float(found[2])
+                except ValueError:
+                    continue
+                readings.append((at, "five_hour" if found[1] == "five_hour_util" else "seven_day", value))
+    return readings

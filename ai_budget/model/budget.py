@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError
 
 from ai_budget.errors import CorruptBudget, NewerSchema
 from ai_budget.model.calibration import CalibrationEntry
+from ai_budget.model.credits import Alerts, ConsoleSettings, CreditsSection
 from ai_budget.model.fields import Loose, Timestamp
 from ai_budget.model.routing import Routing
 from ai_budget.model.usage import Baseline, ClaudeSection
@@ -63,6 +64,23 @@ class Settings(Loose):
     routing: Routing = Field(default_factory=Routing)
     # True: `check` refreshes a stale Copilot count from GitHub's billing API.
     copilot_fetch: bool = False
+    # Calibration estimates halve a sample's weight every this many newer samples; None: all count alike.
+    calibration_half_life: float | None = Field(default=None, gt=0, le=10**6)
+    # Credit alerts: the thresholds, and a command (argument list, no shell) run with each new alert.
+    alerts: Alerts = Field(default_factory=Alerts)
+    alert_command: list[str] | None = Field(default=None, min_length=1)
+    # The Admin API (`console`): the key's file, your address, workspace spend limits.
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+
+
+class LimitChange(Loose):
+    """A step in Claude's tokens per 5-hour percent that `check` found and warned about once."""
+
+    since: Timestamp
+    ratio: float = Field(gt=0, le=10**6)  # tokens per % after the change over before it
+    noticed_at: Timestamp | None = None
+    # Set by hand for a false alarm: estimates ignore it, and it is not found and warned about again.
+    dismissed: bool = False
 
 
 class BudgetFile(Loose):
@@ -75,6 +93,8 @@ class BudgetFile(Loose):
     schema_version: int = SCHEMA_VERSION
     baseline: Baseline | None = None
     settings: Settings = Field(default_factory=Settings)
+    limits: list[LimitChange] = Field(default_factory=list)
+    credits: CreditsSection | None = None
 
 
 def restore_hint(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ai_budget.model.backlog import Task
@@ -21,12 +22,19 @@ class Estimate:
     unit: str | None = None  # "card" for a type counted "per card"
 
 
-def estimate(task: Task, calibration: dict[str, CalibrationEntry]) -> Estimate:
+def estimate(
+    task: Task, calibration: dict[str, CalibrationEntry], rates: Mapping[str, float] | None = None
+) -> Estimate:
     """Calibrated %/unit × units when the type has samples, else the size tag's default."""
-    entry = None
+    # `rates` (by stored type name) replace a type's ratio of sums: the weighted %/unit of
+    # planning/limits.py after a limit change or with a recency half-life.
+    entry, key = None, None
     if task.type is not None:
-        entry = next((e for name, e in calibration.items() if name.lower() == task.type.lower()), None)
+        key = next((name for name in calibration if name.lower() == task.type.lower()), None)
+        entry = calibration[key] if key is not None else None
     rate = entry.pct_per_unit if entry is not None else None
+    if rate is not None and rates and key is not None and key in rates:
+        rate = rates[key]
     if entry is not None and rate is not None and task.units is not None:
         return Estimate(task, round(rate * task.units, 2), "calibrated", rate, entry.unit_word)
     return Estimate(task, TAG_DEFAULT_PCT[task.tag], "tag")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,19 +12,26 @@ from ai_budget.claude import usage
 from ai_budget.claude.usage import UsageFile
 from ai_budget.errors import BudgetError
 from ai_budget.fmt import pct
+from ai_budget.journal.gitrepo import Commit
 from ai_budget.journal.journal import Journal
+from ai_budget.journal.transaction import Transaction
 from ai_budget.model import backlog
 from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.backlog import Task
 from ai_budget.model.budget import BudgetFile, GeminiSection
 from ai_budget.model.usage import Baseline, Snapshot
+from ai_budget.planning.credits import ConsoleMonth
 from ai_budget.planning.estimates import Estimate, estimate
 from ai_budget.planning.forecast import Pace
+from ai_budget.planning.limits import Change
 from ai_budget.planning.recommend import Plan, recommend
 from ai_budget.planning.routing import Route, route
 from ai_budget.planning.tiers import tier
+from ai_budget.session import limits as session_limits
+from ai_budget.session.credits import CreditsState, console_or_error, credits_state, credits_warnings
 from ai_budget.session.pace import RULES, window_pace
 from ai_budget.session.refresh import copilot_into_journal, keep_current
+from ai_budget.session.rollup import rollup_quietly
 from ai_budget.timeutil import age, local_clock
 from ai_budget.timeutil import now as utc_now
 
@@ -46,6 +53,8 @@ class Brief:
     warnings: list[str]
     paces: dict[str, Pace] = field(default_factory=dict)
     route: Route | None = None
+    credits: CreditsState | None = None
+    console: ConsoleMonth | None = None
 
 
 def build_brief(
@@ -55,12 +64,13 @@ def build_brief(
     tasks: list[Task],
     now: datetime,
     backlog_problems: Sequence[str] = (),
+    rates: Mapping[str, float] | None = None,
 ) -> Brief:
     """The brief from what is known: utilisation, Copilot, Gemini, the backlog and calibration."""
     five = snap.five_hour if snap is not None else None
     seven = snap.seven_day.utilization if snap is not None else None
     five_util = five.utilization if five is not None else None
-    estimates = [estimate(task, budget.calibration) for task in tasks]
+    estimates = [estimate(task, budget.calibration, rates) for task in tasks]
     plan = recommend(estimates, five_util, five.resets_at if five else None, seven, budget.settings, now)
     state = copilot_state(budget.copilot, now)
     return Brief(
@@ -142,6 +152,15 @@ def _refresh_copilot(journal: Journal, now: datetime) -> str | None:
     return None
 
 
+def _limit_change(tx: Transaction, commits: list[Commit], now: datetime) -> Change | None:
+    """A limit change not warned about yet, recorded in the check's own commit (so it warns once)."""
+    change = session_limits.review(tx.budget, commits)
+    if change is not None:
+        tx.budget.limits.append(session_limits.recorded(change, now))
+        tx.trailers.append(("Limit-Change", f"since={change.since.isoformat()} ratio={change.ratio:g}"))
+    return change
+
+
 def check(
     journal: Journal,
     claude_dir: Path,
@@ -164,14 +183,33 @@ def check(
         snap, error = None, str(exc)
     text = journal.read(paths.BACKLOG_FILE) or ""  # a backlog that cannot be read stops check first
     copilot_note = _refresh_copilot(journal, now)
+    rollup_note = rollup_quietly(journal, None, now)  # its own commit, before the check's
+    commits = session_limits.read_history(journal)
     with journal.transaction("check") as tx:
         keep_current(tx.budget, snap)
         base = tx.budget.baseline = Baseline.of(snap, now, session_id)
         tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
+        change = _limit_change(tx, commits, now)
         budget = tx.budget
-    brief = build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text))
+    rates = session_limits.rates(budget, commits)
+    brief = build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text), rates)
+    if change is not None:
+        brief.warnings.append(session_limits.warning(change))
     if copilot_note:
         brief.warnings.append(copilot_note)
+    if rollup_note:
+        brief.warnings.append(rollup_note)
     if snap is not None:
         brief.paces = {name: window_pace(name, getattr(snap, name), now) for name in RULES}
+    _api_accounts(brief, budget, journal.root, now)
     return brief
+
+
+def _api_accounts(brief: Brief, budget: BudgetFile, home: Path, now: datetime) -> None:
+    """Prepaid credits and the Console beside the windows, when set up; their alerts as warnings."""
+    brief.credits = credits_state(budget, paths.claude_dirs(), now, home)
+    if brief.credits is not None:
+        brief.warnings += credits_warnings(brief.credits)
+    brief.console, error = console_or_error(budget, now)
+    if error:
+        brief.warnings.append(f"Console: {error}")

@@ -31,6 +31,7 @@ from ai_budget.session.results import (
     LogResult,
     Measurement,
 )
+from ai_budget.session.rollup import rollup_quietly
 from ai_budget.timeutil import local_clock
 from ai_budget.timeutil import now as utc_now
 
@@ -88,6 +89,10 @@ def log(journal: Journal, req: LogRequest) -> LogResult:
     budget = journal.read_budget()
     items = _checked(journal, budget, req)
     measured = measure(budget, req)
+    # Its own commit, before the session's; a problem with it is for `check` and `report` to say.
+    # Not in the session-end hook (local_only): a first backfill could outlast its time budget.
+    if not req.local_only:
+        rollup_quietly(journal, req.claude_dirs, req.now)
     with journal.transaction("session") as tx:
         decided = decide(tx.budget, items, measured, req)
         result = _write(tx, req, measured, decided)

@@ -14,9 +14,11 @@ from ai_budget.journal.journal import Journal
 from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.budget import BudgetFile
 from ai_budget.model.usage import Snapshot, UsageWindow
+from ai_budget.planning.credits import ConsoleMonth
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.routing import Route, route
 from ai_budget.planning.tiers import tier
+from ai_budget.session.credits import CreditsState, console_or_error, credits_state
 from ai_budget.session.pace import RULES, window_pace
 
 LABELS = {"five_hour": "5-hour", "seven_day": "weekly"}
@@ -47,11 +49,16 @@ class Status:
     copilot: CopilotState | None
     warning_at: float
     route: Route | None = None
+    # Prepaid credits and the Console, beside the subscription windows, when they are set up.
+    credits: CreditsState | None = None
+    console: ConsoleMonth | None = None
+    console_error: str | None = None
 
     @property
     def exit_code(self) -> int:
-        """0 fine, 10 a window at or past the warning tier, 11 heading past the limit, 20 at it."""
-        code = OK
+        """0 fine, 10 a window at or past the warning tier, 11 heading past the limit, 20 at it; the
+        credit alerts count too (CAUTION 10, WARNING 11, CRITICAL 20)."""
+        code = self.credits.forecast.exit_code if self.credits is not None else OK
         for w in self.windows:
             used = w.window.utilization or 0.0
             if used >= 100:
@@ -99,6 +106,7 @@ def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> 
         windows.append(state)
     five = snap.five_hour.utilization if snap else None
     seven = snap.seven_day.utilization if snap else None
+    month, month_error = console_or_error(budget, now)
     return Status(
         now=now,
         usage=snap,
@@ -109,6 +117,9 @@ def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> 
         copilot=copilot_state(budget.copilot, now) if journal is not None else None,
         warning_at=budget.settings.tiers.yellow,
         route=route(budget.settings.routing, five, seven),
+        credits=credits_state(budget, claude_dirs, now, journal.root if journal is not None else None),
+        console=month,
+        console_error=month_error,
     )
 
 

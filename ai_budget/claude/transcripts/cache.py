@@ -13,11 +13,15 @@ from typing import Any, NoReturn
 
 from ai_budget import paths
 from ai_budget.claude.transcripts.discover import Transcript
+from ai_budget.claude.transcripts.progress import Progress, Ticker
 from ai_budget.claude.transcripts.records import Message, from_plain, to_plain
 from ai_budget.claude.transcripts.scan import FileScan, scan_file
 
-CACHE_VERSION = 3  # 3: the bytes before the offset are kept, to catch files rewritten in place
+CACHE_VERSION = 4  # 3: the bytes before the offset are kept; 4: summaries kept per project folder
 PARALLEL_MIN_FILES = 16  # below this a second process costs more than it saves
+# The parent reads less than half: after reading it still takes the child's results and adds
+# everything up: 45 % here evens the two processes' instructions (callgrind, bench/README.md).
+PARENT_SHARE = 0.45
 
 
 class ScanStats:
@@ -36,37 +40,57 @@ class Index:
     # One small summary file holds every transcript's summary; each transcript's messages sit
     # in a file of their own, read only when a query needs them.
 
-    def __init__(self, use_cache: bool = True, cache_dir: Path | None = None):
+    def __init__(
+        self, use_cache: bool = True, cache_dir: Path | None = None, progress: Progress | None = None
+    ):
         self.use_cache = use_cache
+        self.progress = progress  # told of each stale file prefetch reads
         self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}"
-        self.entries: dict[str, FileScan] = {}
+        self.entries: dict[str, FileScan] = {}  # the summaries of the project folders loaded
+        self.loaded: set[str] = set()
         self.changed: set[str] = set()
         self.stats = ScanStats()
-        # Messages the child sent, as marshal gave them back: turned into Messages only when a
-        # query needs them, and written to the cache as they are.
-        self.sent: dict[str, dict[str, Any]] = {}
-        if use_cache:
-            self.entries = self._load_summaries()
+        # Messages of the files read here or by the child, packed (marshal bytes, about a fifth
+        # of their size as objects, so a cold run's memory stays nearly flat): turned into
+        # Messages only when a query needs them, and written to the cache as they are.
+        self.sent: dict[str, bytes] = {}
 
-    def _load_summaries(self) -> dict[str, FileScan]:
-        """Every cached summary, or none when the cache is missing or unreadable."""
+    def _entry(self, key: str) -> FileScan | None:
+        """The summary held for a file, its project folder's cached summaries loaded first."""
+        # Summaries are kept per project folder, so a session's query (one project) loads and
+        # writes only that folder's, however many years of other projects there are.
+        self._load_shard(_shard(key))
+        return self.entries.get(key)
+
+    def _load_shard(self, shard: str) -> None:
+        """One project folder's cached summaries, once (none when missing or unreadable); newer ones kept."""
+        if shard in self.loaded:
+            return
+        self.loaded.add(shard)
+        if not self.use_cache:
+            return
         try:
-            with _gc_paused(), open(self.dir / "summaries.marshal", "rb") as handle:
+            with _gc_paused(), open(self.dir / f"summaries{shard}.marshal", "rb") as handle:
                 data = marshal.load(handle)
-                return {p: FileScan.from_data(d) for p, d in data.items()}
+                for p, d in data.items():
+                    if p not in self.entries:
+                        self.entries[p] = FileScan.from_data(d)
         except (OSError, EOFError, ValueError, TypeError):
-            return {}  # everything is read afresh
+            pass  # those files are read afresh
 
     def _messages_file(self, key: str) -> Path:
         """Where one transcript's messages are cached."""
-        import hashlib  # not at the top: a warm query reads no messages and skips its import time
+        try:  # the C module alone: hashlib loads OpenSSL first, milliseconds of a session query
+            from _sha1 import sha1
+        except ImportError:  # pragma: no cover - a Python built without it
+            from hashlib import sha1
 
-        return self.dir / f"{hashlib.sha1(key.encode()).hexdigest()}.marshal"
+        return self.dir / f"{sha1(key.encode()).hexdigest()}.marshal"
 
     def scan(self, path: Path, known: tuple[int, int] | None = None) -> FileScan:
         """The summary of one file, from the cache when (size, mtime) still match."""
         key = str(path)
-        previous = self.entries.get(key)
+        previous = self._entry(key)
         old_messages = None
         if previous is not None:
             if known is None:
@@ -82,6 +106,8 @@ class Index:
             current = scan_file(path, previous, old_messages)
         except OSError:
             return FileScan()  # deleted or unreadable since discovery: counts as empty, not cached
+        self.sent[key] = marshal.dumps(to_plain(current.messages or {}))
+        current.messages = None
         self.entries[key] = current
         self.changed.add(key)
         self.stats.here[key] = current.bytes_read
@@ -92,21 +118,25 @@ class Index:
         stale = [
             t
             for t in files
-            if (e := self.entries.get(str(t.path))) is None or (e.size, e.mtime_ns) != (t.size, t.mtime_ns)
+            if (e := self._entry(str(t.path))) is None or (e.size, e.mtime_ns) != (t.size, t.mtime_ns)
         ]
+        tick = Ticker(self.progress, stale)
         with _gc_paused():
             if not _fork_pays(len(stale)):
                 for t in stale:
                     self.scan(t.path, (t.size, t.mtime_ns))
+                    tick(t)
                 return
             mine, theirs = _halves(stale)
-            sent = self._take(self._in_two_processes(mine, theirs))
+            tick.share(mine)
+            sent = self._take(self._in_two_processes(mine, theirs, tick))
+            tick.finish()
             # Whatever the child did not send (it failed, or a file vanished) is read here.
             for t in theirs:
                 if str(t.path) not in sent:
                     self.scan(t.path, (t.size, t.mtime_ns))
 
-    def _in_two_processes(self, mine: list[Transcript], theirs: list[Transcript]) -> bytes:
+    def _in_two_processes(self, mine: list[Transcript], theirs: list[Transcript], tick: Ticker) -> bytes:
         """Scan `mine` here while a forked child scans `theirs`: the child's payload, b"" if it failed."""
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -116,6 +146,7 @@ class Index:
         os.close(write_end)
         for t in mine:
             self.scan(t.path, (t.size, t.mtime_ns))
+            tick(t)
         with os.fdopen(read_end, "rb") as incoming:
             payload = incoming.read()
         _, status = os.waitpid(pid, 0)
@@ -130,7 +161,7 @@ class Index:
                 self.scan(t.path, (t.size, t.mtime_ns))
             payload = marshal.dumps(
                 [
-                    (key, self.entries[key].to_data(), to_plain(self.entries[key].messages or {}), read)
+                    (key, self.entries[key].to_data(), self.sent[key], read)
                     for key, read in self.stats.here.items()
                 ]
             )
@@ -146,9 +177,9 @@ class Index:
             results = marshal.loads(payload)
         except (EOFError, ValueError, TypeError):
             return set()
-        for key, data, messages, read in results:
+        for key, data, packed, read in results:
             self.entries[key] = FileScan.from_data(data)
-            self.sent[key] = messages
+            self.sent[key] = packed
             self.changed.add(key)
             self.stats.child[key] = read
         return {key for key, *_ in results}
@@ -172,9 +203,9 @@ class Index:
 
     def _stored_messages(self, key: str) -> dict[str, Message] | None:
         """Messages of a scan not yet held as Messages: the child's, else the cache's, else None."""
-        sent = self.sent.pop(key, None)
-        if sent is not None:
-            return from_plain(sent)
+        packed = self.sent.pop(key, None)
+        if packed is not None:
+            return from_plain(marshal.loads(packed))
         if not self.use_cache:
             return None
         try:
@@ -189,20 +220,33 @@ class Index:
         if not self.use_cache or not self.changed:
             return
         gone = [p for p in self.entries if not os.path.exists(p)]
+        shards = {_shard(key) for key in self.changed | set(gone)}
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             for key in gone:
                 del self.entries[key]
                 self._messages_file(key).unlink(missing_ok=True)
             for key in self.changed & self.entries.keys():
-                plain = self.sent.get(key)
-                if plain is None:
-                    plain = to_plain(self.entries[key].messages or {})
-                _dump(self._messages_file(key), plain)
-            _dump(self.dir / "summaries.marshal", {p: s.to_data() for p, s in self.entries.items()})
+                packed = self.sent.get(key)
+                if packed is None:
+                    packed = marshal.dumps(to_plain(self.entries[key].messages or {}))
+                _write(self._messages_file(key), packed)
+            for shard in shards:
+                self._load_shard(shard)  # its other files' summaries are kept
+                mine = {p: e.to_data() for p, e in self.entries.items() if _shard(p) == shard}
+                _dump(self.dir / f"summaries{shard}.marshal", mine)
             self.changed.clear()
         except OSError:
             pass  # a cache that cannot be written only costs speed next time
+
+
+def _shard(key: str) -> str:
+    """Which summaries file holds a file's: its project folder's name (`-` for a file elsewhere)."""
+    at = key.rfind(f"{os.sep}projects{os.sep}")
+    if at < 0:
+        return "-"
+    rest = key[at + 10 :]
+    return "-" + rest.split(os.sep, 1)[0] if os.sep in rest else "-"
 
 
 @contextmanager
@@ -225,11 +269,11 @@ def _fork_pays(stale: int) -> bool:
 
 
 def _halves(files: list[Transcript]) -> tuple[list[Transcript], list[Transcript]]:
-    """Two lists of about equal bytes, biggest files first."""
+    """This process's files and the child's: PARENT_SHARE of the bytes here, biggest files first."""
     halves: tuple[list[Transcript], list[Transcript]] = ([], [])
     load = [0, 0]
     for t in sorted(files, key=lambda t: t.size, reverse=True):
-        side = 0 if load[0] <= load[1] else 1
+        side = 0 if load[0] * (1 - PARENT_SHARE) <= load[1] * PARENT_SHARE else 1
         halves[side].append(t)
         load[side] += t.size
     return halves
@@ -237,10 +281,15 @@ def _halves(files: list[Transcript]) -> tuple[list[Transcript], list[Transcript]
 
 def _dump(path: Path, data: Any) -> None:
     """Write a cache file atomically."""
+    _write(path, marshal.dumps(data))
+
+
+def _write(path: Path, packed: bytes) -> None:
+    """Write bytes to a cache file atomically."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
-            marshal.dump(data, handle)
+            handle.write(packed)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -44,32 +44,56 @@ def find_transcripts(claude_dirs: Iterable[Path], unreadable: list[str] | None =
     missed = unreadable if unreadable is not None else []
     for claude_dir in claude_dirs:
         root = claude_dir / "projects"
-        if not root.is_dir():
-            continue
-        for dirpath, _, filenames in os.walk(root, onerror=lambda err: missed.append(str(err.filename))):
-            folder = Path(dirpath)
-            depth = len(folder.relative_to(root).parts)
-            project = folder if depth <= 1 else root / folder.relative_to(root).parts[0]
-            for name in filenames:
-                if not name.endswith(".jsonl") or name == "journal.jsonl":
-                    continue
-                path = folder / name
-                try:
-                    stat = os.stat(path)
-                except OSError:
-                    missed.append(str(path))
-                    continue
-                if not S_ISREG(stat.st_mode):
-                    continue  # a FIFO, socket or device: reading it could hang or never end
-                if not os.access(path, os.R_OK):
-                    missed.append(str(path))
-                    continue
-                # The same file reached through two config dirs (a symlink) counts once.
-                identity = (stat.st_dev, stat.st_ino)
-                if identity not in found:
-                    is_session = depth == 1 and not name.startswith("agent-")
-                    found[identity] = Transcript(path, project, is_session, stat.st_size, stat.st_mtime_ns)
+        if root.is_dir():
+            _walk(str(root), 0, root, found, missed)
     return list(found.values())
+
+
+def _walk(
+    folder: str, depth: int, project: Path, found: dict[tuple[int, int], Transcript], missed: list[str]
+) -> None:
+    """One folder's transcripts, then its subfolders': os.walk's order and rules, with os.scandir."""
+    # os.scandir, and a Path made only for a transcript: thousands of files make os.walk's
+    # per-name joins and pathlib's parsing count (bench/README.md).
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError as err:
+        missed.append(str(err.filename))
+        return
+    if depth <= 1:
+        project = Path(folder)  # below a project folder, files belong to it
+    subfolders = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not entry.is_symlink():  # like os.walk: a linked folder is not entered
+                subfolders.append(entry.path)
+            continue
+        name = entry.name
+        if not name.endswith(".jsonl") or name == "journal.jsonl":
+            continue
+        try:
+            stat = entry.stat()  # follows a symlink, as os.stat does
+        except OSError:
+            missed.append(entry.path)
+            continue
+        if not S_ISREG(stat.st_mode):
+            continue  # a FIFO, socket or device: reading it could hang or never end
+        if not os.access(entry.path, os.R_OK):
+            missed.append(entry.path)
+            continue
+        # The same file reached through two config dirs (a symlink) counts once.
+        identity = (stat.st_dev, stat.st_ino)
+        if identity not in found:
+            is_session = depth == 1 and not name.startswith("agent-")
+            path = Path(entry.path)
+            found[identity] = Transcript(path, project, is_session, stat.st_size, stat.st_mtime_ns)
+    for sub in subfolders:
+        _walk(sub, depth + 1, project, found, missed)
 
 
 def project_name(cwd: str) -> str:
@@ -101,10 +125,15 @@ def newest_session(transcripts: list[Transcript], cwd: Path, lookup: Lookup) -> 
     return max(sessions, key=lambda t: t.mtime)
 
 
+def looks_like_path(selector: str) -> bool:
+    """Whether a --session value names a file rather than a session id."""
+    return selector.endswith(".jsonl") or os.sep in selector
+
+
 def find_session(transcripts: list[Transcript], selector: str) -> Transcript:
     """A session by file path, full id, or unique id prefix."""
     path = Path(selector).expanduser()
-    if path.suffix == ".jsonl" or os.sep in selector:
+    if looks_like_path(selector):
         if not path.is_file():
             raise InvalidInput(f"no transcript file at {path}")
         stat = path.stat()
@@ -131,6 +160,19 @@ def find_session(transcripts: list[Transcript], selector: str) -> Transcript:
     raise InvalidInput(f"no session {selector!r} found: `ai-budget tokens --list` lists them, newest first")
 
 
+def session_of(t: Transcript, lookup: Lookup) -> str:
+    """The session a file belongs to: a main file's own id, else the sessionId inside it."""
+    # Without a sessionId inside (no records yet), a file under `<session>/subagents/` is
+    # that folder's; a sibling `agent-*.jsonl` is a session of its own name.
+    if t.is_session:
+        return t.path.stem
+    found = lookup(t.path).session_id
+    if found:
+        return found
+    parts = t.path.relative_to(t.project).parts if t.path.is_relative_to(t.project) else ()
+    return parts[0] if len(parts) > 1 else t.path.stem
+
+
 def subagents_of(session: Transcript, transcripts: list[Transcript], lookup: Lookup) -> list[Transcript]:
     """Subagent files of a session, attributed by the sessionId inside them, never by name."""
     session_id = session.path.stem
@@ -140,5 +182,5 @@ def subagents_of(session: Transcript, transcripts: list[Transcript], lookup: Loo
         if t.path != session.path
         and not t.is_session
         and t.project == session.project
-        and lookup(t.path).session_id == session_id
+        and session_of(t, lookup) == session_id
     ]

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ai_budget.claude.transcripts.cache import Index
+from ai_budget.claude.transcripts.chains import Session, of_main, related, select, split
 from ai_budget.claude.transcripts.discover import (
     WHERE_HINT,
     Transcript,
-    find_session,
     find_transcripts,
     newest_session,
-    subagents_of,
 )
 from ai_budget.claude.transcripts.totals import Counts, by_model_totals, priced
 from ai_budget.errors import InvalidInput
@@ -33,6 +32,11 @@ class Report:
     since: datetime | None = None
     until: datetime | None = None
     warnings: list[str] = field(default_factory=list)
+    # A session's copies of messages that first appeared in an earlier session (a resume
+    # chain): not in `total`. None for a time window.
+    inherited: Counts | None = None
+    inherited_from: list[str] = field(default_factory=list)
+    main_file_missing: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document (the original keys first)."""
@@ -45,24 +49,31 @@ class Report:
         data["since"] = self.since.isoformat() if self.since else None
         data["until"] = self.until.isoformat() if self.until else None
         data["warnings"] = self.warnings
+        data["inherited"] = self.inherited.as_dict() if self.inherited is not None else None
+        data["inherited_from"] = self.inherited_from
+        data["main_file_missing"] = self.main_file_missing
         return data
 
 
-def _session_files(
-    chosen: Transcript, transcripts: list[Transcript], subagents: bool, index: Index
-) -> list[Transcript]:
-    """A chosen file, with its subagents when it is a session and they are wanted."""
-    if subagents and chosen.is_session:
-        return [chosen, *subagents_of(chosen, transcripts, index.scan)]
-    return [chosen]
-
-
-def _window_files(transcripts: list[Transcript], since: datetime | None, subagents: bool) -> list[Transcript]:
+def window_files(transcripts: list[Transcript], since: datetime | None, subagents: bool) -> list[Transcript]:
     """Every file that can hold entries since `since`, subagents left out when not wanted."""
     low = since.timestamp() if since else None
     # A file last written before the window starts cannot hold entries in it.
     files = [t for t in transcripts if low is None or t.mtime >= low]
     return files if subagents else [t for t in files if not t.is_agent]
+
+
+def all_transcripts(claude_dirs: list[Path], unreadable: list[str] | None = None) -> list[Transcript]:
+    """Every transcript file, or a clear error when there is none."""
+    transcripts = find_transcripts(claude_dirs, unreadable)
+    if not transcripts:
+        where = ", ".join(str(d / "projects") for d in claude_dirs) or "(no Claude dir)"
+        raise InvalidInput(f"no Claude Code transcripts under {where}: {WHERE_HINT}")
+    return transcripts
+
+
+def _stamp(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
 
 
 def tokens(
@@ -80,38 +91,56 @@ def tokens(
     """`ai-budget tokens`: a session's totals, or every entry in a time window (or of all time)."""
     index = index or Index(use_cache=use_cache)
     unreadable: list[str] = []
-    transcripts = find_transcripts(claude_dirs, unreadable)
-    if not transcripts:
-        where = ", ".join(str(d / "projects") for d in claude_dirs) or "(no Claude dir)"
-        raise InvalidInput(f"no Claude Code transcripts under {where}: {WHERE_HINT}")
-    chosen: Transcript | None = None
+    transcripts = all_transcripts(claude_dirs, unreadable)
+    chosen: Session | Transcript | None = None
     if session is not None:
-        chosen = find_session(transcripts, session)
+        chosen = select(transcripts, session, index.scan, subagents)
     elif since is None and until is None and not all_sessions:
-        chosen = newest_session(transcripts, cwd or Path.cwd(), index.scan)
-    if chosen is not None:
-        files = _session_files(chosen, transcripts, subagents, index)
+        main = newest_session(transcripts, cwd or Path.cwd(), index.scan)
+        chosen = of_main(main, transcripts, index.scan, subagents)
+    if isinstance(chosen, Session):
+        report = _session_report(index, chosen, transcripts, subagents, (since, until))
     else:
-        files = _window_files(transcripts, since, subagents)
-    index.prefetch(files)
-    rows = by_model_totals(
-        index, files, since.timestamp() if since else None, until.timestamp() if until else None
-    )
-    total, by_model, unpriced = priced(rows)
+        files = [chosen] if chosen is not None else window_files(transcripts, since, subagents)
+        index.prefetch(files)
+        total, by_model, unpriced = priced(by_model_totals(index, files, _stamp(since), _stamp(until)))
+        report = Report(total, by_model, sorted(t.path for t in files), unpriced, since=since, until=until)
+        if chosen is not None:
+            report.session_file = chosen.path
+            report.session_id = index.scan(chosen.path).session_id
     index.save()
-    session_id = None
-    if chosen is not None:
-        session_id = chosen.path.stem if chosen.is_session else index.scan(chosen.path).session_id
+    skipped = sum(index.scan(p).skipped_lines for p in report.files)
+    report.warnings = _warnings(unreadable, skipped)
+    return report
+
+
+def _session_report(
+    index: Index,
+    chosen: Session,
+    transcripts: list[Transcript],
+    subagents: bool,
+    window: tuple[datetime | None, datetime | None],
+) -> Report:
+    """One session's own totals, and apart from them what it holds of earlier sessions."""
+    since, until = window
+    index.prefetch(chosen.files)
+    others = related(chosen, transcripts, index.scan, subagents)
+    index.prefetch([t for s in others for t in s.files])
+    part = split(index, [chosen, *others], _stamp(since), _stamp(until))[chosen]
+    total, by_model, unpriced = priced(part.own)
+    inherited, _, _ = priced(part.inherited)
     return Report(
-        total=total,
-        by_model=by_model,
-        files=sorted(t.path for t in files),
-        unpriced_models=unpriced,
-        session_id=session_id,
-        session_file=chosen.path if chosen else None,
+        total,
+        by_model,
+        sorted(t.path for t in chosen.files),
+        unpriced,
+        session_id=chosen.session_id,
+        session_file=chosen.main.path if chosen.main is not None else None,
         since=since,
         until=until,
-        warnings=_warnings(unreadable, sum(index.scan(t.path).skipped_lines for t in files)),
+        inherited=inherited,
+        inherited_from=sorted(part.inherited_from),
+        main_file_missing=chosen.main is None,
     )
 
 

@@ -15,8 +15,10 @@ from ai_budget.claude.transcripts.records import Message, Row, contribution, mer
 class Counts(Row):
     """Deduplicated totals for a set of messages, and their API-equivalent cost."""
 
-    # Not a field: a Row's fields are the counts; the cost is set when the model is priced.
+    # Not fields: a Row's fields are the counts; the cost is set when the model is priced, and
+    # `unpriced` names the models counted here that have no price (their cost is not in `cost`).
     cost: Decimal | None = Decimal(0)
+    unpriced: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, row: Iterable[int], cost: Decimal | None = Decimal(0)) -> Counts:
@@ -24,6 +26,11 @@ class Counts(Row):
         counts = cls._make(row)
         counts.cost = cost
         return counts
+
+    @property
+    def cost_is_lower_bound(self) -> bool:
+        """Whether some models are unpriced while others are priced: the cost is only their part."""
+        return bool(self.unpriced) and self.cost is not None
 
     @property
     def total_tokens(self) -> int:
@@ -40,6 +47,7 @@ class Counts(Row):
         data: dict[str, Any] = self._asdict()
         data["total_tokens"] = self.total_tokens
         data["cost_usd"] = float(round(self.cost, 6)) if self.cost is not None else None
+        data["cost_is_lower_bound"] = self.cost_is_lower_bound
         return data
 
 
@@ -85,26 +93,36 @@ def by_model_totals(
     return {model: sum_rows(r) for model, r in rows.items()}
 
 
+def price(model: str, row: Iterable[int]) -> Counts:
+    """One model's counts, priced (cost None, and the model named, when it has no price)."""
+    counts = Counts._make(row)
+    counts.cost = prices().cost(
+        model,
+        counts.input_tokens,
+        counts.output_tokens,
+        counts.cache_read_input_tokens,
+        counts.cache_creation_5m_tokens,
+        counts.cache_creation_1h_tokens,
+        counts.web_search_requests,
+    )
+    if counts.cost is None:
+        counts.unpriced = (model,)  # counted in tokens, never priced at zero
+    return counts
+
+
+def combined(parts: Iterable[Counts]) -> Counts:
+    """Priced counts added up: the cost is None only when every part with calls is unpriced."""
+    parts = list(parts)
+    total = Counts.of(sum_rows(parts))
+    total.unpriced = tuple(sorted({m for p in parts for m in p.unpriced}))
+    costs = [p.cost for p in parts if p.cost is not None]
+    # Nothing priced but something counted: the cost is unknown, not $0.
+    total.cost = sum(costs, Decimal(0)) if costs or not total.unpriced else None
+    return total
+
+
 def priced(by_model: dict[str, list[int]]) -> tuple[Counts, dict[str, Counts], list[str]]:
     """The grand total, each model's priced counts, and the models with no known price."""
-    price_list = prices()
-    counted: dict[str, Counts] = {}
-    unpriced: list[str] = []
-    cost = Decimal(0)
-    for model, row in by_model.items():
-        counts = Counts._make(row)
-        counts.cost = price_list.cost(
-            model,
-            counts.input_tokens,
-            counts.output_tokens,
-            counts.cache_read_input_tokens,
-            counts.cache_creation_5m_tokens,
-            counts.cache_creation_1h_tokens,
-            counts.web_search_requests,
-        )
-        if counts.cost is None:
-            unpriced.append(model)  # counted in tokens, never priced at zero
-        else:
-            cost += counts.cost
-        counted[model] = counts
-    return Counts.of(sum_rows(by_model.values()), cost), counted, sorted(unpriced)
+    counted = {model: price(model, row) for model, row in by_model.items()}
+    total = combined(counted.values())
+    return total, counted, list(total.unpriced)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ai_budget.cli.views.console import console_json, console_line
+from ai_budget.cli.views.credits import credits_json, credits_line
 from ai_budget.cli.views.journal import copilot_json, copilot_text, gemini_text
 from ai_budget.cli.views.table import table
 from ai_budget.cli.views.usage import usage_json, usage_text
@@ -78,6 +80,8 @@ def brief_json(brief: Brief) -> dict[str, Any]:
         "tasks": [task_json(e) for e in brief.estimates],
         "recommendation": plan_json(brief.plan),
         "warnings": brief.warnings,
+        "credits": credits_json(brief.credits) if brief.credits is not None else None,
+        "console": console_json(brief.console) if brief.console is not None else None,
     }
 
 
@@ -151,6 +155,10 @@ def brief_text(brief: Brief) -> str:
     lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
     lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
     lines.append(gemini_text(brief.gemini))
+    if brief.credits is not None:
+        lines.append(credits_line(brief.credits))
+    if brief.console is not None:
+        lines.append(console_line(brief.console))
     lines.append("")
     if brief.estimates:
         rows: list[tuple[str, ...]] = [("#", "task", "estimate", "basis")]

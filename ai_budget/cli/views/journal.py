@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ai_budget.cli.views.table import table
 from ai_budget.fmt import fmt_units, plural, rate
 from ai_budget.journal.history import session_figures
+from ai_budget.planning.limits import OLD_WEIGHT
 
 if TYPE_CHECKING:
     from ai_budget.journal.calibration import Recorded
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from ai_budget.model.accounts import CopilotState
     from ai_budget.model.budget import GeminiSection
     from ai_budget.model.calibration import CalibrationEntry
+    from ai_budget.planning.limits import Change
 
 
 def calibration_json(name: str, entry: CalibrationEntry) -> dict[str, Any]:
@@ -42,24 +44,60 @@ def calibrated(done: Recorded) -> str:
     )
 
 
-def calibration_table(entries: dict[str, CalibrationEntry]) -> str:
-    """The calibration table."""
+def calibration_show_json(
+    entries: dict[str, CalibrationEntry], marks: dict[str, Change], rates: dict[str, float]
+) -> dict[str, Any]:
+    """`calibration show --json`: each type, the limit change its samples predate, the weighted %/unit."""
+    found = {}
+    for name, e in entries.items():
+        data = calibration_json(name, e)
+        change = marks.get(name)
+        data["predates_limit_change"] = (
+            {"since": change.since.isoformat(), "ratio": change.ratio} if change is not None else None
+        )
+        weighted = rates.get(name, e.pct_per_unit)
+        data["estimate_pct_per_unit"] = round(weighted, 4) if weighted is not None else None
+        found[name] = data
+    return found
+
+
+def calibration_table(
+    entries: dict[str, CalibrationEntry],
+    marks: dict[str, Change] | None = None,
+    rates: dict[str, float] | None = None,
+) -> str:
+    """The calibration table; with weighting, an estimate column and a mark on types older than a change."""
     if not entries:
         return 'No task types yet: add one with `ai-budget calibration add TYPE --unit "per X"`'
+    marks, rates = marks or {}, rates or {}
     rows: list[tuple[str, ...]] = [("type", "unit", "samples", "units", "%/unit", "tokens/unit")]
+    if rates:
+        rows[0] += ("estimate",)
     for name, e in sorted(entries.items()):
         tokens = e.tokens_per_unit
-        rows.append(
-            (
-                name,
-                e.unit or "-",
-                str(e.samples),
-                fmt_units(e.units),
-                rate(e.pct_per_unit),
-                f"{tokens:.0f}" if tokens is not None else "-",
-            )
+        row: tuple[str, ...] = (
+            name + (" *" if name in marks else ""),
+            e.unit or "-",
+            str(e.samples),
+            fmt_units(e.units),
+            rate(e.pct_per_unit),
+            f"{tokens:.0f}" if tokens is not None else "-",
         )
-    return table(rows, right={2, 3, 4, 5})
+        rows.append(row + ((rate(rates.get(name, e.pct_per_unit)),) if rates else ()))
+    text = table(rows, right={2, 3, 4, 5, 6})
+    return text + "".join(f"\n{line}" for line in _mark_notes(marks))
+
+
+def _mark_notes(marks: dict[str, Change]) -> list[str]:
+    """What the marks mean, one line per change."""
+    lines = []
+    for change in sorted({c.since: c for c in marks.values()}.values(), key=lambda c: c.since):
+        lines.append(
+            f"* has samples from before the limit change of {change.since.astimezone():%Y-%m-%d} "
+            f"({change.ratio:.2f}× tokens per %): estimates divide their %/unit by {change.ratio:.2f} "
+            f"and weigh them ×{OLD_WEIGHT:g}"
+        )
+    return lines
 
 
 def copilot_json(st: CopilotState) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ai_budget.cli.views.console import console_json, console_line
+from ai_budget.cli.views.credits import alert_lines, credits_json, credits_line
 from ai_budget.cli.views.journal import copilot_json, copilot_text
 from ai_budget.cli.views.usage import SOURCE_LABEL, window_line
 from ai_budget.fmt import money
@@ -55,6 +57,13 @@ def status_text(status: Status, colour: bool = False) -> str:
         )
     if status.copilot is not None:
         lines.append(copilot_text(status.copilot))
+    if status.credits is not None:
+        lines.append(credits_line(status.credits))
+        lines += alert_lines(status.credits)[1:]
+    if status.console is not None:
+        lines.append(console_line(status.console))
+    elif status.console_error:
+        lines.append(f"Console: unknown ({status.console_error})")
     return "\n".join(lines)
 
 
@@ -91,5 +100,8 @@ def status_json(status: Status) -> dict[str, Any]:
         }
         if status.route is not None
         else None,
+        "credits": credits_json(status.credits) if status.credits is not None else None,
+        "console": console_json(status.console) if status.console is not None else None,
+        "console_error": status.console_error,
         "check": status.exit_code,
     }

@@ -1,0 +1,140 @@
+"""`report` for a person (a table per period) and as JSON."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ai_budget.cli.views.table import table
+from ai_budget.fmt import money, pct
+from ai_budget.journal.rollups import COLUMNS, COUNT_COLUMNS, DayRow, cost_text, span_label
+from ai_budget.session.report import Period, ReportData
+
+HEAD = ("period", "sessions", "API calls", "output", "cost", "peak 5h", "peak week", "calibration")
+
+
+def calibration_text(counts: dict[str, int]) -> str:
+    """`flashcard +2, feature +1` (samples added per task type)."""
+    merged: dict[str, int] = {}
+    for name, n in counts.items():
+        merged[name] = merged.get(name, 0) + n
+    return ", ".join(f"{name} +{n}" for name, n in sorted(merged.items()))
+
+
+def _peak(value: float | None) -> str:
+    return "-" if value is None else pct(value)
+
+
+def period_cells(p: Period) -> tuple[str, ...]:
+    """A period's cells, as the text table and the HTML table show them."""
+    cost = money(p.cost) + ("+?" if p.unpriced_models else "")
+    return (
+        p.label,
+        str(p.sessions),
+        f"{p.api_calls:,}",
+        f"{p.output_tokens:,}",
+        cost,
+        _peak(p.peak_five_hour),
+        _peak(p.peak_weekly),
+        calibration_text(p.calibration) or "-",
+    )
+
+
+def _total(data: ReportData) -> Period:
+    total = Period("total", data.since, data.until)
+    for p in data.periods:
+        total.sessions += p.sessions
+        total.api_calls += p.api_calls
+        total.output_tokens += p.output_tokens
+        total.cost += p.cost
+        total.unpriced_models |= p.unpriced_models
+        for name, n in p.calibration.items():
+            total.calibration[name] = total.calibration.get(name, 0) + n
+        for field in ("peak_five_hour", "peak_weekly"):
+            value, best = getattr(p, field), getattr(total, field)
+            if value is not None and (best is None or value > best):
+                setattr(total, field, value)
+    return total
+
+
+def report_text(data: ReportData) -> str:
+    """The report as a table, a row per period and a total."""
+    lines = [f"Report {data.since} .. {data.until}, by {data.by} (today so far)"]
+    rows = [HEAD] + [period_cells(p) for p in data.periods]
+    if len(data.periods) > 1:
+        rows.append(period_cells(_total(data)))
+    lines.append(table(rows, right={1, 2, 3, 4, 5, 6}))
+    unpriced = sorted({m for p in data.periods for m in p.unpriced_models})
+    if unpriced:
+        lines.append(
+            f"No price known for {', '.join(unpriced)}: counted in tokens, left out of the cost (+?)"
+        )
+    done = data.rollup
+    if done.written:
+        short = done.sha[:7] if done.sha else "no commit"
+        lines.append(f"Rolled up {span_label(done.written)} into the journal ({short}).")
+    if done.kept:
+        lines.append(
+            f"Kept {span_label(done.kept)} as rolled up: some of their transcripts are gone, "
+            "so a recount would lose tokens."
+        )
+    lines += [f"Warning: {w}" for w in data.warnings]
+    return "\n".join(lines)
+
+
+def _cost(value: Decimal | None) -> float | None:
+    return float(cost_text(value)) if value is not None else None
+
+
+def _day_json(r: DayRow) -> dict[str, Any]:
+    data: dict[str, Any] = {"date": r.day.isoformat(), "model": r.model}
+    for column in COUNT_COLUMNS:
+        data[column] = r.count(column) if r.counts is not None else None
+    data[COLUMNS[9]] = _cost(r.cost)
+    data[COLUMNS[10]] = r.peak_five_hour
+    data[COLUMNS[11]] = r.peak_weekly
+    return data
+
+
+def _period_json(p: Period) -> dict[str, Any]:
+    return {
+        "period": p.label,
+        "start": p.start.isoformat(),
+        "end": p.end.isoformat(),
+        "partial": p.partial,
+        "sessions": p.sessions,
+        "api_calls": p.api_calls,
+        "output_tokens": p.output_tokens,
+        "cost_usd": _cost(p.cost),
+        "unpriced_models": sorted(p.unpriced_models),
+        "peak_5h_pct": p.peak_five_hour,
+        "peak_weekly_pct": p.peak_weekly,
+        "calibration": dict(sorted(p.calibration.items())),
+    }
+
+
+def report_json(data: ReportData) -> dict[str, Any]:
+    """The JSON document: periods, the daily rows behind them, each type's %/unit series, the rollup."""
+    return {
+        "since": data.since.isoformat(),
+        "until": data.until.isoformat(),
+        "by": data.by,
+        "periods": [_period_json(p) for p in data.periods],
+        "days": [_day_json(r) for rows in data.days.values() for r in rows],
+        "task_types": [
+            {
+                "name": s.name,
+                "unit": s.unit,
+                "averages": [{"at": at.isoformat(), "pct_per_unit": v} for at, v in s.averages],
+                "samples": [{"at": at.isoformat(), "pct_per_unit": round(v, 4)} for at, v in s.samples],
+            }
+            for s in data.types
+        ],
+        "rollup": {
+            "written": [d.isoformat() for d in data.rollup.written],
+            "corrected": [d.isoformat() for d in data.rollup.corrected],
+            "kept": [d.isoformat() for d in data.rollup.kept],
+            "commit": data.rollup.sha,
+        },
+        "warnings": data.warnings,
+    }

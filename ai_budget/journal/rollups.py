@@ -1,0 +1,228 @@
+"""The daily rollups: `usage/YYYY-MM.csv`, a row per day and model, read strictly and written whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from ai_budget.errors import BudgetError
+
+USAGE_DIR = "usage"
+COLUMNS = (
+    "date",
+    "model",
+    "api_calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_tokens",
+    "web_searches",
+    "cost_usd",
+    "peak_5h_pct",
+    "peak_weekly_pct",
+)
+COUNT_COLUMNS = COLUMNS[2:9]
+# A day with usage observations but no transcripts on this machine: one row, its counts left empty
+# (unknown, not zero: the tokens may have been spent elsewhere, or their transcripts were gone).
+NO_MODEL = "-"
+MAX_PEAK = 200.0  # what a usage window can read (model/usage.py): more is a typing slip
+MONTH_FILE = re.compile(r"(\d{4})-(\d{2})\.csv")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+CENT_HUNDREDTHS = Decimal("0.0001")
+
+
+class DamagedRollup(BudgetError):
+    """A rollup file that cannot be read as written: it is never overwritten."""
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One model's totals on one local day, and that day's peak utilisation (the same on each row)."""
+
+    day: date
+    model: str
+    counts: tuple[int, ...] | None  # in COUNT_COLUMNS order; None on a NO_MODEL row
+    cost: Decimal | None  # None: unpriced model, or no transcripts
+    peak_five_hour: float | None = None
+    peak_weekly: float | None = None
+
+    def count(self, column: str) -> int:
+        """One count (0 when the row has none)."""
+        return self.counts[COUNT_COLUMNS.index(column)] if self.counts is not None else 0
+
+
+def month_file(day: date) -> str:
+    """The journal path holding a day's rows."""
+    return f"{USAGE_DIR}/{day:%Y-%m}.csv"
+
+
+def _peak(value: float | None) -> str:
+    return "" if value is None else f"{round(value, 2):g}"
+
+
+def cost_text(cost: Decimal | None) -> str:
+    """A cost as the file writes it: dollars to a hundredth of a cent."""
+    return "" if cost is None else f"{cost.quantize(CENT_HUNDREDTHS):f}"
+
+
+def render(rows: Iterable[DayRow]) -> str:
+    """A month file's text: the header, then rows by day and model."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in sorted(rows, key=lambda r: (r.day, r.model)):
+        counts = [str(c) for c in r.counts] if r.counts is not None else [""] * len(COUNT_COLUMNS)
+        writer.writerow(
+            [
+                r.day.isoformat(),
+                r.model,
+                *counts,
+                cost_text(r.cost),
+                _peak(r.peak_five_hour),
+                _peak(r.peak_weekly),
+            ]
+        )
+    return out.getvalue()
+
+
+def parse(text: str, rel: str, root: Path | None = None) -> list[DayRow]:
+    """Rows of a month file; anything hand-damaged is a DamagedRollup naming the line."""
+    month = MONTH_FILE.fullmatch(Path(rel).name)
+    lines = list(csv.reader(io.StringIO(text)))
+    where = f" (`git -C {root} log -p -- {rel}` shows what it was)" if root is not None else ""
+
+    def damaged(number: int, problem: str) -> DamagedRollup:
+        return DamagedRollup(
+            f"{rel} line {number}: {problem}: fix or remove that line{where}, then run it again"
+        )
+
+    if not lines or tuple(c.strip() for c in lines[0]) != COLUMNS:
+        raise damaged(1, f"the header is not {','.join(COLUMNS)}")
+    rows: list[DayRow] = []
+    seen: set[tuple[date, str]] = set()
+    for number, cells in enumerate(lines[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue  # a blank line harms nothing
+        try:
+            row = _row(cells)
+        except ValueError as exc:
+            raise damaged(number, str(exc)) from None
+        if month is not None and (row.day.year, row.day.month) != (int(month[1]), int(month[2])):
+            raise damaged(number, f"{row.day} does not belong in {Path(rel).name}")
+        if (row.day, row.model) in seen:
+            raise damaged(number, f"a second row for {row.day} {row.model}")
+        seen.add((row.day, row.model))
+        rows.append(row)
+    return rows
+
+
+def _row(cells: list[str]) -> DayRow:
+    """One line's cells as a DayRow; ValueError says which cell is wrong."""
+    if len(cells) != len(COLUMNS):
+        raise ValueError(f"{len(cells)} cells where {len(COLUMNS)} belong")
+    cells = [c.strip() for c in cells]
+    try:
+        if not ISO_DAY.fullmatch(cells[0]):
+            raise ValueError
+        day = date.fromisoformat(cells[0])
+    except ValueError:
+        raise ValueError(f"date {cells[0]!r} is not YYYY-MM-DD") from None
+    model = cells[1]
+    if not model:
+        raise ValueError("the model is empty")
+    raw_counts = cells[2:9]
+    counts: tuple[int, ...] | None
+    if model == NO_MODEL and not any(raw_counts):
+        counts = None
+    else:
+        counts = tuple(_count(value, name) for value, name in zip(raw_counts, COUNT_COLUMNS, strict=True))
+    return DayRow(
+        day, model, counts, _cost(cells[9]), _pct(cells[10], COLUMNS[10]), _pct(cells[11], COLUMNS[11])
+    )
+
+
+def _count(value: str, name: str) -> int:
+    if not value.isdigit():
+        raise ValueError(f"{name} {value!r} is not a whole number")
+    return int(value)
+
+
+def _cost(value: str) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        cost = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"cost_usd {value!r} is not a number") from None
+    if not cost.is_finite() or cost < 0:
+        raise ValueError(f"cost_usd {value!r} is not a cost")
+    return cost
+
+
+def _pct(value: str, name: str) -> float | None:
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is not a number") from None
+    if not math.isfinite(number) or not 0 <= number <= MAX_PEAK:
+        raise ValueError(f"{name} {value!r} is not a percentage from 0 to {MAX_PEAK:g}")
+    return number
+
+
+def month_files(root: Path) -> list[Path]:
+    """The month files in a journal, oldest first."""
+    folder = root / USAGE_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if MONTH_FILE.fullmatch(p.name) and p.is_file())
+
+
+def read_all(root: Path) -> dict[date, list[DayRow]]:
+    """Every rolled-up day of a journal, with its rows."""
+    days: dict[date, list[DayRow]] = {}
+    for path in month_files(root):
+        rel = f"{USAGE_DIR}/{path.name}"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DamagedRollup(f"{rel} is not UTF-8 text: fix or remove it, then run it again") from None
+        for row in parse(text, rel, root):
+            days.setdefault(row.day, []).append(row)
+    return days
+
+
+def merged(text: str | None, rel: str, replace: dict[date, list[DayRow]], root: Path | None = None) -> str:
+    """A month file's text with these days' rows replaced (or added); the other days as they were."""
+    kept = [r for r in parse(text, rel, root) if r.day not in replace] if text else []
+    return render(kept + [r for rows in replace.values() for r in rows])
+
+
+def span_label(days: Iterable[date]) -> str:
+    """`2026-11-20..21`, `2026-10-30..2026-11-02`, or several such runs joined by commas."""
+    ordered = sorted(set(days))
+    runs: list[tuple[date, date]] = []
+    for d in ordered:
+        if runs and (d - runs[-1][1]).days == 1:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    parts = []
+    for first, last in runs[:3]:
+        if first == last:
+            parts.append(first.isoformat())
+        elif (first.year, first.month) == (last.year, last.month):
+            parts.append(f"{first.isoformat()}..{last.day:02d}")
+        else:
+            parts.append(f"{first.isoformat()}..{last.isoformat()}")
+    more = len(runs) - 3
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")

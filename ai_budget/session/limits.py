@@ -1,0 +1,173 @@
+"""Limit changes from the journal: session points and per-sample calibration rebuilt from commit trailers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ai_budget.errors import BudgetError
+from ai_budget.journal.gitrepo import Commit
+from ai_budget.journal.history import session_figures
+from ai_budget.journal.journal import Journal
+from ai_budget.model.budget import BudgetFile, LimitChange
+from ai_budget.model.calibration import CalibrationEntry, parse_trailer
+from ai_budget.planning import limits
+from ai_budget.planning.limits import Change, Point, Sample
+from ai_budget.timeutil import parse_time
+
+# Samples no trailer accounts for (the hand-made format, an entry typed in) are older than any trailer.
+UNTRACKED = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def read_history(journal: Journal) -> list[Commit]:
+    """The journal's commits, newest first; none when git cannot give them (the limits just stay unknown)."""
+    try:
+        return journal.history()
+    except BudgetError:
+        return []
+
+
+def _when(commit: Commit) -> datetime:
+    """When a commit's session started (its Session-Start trailer), else when it was committed."""
+    for raw in (commit.trailer("Session-Start"), commit.date):
+        try:
+            moment = parse_time(raw)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            return moment
+    return UNTRACKED
+
+
+def points(commits: list[Commit]) -> list[Point]:
+    """Each session commit with a numeric 5-hour delta and output tokens, as a detector point."""
+    found = []
+    for commit in commits:
+        figures = session_figures(commit)
+        if figures is None:
+            continue
+        pct, tokens = figures["five_hour_delta"], figures["output_tokens"]
+        if isinstance(pct, float) and isinstance(tokens, float):
+            found.append(Point(_when(commit), tokens, pct))
+    return found
+
+
+def tracked_samples(commits: list[Commit]) -> dict[str, list[Sample]]:
+    """Per type (lower-case), oldest first: each sample as the step between its Calibration trailers."""
+    # A trailer holds the sums after its sample (samples, units, %/unit to four decimals), so a sample's
+    # percent is %/unit × units minus the same before it. A trailer with fewer samples than the one
+    # before means the entry was reset by hand: its samples start again from there.
+    found: dict[str, list[Sample]] = {}
+    last: dict[str, tuple[int, float, float]] = {}
+    for commit in reversed(commits):
+        for key, value in commit.trailers:
+            if key != "Calibration":
+                continue
+            name, fields = parse_trailer(value)
+            try:
+                count, units = int(fields["samples"]), float(fields["units"])
+                pct = float(fields["pct_per_unit"]) * units if units else 0.0
+            except (KeyError, ValueError):
+                continue
+            before = last.get(name.lower(), (0, 0.0, 0.0))
+            if count < before[0] or units < before[1]:
+                found.pop(name.lower(), None)
+                before = (0, 0.0, 0.0)
+            last[name.lower()] = (count, units, pct)
+            if count > before[0]:
+                step_pct = max(0.0, round(pct - before[2], 6))  # rounding of %/unit must not go below 0
+                step = Sample(_when(commit), round(units - before[1], 6), step_pct, count - before[0])
+                found.setdefault(name.lower(), []).append(step)
+    return found
+
+
+def entry_samples(entry: CalibrationEntry, tracked: list[Sample]) -> list[Sample] | None:
+    """The entry's samples: a lump of what no trailer accounts for, then the tracked ones; None if unknown."""
+    # None when the trailers hold more than the entry (edited down by hand): only the sums are known.
+    count = entry.samples - sum(s.count for s in tracked)
+    units = round(entry.units - sum(s.units for s in tracked), 6)
+    pct = round(entry.total_5h_pct - sum(s.pct for s in tracked), 6)
+    if count < 0:
+        return None
+    if count == 0:
+        if not tracked:
+            return []
+        # Trailers round %/unit to four decimals: the newest sample takes the rest, so the samples add
+        # up to the stored sums exactly.
+        last = tracked[-1]
+        newest = Sample(last.at, round(last.units + units, 6), max(0.0, round(last.pct + pct, 6)), last.count)
+        return [*tracked[:-1], newest] if newest.units > 0 else None
+    return [Sample(UNTRACKED, units, max(0.0, pct), count), *tracked] if units > 0 else None
+
+
+def changes(budget: BudgetFile) -> list[Change]:
+    """The changes `check` has recorded and nobody dismissed, oldest first (the ones estimates weigh by)."""
+    kept = [c for c in budget.limits if not c.dismissed]
+    return [Change(c.since, c.ratio, 0, 0) for c in sorted(kept, key=lambda c: c.since)]
+
+
+def review(budget: BudgetFile, commits: list[Commit]) -> Change | None:
+    """A change not recorded yet: the detector over the sessions since the latest record, dismissed or not."""
+    last = max((c.since for c in budget.limits), default=None)
+    return limits.detect(points(commits), after=last)
+
+
+def recorded(change: Change, now: datetime) -> LimitChange:
+    """The budget.json record of a change, so the brief warns about it once."""
+    return LimitChange(since=change.since, ratio=change.ratio, noticed_at=now)
+
+
+def _per_type(budget: BudgetFile, commits: list[Commit]) -> dict[str, list[Sample]]:
+    tracked = tracked_samples(commits)
+    found = {}
+    for name, entry in budget.calibration.items():
+        samples = entry_samples(entry, tracked.get(name.lower(), []))
+        if samples:
+            found[name] = samples
+    return found
+
+
+def rates(budget: BudgetFile, commits: list[Commit]) -> dict[str, float]:
+    """Weighted %/unit per type for estimates; empty when no change is known and no half-life is set."""
+    known, half_life = changes(budget), budget.settings.calibration_half_life
+    if not known and not half_life:
+        return {}
+    found = {}
+    for name, samples in _per_type(budget, commits).items():
+        value = limits.weighted_rate(samples, known, half_life)
+        if value is not None:
+            found[name] = value
+    return found
+
+
+def marks(budget: BudgetFile, commits: list[Commit]) -> dict[str, Change]:
+    """Per type, the latest recorded change that some of its samples predate."""
+    known = changes(budget)
+    if not known:
+        return {}
+    found = {}
+    for name, samples in _per_type(budget, commits).items():
+        change = limits.predating(samples, known)
+        if change is not None:
+            found[name] = change
+    return found
+
+
+def warning(change: Change) -> str:
+    """The brief's one warning about a change."""
+    if change.ratio >= 1:
+        how = f"about {change.ratio:.1f}× more tokens per %"
+    else:
+        how = f"about {1 / change.ratio:.1f}× fewer tokens per %"
+    day = f"{change.since.astimezone():%Y-%m-%d}"
+    return (
+        f"Claude's 5-hour window seems to hold {how} since {day}: "
+        "calibrations before that date are weighted down"
+    )
+
+
+def weighting(journal: Journal, budget: BudgetFile) -> tuple[dict[str, Change], dict[str, float]]:
+    """Per type, the change its samples predate and the weighted %/unit (git is read only when needed)."""
+    if not budget.limits and not budget.settings.calibration_half_life:
+        return {}, {}
+    commits = read_history(journal)
+    return marks(budget, commits), rates(budget, commits)
