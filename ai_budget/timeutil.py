@@ -77,9 +77,12 @@ def parse_when(text: str, reference: datetime | None = None) -> datetime:
         dt = dateparser.isoparse(text.strip())
     except (ValueError, OverflowError) as exc:
         raise ValueError(f"cannot read {text!r} as a time: use ISO (2026-11-22T09:00) or 5h, 2d") from exc
-    if dt.tzinfo is None:
-        dt = dt.astimezone()  # a bare time means the user's local time
-    return dt.astimezone(timezone.utc)
+    try:
+        if dt.tzinfo is None:
+            dt = dt.astimezone()  # a bare time means the user's local time
+        return dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # 0001-01-01 in a zone east of UTC is in the year 0
+        raise ValueError(f"{text!r} is too close to the year 1: give a later time") from None
 
 
 def _span(total_minutes: int) -> str:

@@ -37,6 +37,22 @@ def once(cmd: list[str], env: dict[str, str], stdin: bytes = b"") -> float:
     return took
 
 
+def bench_env(home: Path, corpus: Path) -> dict[str, str]:
+    """The environment of a timed run: HOME, the corpus as the Claude dir, no network, no colour."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AI_BUDGET_", "CLAUDE_"))}
+    env.update(
+        HOME=str(home),
+        NO_COLOR="1",
+        AI_BUDGET_ANTHROPIC_URL="http://127.0.0.1:9",
+        CLAUDE_CONFIG_DIR=str(corpus / ".claude"),
+    )
+    # Byte code as an installed package has it (pip compiles on install), kept outside the tree:
+    # with PYTHONDONTWRITEBYTECODE every run would compile every module again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "ai-budget-bench-pycache"))
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
@@ -45,17 +61,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="ai-budget-bench-home-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AI_BUDGET_", "CLAUDE_"))}
-    env.update(
-        HOME=str(home),
-        NO_COLOR="1",
-        AI_BUDGET_ANTHROPIC_URL="http://127.0.0.1:9",
-        CLAUDE_CONFIG_DIR=str(args.corpus / ".claude"),
-    )
-    # Byte code as an installed package has it (pip compiles on install), kept outside the tree:
-    # with PYTHONDONTWRITEBYTECODE every run would compile every module again.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "ai-budget-bench-pycache"))
+    env = bench_env(home, args.corpus)
     statusline_stdin = (SAMPLES / "statusline_stdin.json").read_bytes()
     commands = {
         "check": ([args.exe, "check", "--from-file", str(USAGE)], b""),

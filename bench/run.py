@@ -53,13 +53,15 @@ def once(cmd: list[str], env: dict[str, str], cwd: str | None = None) -> tuple[f
     return wall, cpu, done.stdout
 
 
-def peak_rss_kb(cmd: list[str], env: dict[str, str]) -> int:
+def peak_rss_kb(cmd: list[str], env: dict[str, str], cwd: str) -> int:
     """Peak resident memory of one run, in KB (a fresh process via a wrapper; the larger of its two)."""
     code = (
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    done = subprocess.run([sys.executable, "-c", code, *cmd], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *cmd], env=env, capture_output=True, text=True, cwd=cwd
+    )
     return int(done.stdout.strip())
 
 
@@ -132,9 +134,16 @@ def check_totals(expected: dict, ours: str, theirs: str | None) -> None:
 Command = tuple[list[str], str, "Path | None"]
 
 
+def ai_budget() -> list[str]:
+    """The `ai-budget` console script beside this Python (what people run), else `python -m`."""
+    # `python -m` imports runpy first: about 18 M instructions, 3-5 ms of a warm answer.
+    script = Path(sys.executable).parent / "ai-budget"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ai_budget"]
+
+
 def commands(session: Path, newest: Path, binary: Path | None) -> dict[str, Command]:
     """Label -> (command, which cache: none or warm, a file to touch first or None)."""
-    ours = [sys.executable, "-m", "ai_budget", "tokens"]
+    ours = [*ai_budget(), "tokens"]
     found: dict[str, Command] = {}
     if binary is not None:
         found["ccusage"] = ([str(binary), "daily", "--offline", "--json"], "none", None)
@@ -179,11 +188,13 @@ def main() -> None:
         f"{expected['bytes'] / 1e6:.0f} MB, {expected['totals']['exchanges']:,} API calls; "
         f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {args.runs} alternated rounds"
     )
-    ours_all = [sys.executable, "-m", "ai_budget", "tokens", "--all", "--json"]
-    _, _, out = once(ours_all, env)  # fills the caches the warm runs use
-    theirs = once([str(binary), "daily", "--offline", "--json"], env)[2] if binary else None
+    ours_all = [*ai_budget(), "tokens", "--all", "--json"]
+    # Everything runs in `where`: in the repository, `python -m` would import the tree's code
+    # ahead of --code's.
+    _, _, out = once(ours_all, env, cwd=where)  # fills the caches the warm runs use
+    theirs = once([str(binary), "daily", "--offline", "--json"], env, cwd=where)[2] if binary else None
     check_totals(expected, out, theirs)
-    _, _, warm_out = once(ours_all, env)
+    _, _, warm_out = once(ours_all, env, cwd=where)
     if json.loads(warm_out)["total_tokens"] != expected["totals"]["total_tokens"]:
         sys.exit("warm totals differ from construction")
     session, newest = sessions(root)
@@ -201,7 +212,7 @@ def main() -> None:
                 wall, cpu, _ = once(cmd, env if which == "warm" else cold_env, cwd=where)
                 walls[label].append(wall)
                 cpus[label].append(cpu)
-    rss_cold = peak_rss_kb(table["cold"][0], cold_env)
+    rss_cold = peak_rss_kb(table["cold"][0], cold_env, where)
     report(args, expected, walls, cpus, rss_cold)
     shutil.rmtree(cache, ignore_errors=True)
 

@@ -53,6 +53,9 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="ai-budget-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AI_BUDGET_", "CLAUDE_"))}
     env.update(HOME=str(home), NO_COLOR="1", AI_BUDGET_ANTHROPIC_URL="http://127.0.0.1:9")
+    # Byte code as an installed package has it, kept outside the tree (see bench/run.py).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "ai-budget-bench-pycache"))
     stdin = payload()
     ours_cmd, bare_cmd = [args.exe, "statusline"], [sys.executable, "-c", "pass"]
     try:

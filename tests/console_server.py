@@ -5,15 +5,13 @@ usage_report/claude_code, workspaces, users), over several pages, and records ev
 from __future__ import annotations
 
 import json
-import threading
-import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from usage_server import Reply
+import pytest
+from usage_server import LocalServer, Reply
 
 # Not shaped like a real key on purpose: the redaction of token-shaped text cannot hide a leak.
 ADMIN_KEY = "test-admin-key-NOT-REAL-4a7b0c9d1e"
@@ -39,19 +37,20 @@ def report(pages: list[list[dict[str, Any]]]) -> Handler:
 
 
 def listing(pages: list[list[dict[str, Any]]]) -> Handler:
-    """A list endpoint: `has_more` / `last_id`, passed back as `after_id`."""
+    """A list endpoint: `has_more` and `first_id` / `last_id` (the ids of the page's ends); the next
+    page is asked for with `after_id` = the last id."""
 
     def serve(query: dict[str, list[str]]) -> Reply:
         after = query.get("after_id", [None])[0]
-        index = 0 if after is None else int(after.removeprefix("cursor_")) + 1
+        ends = [page[-1]["id"] for page in pages if page]
+        index = 0 if after is None else ends.index(after) + 1
         items = pages[index]
-        more = index < len(pages) - 1
         return ok(
             {
                 "data": items,
-                "has_more": more,
+                "has_more": index < len(pages) - 1,
                 "first_id": items[0]["id"] if items else None,
-                "last_id": f"cursor_{index}" if more else None,
+                "last_id": items[-1]["id"] if items else None,
             }
         )
 
@@ -78,6 +77,7 @@ def cost_item(
         "cost_type": "tokens" if model else "web_search",
         "currency": "USD",
         "description": f"{model} Usage" if model else "Web Search",
+        "inference_geo": None,
         "model": model,
         "service_tier": "standard" if model else None,
         "token_type": token_type if model else None,
@@ -167,58 +167,41 @@ def claude_code(
     }
 
 
-class ConsoleServer:
-    """Routes by path; queued `failures` are served first, whatever the path (the last does not repeat)."""
+AUTH_FAILED = '{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}'
 
-    def __init__(self) -> None:
+
+class ConsoleServer(LocalServer):
+    """Routes by path; a request without the admin key gets the documented 401; queued `failures` are
+    served first, whatever the path (the last does not repeat)."""
+
+    def __init__(self, key: str = ADMIN_KEY) -> None:
+        self.key = key
         self.routes: dict[str, Handler] = {}
         self.failures: list[Reply] = []
-        self.requests: list[dict[str, Any]] = []
-        server = self
+        super().__init__()
 
-        class RequestHandler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                parts = urllib.parse.urlsplit(self.path)
-                query = urllib.parse.parse_qs(parts.query)
-                server.requests.append(
-                    {
-                        "path": parts.path,
-                        "query": query,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                    }
-                )
-                if server.failures:
-                    reply = server.failures.pop(0)
-                elif parts.path in server.routes:
-                    reply = server.routes[parts.path](query)
-                else:
-                    reply = Reply(status=404, body='{"type":"error","error":{"type":"not_found_error"}}')
-                if reply.delay:
-                    time.sleep(reply.delay)
-                body = reply.body.encode() if isinstance(reply.body, str) else reply.body
-                try:
-                    self.send_response(reply.status)
-                    for key, value in reply.headers.items():
-                        self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+    def handle(self, target: str, headers: dict[str, str]) -> Reply:
+        """The queued failure, else a 401 for a wrong key, else the route's answer (404 without one)."""
+        parts = urllib.parse.urlsplit(target)
+        query = urllib.parse.parse_qs(parts.query)
+        self.requests.append({"path": parts.path, "query": query, "headers": headers})
+        if self.failures:
+            return self.failures.pop(0)
+        if headers.get("x-api-key") != self.key:
+            return Reply(status=401, body=AUTH_FAILED)
+        if parts.path in self.routes:
+            return self.routes[parts.path](query)
+        return Reply(status=404, body='{"type":"error","error":{"type":"not_found_error"}}')
 
     def paths(self) -> list[str]:
         """The path of every request so far, in order."""
         return [r["path"] for r in self.requests]
 
-    def close(self) -> None:
-        """Stop serving."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
+
+def serving(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConsoleServer]:
+    """For a fixture: a ConsoleServer, with ai-budget pointed at it and holding its key."""
+    server = ConsoleServer()
+    monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", server.url)
+    monkeypatch.setenv("ANTHROPIC_ADMIN_API_KEY", ADMIN_KEY)
+    yield server
+    server.close()

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import assert_clean, git, python_cli, run
@@ -21,13 +22,14 @@ from console_server import (
     listing,
     per_day,
     report,
+    serving,
     usage_item,
     user,
     workspace,
 )
 from usage_server import Reply
 
-from ai_budget.claude import console
+from ai_budget.claude import admin_api, console
 from ai_budget.model.budget import BudgetFile
 from ai_budget.session.credits import console_report
 
@@ -95,11 +97,7 @@ def organisation(srv: ConsoleServer, month: str) -> None:
 
 @pytest.fixture
 def srv(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConsoleServer]:
-    server = ConsoleServer()
-    monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", server.url)
-    monkeypatch.setenv("ANTHROPIC_ADMIN_API_KEY", ADMIN_KEY)
-    yield server
-    server.close()
+    yield from serving(monkeypatch)
 
 
 def settings(journal: Path, **console_settings: object) -> None:
@@ -157,7 +155,7 @@ def test_a_past_month_exactly_with_every_page_followed(srv: ConsoleServer, journ
     }
     assert cost[1]["query"]["page"] == ["page_1"]
     spaces_asked = [r["query"] for r in srv.requests if r["path"] == console.WORKSPACES]
-    assert "after_id" not in spaces_asked[0] and spaces_asked[1]["after_id"] == ["cursor_0"]
+    assert "after_id" not in spaces_asked[0] and spaces_asked[1]["after_id"] == [WS_A]
     for request in srv.requests:
         assert request["headers"]["x-api-key"] == ADMIN_KEY
         assert request["headers"]["anthropic-version"] == "2023-06-01"
@@ -231,12 +229,16 @@ def test_the_key_is_in_no_output_file_or_commit(srv: ConsoleServer, journal: Pat
     for args in (("console", "--month", "2026-11"), ("console", "--month", "2026-11", "--json", "--force")):
         result = run(*args)
         outputs += [result.stdout, result.stderr]
-    srv.failures = [
-        Reply(status=401, body=json.dumps({"error": {"type": "authentication_error", "key": ADMIN_KEY}}))
-    ]
-    refused = run("console", "--month", "2026-11", "--force")
-    outputs += [refused.stdout, refused.stderr]
-    assert refused.exit_code == 1
+    echoed = json.dumps({"error": {"type": "authentication_error", "message": f"bad key {ADMIN_KEY}"}})
+    for reply in (Reply(401, echoed), Reply(403, echoed), Reply(401, f"<html>{ADMIN_KEY}</html>")):
+        srv.failures = [reply]
+        refused = run("console", "--month", "2026-11", "--force")
+        outputs += [refused.stdout, refused.stderr]
+        assert refused.exit_code == 1
+        srv.failures = [reply] * 3
+        for command in ("status", "check", "status --json"):
+            shown = run(*command.split())
+            outputs += [shown.stdout, shown.stderr]
     assert run("credits", "set", "20").exit_code == 0
     assert all(ADMIN_KEY not in text for text in outputs)
     for path in home.rglob("*"):
@@ -251,9 +253,12 @@ def test_no_key_says_how_to_create_one(journal: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("ANTHROPIC_ADMIN_API_KEY", raising=False)
     result = run("console")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: no Admin API key: create an Admin API key (sk-ant-admin…)")
-    assert "Settings > Admin keys" in result.stderr
-    assert "Individual accounts have no Admin API" in result.stderr
+    assert result.stderr == (
+        "Error: no Admin API key: create an Admin API key (sk-ant-admin…; organisation admins only) in "
+        "the Claude Console under Settings > Admin keys, then export ANTHROPIC_ADMIN_API_KEY or name a "
+        "file (mode 0600) holding it in settings.console.admin_key_file. Individual accounts have no "
+        "Admin API\n"
+    )
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -321,6 +326,10 @@ def test_a_key_file_must_be_private(
             "Error: the Admin API's cost_report answer says there is more, with no new next_page: try later",
         ),
         (
+            Reply(200, b'{"data": [' + b"1," * 4_500_000 + b"1]}"),  # 9 MB
+            "Error: the Admin API sent more than 8 MB for cost_report: try later",
+        ),
+        (
             Reply(302, "", headers={"Location": "http://elsewhere.invalid/"}),
             "Error: the Admin API redirected (HTTP 302); the key is not sent on: "
             "check AI_BUDGET_ANTHROPIC_URL",
@@ -376,11 +385,11 @@ def test_a_429_is_honoured(srv: ConsoleServer, journal: Path) -> None:
 
 def test_a_slow_answer_times_out(srv: ConsoleServer, journal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     organisation(srv, "2026-11")
-    monkeypatch.setattr(console, "TIMEOUT_S", 0.3)
+    monkeypatch.setattr(admin_api, "TIMEOUT_S", 0.3)
     srv.failures = [Reply(200, "{}", delay=1.0)]
     result = run("console", "--month", "2026-11")
     assert result.exit_code == 1
-    assert result.stderr == "Error: the Admin API did not answer cost_report within 0.3 s: try again later\n"
+    assert result.stderr == "Error: the Admin API did not answer cost_report in time: try again later\n"
 
 
 def test_nothing_listening(journal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -482,3 +491,193 @@ def test_a_month_under_way_asks_nothing_of_the_future(srv: ConsoleServer) -> Non
     console_report(BudgetFile(), datetime(2026, 12, 11, 15, tzinfo=timezone.utc))
     asked = next(r["query"] for r in srv.requests if r["path"] == console.COST)
     assert (asked["starting_at"], asked["ending_at"]) == (["2026-12-01T00:00:00Z"], ["2026-12-12T00:00:00Z"])
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (
+            lambda f: None,
+            "Error: cannot read {f} (No such file or directory): check settings.console.admin_key_file",
+        ),
+        (
+            lambda f: f.write_text("\n"),
+            "Error: {f} (settings.console.admin_key_file) is empty: put the key in it",
+        ),
+        (
+            lambda f: f.mkdir(),
+            "Error: {f} (settings.console.admin_key_file) is not a file: name the key's file",
+        ),
+        (
+            lambda f: f.write_bytes(b"\xff\xfe"),
+            "Error: {f} is not text: it should hold the Admin API key alone",
+        ),
+        (
+            lambda f: f.write_text("sk-ant-admin01 FAKE"),
+            "Error: the Admin API key in {f} has spaces or control characters in it: set it again",
+        ),
+    ],
+)
+def test_a_key_file_that_cannot_serve(
+    srv: ConsoleServer, journal: Path, monkeypatch: pytest.MonkeyPatch, make: Any, said: str
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_ADMIN_API_KEY")
+    key_file = journal.parent / "admin.key"
+    make(key_file)
+    if key_file.is_file():
+        key_file.chmod(0o600)
+    settings(journal, admin_key_file=str(key_file))
+    result = run("console")
+    assert (result.exit_code, result.stderr) == (1, said.format(f=key_file) + "\n")
+    assert srv.requests == []
+    status = run("status")  # the glance goes on without the Console, and says why
+    assert status.exit_code == 0 and f"Console: unknown ({said.format(f=key_file)[7:]})" in status.stdout
+
+
+def test_a_key_the_organisation_does_not_know_is_refused(
+    srv: ConsoleServer, journal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    organisation(srv, "2026-11")
+    monkeypatch.setenv("ANTHROPIC_ADMIN_API_KEY", "test-admin-key-NOT-REAL-revoked")
+    result = run("console", "--month", "2026-11")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: the Admin API refused the key (401 authentication_error)")
+    assert srv.paths() == [console.COST]  # nothing more is asked with a refused key
+
+
+def test_json_that_is_not_an_object_is_one_line(srv: ConsoleServer, journal: Path) -> None:
+    srv.failures = [Reply(200, "[1, 2, 3]")]
+    result = run("console", "--month", "2026-11")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: the Admin API's answer to cost_report is not the JSON object expected: the format may "
+        "have changed\n",
+    )
+
+
+def test_an_organisation_listing_no_members_says_what_to_set(srv: ConsoleServer) -> None:
+    organisation(srv, "2026-12")
+    srv.routes[console.USERS] = listing([[]])
+    month = console_report(BudgetFile(), datetime(2026, 12, 6, tzinfo=timezone.utc))
+    assert month.you is None and month.notes == [
+        "Claude Code: the organisation lists no members: set settings.console.email in budget.json to see "
+        "your own spend"
+    ]
+
+
+def test_a_slow_console_holds_a_look_for_at_most_the_total_deadline(
+    srv: ConsoleServer, journal: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    organisation(srv, "2026-11")
+    pages = srv.routes[console.COST]
+
+    def slow(query: dict[str, list[str]]) -> Reply:
+        reply = pages(query)
+        reply.delay = 0.4
+        return reply
+
+    srv.routes[console.COST] = slow
+    monkeypatch.setattr(admin_api, "TOTAL_S", 0.6)  # page 1 takes 0.4 s; page 2 has 0.2 s left
+    result = run("console", "--month", "2026-11")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: the Admin API did not answer cost_report in time: try again later\n",
+    )
+    status = run("status")
+    assert status.exit_code == 0
+    assert (
+        "Console: unknown (the Admin API did not answer cost_report in time: try again later)"
+        in status.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(401, '{"type":"error","error":{"type":"authentication_error"}}'),
+        Reply(403, '{"type":"error","error":{"type":"permission_error"}}'),
+        Reply(429, "{}"),
+        Reply(429, "{}", headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}),
+        Reply(200, "<html>Sign in</html>"),
+        Reply(200, '{"data": [{"starting_at": "2026'),
+        Reply(503, "down"),
+    ],
+)
+def test_status_and_check_never_fail_on_the_console(srv: ConsoleServer, journal: Path, reply: Reply) -> None:
+    srv.failures = [reply] * 10
+    for command in ("status", "check"):
+        result = run(command)
+        assert result.exit_code == 0, result.stderr
+        assert "Console: " in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert ADMIN_KEY not in result.stdout
+
+
+def test_a_broken_budget_json_is_named_not_skipped(srv: ConsoleServer, journal: Path) -> None:
+    (journal / "budget.json").write_text('{"settings": {"console": {"email": 5}}}')
+    result = run("console", "--month", "2026-11")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {journal / 'budget.json'}: settings.console.email: ")
+    assert srv.requests == []
+
+
+def test_a_429_without_retry_after_backs_off_from_a_minute(srv: ConsoleServer, journal: Path) -> None:
+    organisation(srv, "2026-11")
+    cache = Path(os.environ["HOME"]) / ".cache" / "ai-budget"
+    waits = []
+    for _ in range(2):
+        srv.failures = [Reply(429, '{"error":{"type":"rate_limit_error"}}')]
+        result = run("console", "--month", "2026-11")
+        assert result.exit_code == 1 and "rate limiting (429)" in result.stderr
+        backoff = next(cache.glob("console-backoff-*.json"))
+        data = json.loads(backoff.read_text())
+        waits.append((datetime.fromisoformat(data["until"]) - datetime.now(timezone.utc)).total_seconds())
+        backoff.write_text(json.dumps(data | {"until": "2000-01-01T00:00:00+00:00"}))  # the wait is over
+    assert 50 <= waits[0] <= 60 and 110 <= waits[1] <= 120  # 60 s, then twice that
+    assert run("console", "--month", "2026-11").exit_code == 0
+    assert not list(cache.glob("console-backoff-*.json"))  # an answer ends the backing off
+
+
+def test_a_glance_does_not_ask_again_soon_after_a_failure(srv: ConsoleServer, journal: Path) -> None:
+    # `watch` redraws every few seconds: a Console that fails is not asked at each frame.
+    this_month = datetime.now(timezone.utc).strftime("%Y-%m")
+    organisation(srv, this_month)
+    srv.failures = [Reply(503, "down")]
+    said = "the Admin API failed on cost_report (HTTP 503): try again in a few minutes"
+    first = run("status")
+    assert first.exit_code == 0 and f"Console: unknown ({said})" in first.stdout
+    asked = len(srv.requests)
+    again = run("status")
+    assert again.exit_code == 0 and f"Console: unknown ({said} (at " in again.stdout
+    brief = run("check")
+    assert brief.exit_code == 0 and f"  - Console: {said} (at " in brief.stdout
+    assert len(srv.requests) == asked  # the failure was repeated, not asked for
+    assert run("console").exit_code == 0  # asked by name, it asks; the answer ends the repeating
+    assert f"Console {this_month}: $62.00 so far" in run("status").stdout
+
+
+def test_a_next_page_that_loops_back_is_one_line(srv: ConsoleServer, journal: Path) -> None:
+    def looping(query: dict[str, list[str]]) -> Reply:
+        token = "page_1" if query.get("page", ["page_0"])[0] == "page_0" else "page_0"
+        return Reply(200, json.dumps({"data": [], "has_more": True, "next_page": token}))
+
+    srv.routes[console.COST] = looping
+    result = run("console", "--month", "2026-11")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: the Admin API's cost_report answer says there is more, with no new next_page: try later\n",
+    )
+    assert len(srv.requests) == 3  # page_1, then page_0 again: the third answer repeats page_1
+
+
+def test_an_empty_month_is_zero_not_an_error(srv: ConsoleServer, journal: Path) -> None:
+    empty = report([[]])
+    for path in (console.COST, console.MESSAGES, console.CLAUDE_CODE):
+        srv.routes[path] = empty
+    srv.routes[console.WORKSPACES] = listing([[]])
+    settings(journal, email=ME)
+    result = run("console", "--month", "2026-11", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["cost_usd"], data["projected_usd"], data["models"], data["workspaces"]) == (0.0, 0.0, [], [])
+    assert data["claude_code"] == {"who": ME, "cost_usd": 0.0, "sessions": 0, "days": 0}
+    assert data["notes"] == []

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import assert_clean, budget, git, run, subjects
-from console_server import ADMIN_KEY, ConsoleServer, bucket, cost_item, report
+from console_server import ADMIN_KEY, ConsoleServer, bucket, cost_item, report, serving
 from transcript_builder import assistant, project_dir, usage, write
 from usage_server import Reply
 
@@ -233,15 +233,33 @@ def test_set_is_one_commit_and_keeps_what_was_not_given(journal: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["-5"], "Error: REMAINING cannot be negative, got '-5': give the balance the Console shows"),
-        (["abc"], "Error: REMAINING must be a dollar amount like 12.50, got 'abc'"),
-        (["1e5"], "Error: REMAINING must be a dollar amount like 12.50, got '1e5'"),
-        (["nan"], "Error: REMAINING must be a dollar amount like 12.50, got 'nan'"),
-        (["12,34"], "Error: REMAINING must be a dollar amount like 12.50, got '12,34'"),
+        (["-5"], "Error: REMAINING cannot be negative, got '-5': give the amount the Console shows"),
+        (
+            ["-$1,000.5"],
+            "Error: REMAINING cannot be negative, got '-$1,000.5': give the amount the Console shows",
+        ),
+        *[
+            ([text], f"Error: REMAINING must be a dollar amount to the cent like 12.50, got {text!r}")
+            for text in (
+                "abc",
+                "1e5",
+                "1e400",
+                "nan",
+                "inf",
+                "-inf",
+                "$",
+                "-",
+                "12,34",
+                "12.345",
+                "0x10",
+                "+5",
+                "",
+            )
+        ],
         (["2000000000"], "Error: REMAINING must be at most $1,000,000,000, got '2000000000'"),
         (
             ["10", "--total", "-1"],
-            "Error: --total cannot be negative, got '-1': give the balance the Console shows",
+            "Error: --total cannot be negative, got '-1': give the amount the Console shows",
         ),
         (["10", "--total", "5"], "Error: --total $5.00 is less than the remaining $10.00: check both"),
         (
@@ -253,8 +271,18 @@ def test_set_is_one_commit_and_keeps_what_was_not_given(journal: Path) -> None:
             "Error: --expires must be a date like 2027-03-31, got 'next year'",
         ),
         (
+            ["10", "--expires", "10000-01-01"],
+            "Error: --expires must be a date like 2027-03-31, got '10000-01-01'",
+        ),
+        (
             ["10", "--expires", "2020-01-01"],
-            "Error: --expires 2020-01-01 has already passed: give the date the Console shows",
+            "Error: --expires 2020-01-01 has already come (credits expire at the start of that day): "
+            "give the date the Console shows",
+        ),
+        (
+            ["10", "--expires", date.today().isoformat()],
+            f"Error: --expires {date.today()} has already come (credits expire at the start of that day): "
+            "give the date the Console shows",
         ),
     ],
 )
@@ -278,15 +306,12 @@ def test_show_without_a_balance_says_what_to_run(journal: Path) -> None:
 
 @pytest.fixture
 def srv(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConsoleServer]:
-    server = ConsoleServer()
-    monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", server.url)
-    monkeypatch.setenv("ANTHROPIC_ADMIN_API_KEY", ADMIN_KEY)
-    yield server
-    server.close()
+    yield from serving(monkeypatch)
 
 
 def test_the_console_as_the_burn_source(journal: Path, home: Path, srv: ConsoleServer) -> None:
-    # Cents per UTC day: the 13th is before the 7 days (14th–20th) and before the balance (18th).
+    # Cents per UTC day: the 13th is before the 7 days (14th–20th) and before the balance, set at noon
+    # on the 18th: half of that day's $3 counts as spent since. Today (the 20th) is half over at NOW.
     days = {13: "1000", 14: "700", 16: "700", 18: "300", 19: "100", 20: "600"}
     srv.routes[console.COST] = report(
         [[bucket(f"2026-11-{d}", [cost_item(c, None, SONNET)]) for d, c in list(days.items())[:3]]]
@@ -296,13 +321,16 @@ def test_the_console_as_the_burn_source(journal: Path, home: Path, srv: ConsoleS
     s = state(journal, home)
     assert s.source == "console" and s.notes == []
     assert (s.forecast.spend.since_set, s.forecast.spend.last_7_days, s.forecast.spend.today) == (
-        Decimal(10),
+        Decimal("1.5") + 1 + 6,
         Decimal(24),
         Decimal(6),
     )
-    assert s.forecast.remaining == Decimal(20)
+    assert s.forecast.remaining == Decimal("21.5")
     assert srv.requests[0]["query"]["starting_at"] == ["2026-11-14T00:00:00Z"]
     assert srv.requests[1]["query"]["page"] == ["page_1"]
+    # Set an hour ago, at 11:00 today: $6 over the 12 hours so far, one of them since: $0.50.
+    set_credits(Journal.open(journal), Decimal(30), now=NOW - timedelta(hours=1))
+    assert state(journal, home).forecast.spend.since_set == Decimal("0.5")
 
 
 def test_a_console_failure_falls_back_to_the_transcripts(
@@ -314,8 +342,8 @@ def test_a_console_failure_falls_back_to_the_transcripts(
     s = state(journal, home)
     assert s.source == "transcripts" and s.forecast.remaining == Decimal(11)
     assert s.notes == [
-        "the Console's cost report could not be had (the Admin API failed on cost_report (HTTP 500): try "
-        "again in a few minutes); using the transcripts"
+        "using the transcripts: the Console's cost report could not be had: the Admin API failed on "
+        "cost_report (HTTP 500): try again in a few minutes"
     ]
 
 
@@ -329,3 +357,72 @@ def test_the_brief_shows_credits_and_their_alerts(journal: Path) -> None:
     assert data["credits"]["remaining_usd"] == 3.0 and data["credits"]["check"] == 20
     assert data["console"] is None  # no Admin API key: no Console, and no request for one
     assert_clean(journal)
+
+
+def test_a_new_balance_above_the_total_kept_from_before_is_refused(journal: Path) -> None:
+    assert run("credits", "set", "30", "--total", "50").exit_code == 0
+    before = subjects(journal)
+    result = run("credits", "set", "60")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: the remaining $60.00 is more than the total $50.00 set before: give the new total with "
+        "--total\n",
+    )
+    assert subjects(journal) == before and budget(journal)["credits"]["remaining_usd"] == 30.0
+    assert run("credits", "set", "60", "--total", "100").exit_code == 0
+    assert_clean(journal)
+
+
+def test_a_run_out_date_too_far_to_write_is_left_out(journal: Path, home: Path) -> None:
+    # $1e9 at 1 output token a week ($15 per million tokens / 7 a day): millions of years. Real
+    # time, so that the commands below see the same week.
+    moment = datetime.now(timezone.utc)
+    spend(home, [(moment - timedelta(days=1), 1)])
+    set_credits(
+        Journal.open(journal), Decimal(10**9), expires=date(9999, 12, 31), now=moment - timedelta(days=2)
+    )
+    f = state(journal, home, moment).forecast
+    token = Decimal("0.000015")  # spent after the balance was set, and the whole week's spend
+    assert f.days_left == (Decimal(10**9) - token) / (token / 7) and f.runs_out_at is None
+    assert f.expires_first is True and f.alerts == []
+    for command in (("status",), ("check",)):
+        result = run(*command)
+        assert result.exit_code == 0, result.stderr
+    shown = run("credits", "show")
+    assert "  Days left: over 100 years at that rate, so no run-out date\n" in shown.stdout, shown.stderr
+
+
+def test_credits_past_their_expiry_are_critical(journal: Path, home: Path) -> None:
+    set_credits(Journal.open(journal), Decimal(500), expires=date(2026, 11, 20), now=SET)
+    s = state(journal, home)  # NOW is noon on the 20th: they expired at its start
+    assert s.forecast.expired is True
+    assert [(a.level, a.reason) for a in s.forecast.alerts] == [
+        ("CRITICAL", "the credits expired on 2026-11-20: set the new balance")
+    ]
+    earlier = state(journal, home, at(19, 23))
+    assert earlier.forecast.expired is False and earlier.forecast.alerts == []
+
+
+def test_the_alert_command_never_sees_the_admin_key(
+    journal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_ADMIN_API_KEY", ADMIN_KEY)
+    monkeypatch.setenv("AI_BUDGET_QA_MARK", "passed on")  # the rest of the environment is kept
+    seen = tmp_path / "env.json"
+    code = f"import json, os; open({str(seen)!r}, 'w').write(json.dumps(dict(os.environ)))"
+    setting(journal, "alert_command", [sys.executable, "-c", code])
+    assert run("credits", "set", "1").exit_code == 0
+    assert run("credits", "show").exit_code == 0
+    env = json.loads(seen.read_text())
+    assert env["AI_BUDGET_QA_MARK"] == "passed on" and "ANTHROPIC_ADMIN_API_KEY" not in env
+    assert ADMIN_KEY not in seen.read_text()
+
+
+def test_an_overspent_balance_reads_used_up(journal: Path, home: Path) -> None:
+    from ai_budget.cli.views.credits import credits_line
+
+    spend(home, WEEK)
+    set_credits(Journal.open(journal), Decimal(5), now=SET)  # $9 spent since: $4 over
+    assert (
+        credits_line(state(journal, home)) == "Credits: about $0.00 left, $2.14/day (7-day average), used up"
+    )

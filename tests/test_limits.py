@@ -298,3 +298,15 @@ def test_a_dismissed_change_is_neither_weighed_nor_found_again(changed: Path, se
     assert again["tasks"][0]["estimate_pct"] == round(250 / 300 * 10, 2)  # the stored ratio of sums
     assert "*" not in run("calibration").stdout
     assert budget(changed)["limits"][0]["dismissed"] is True
+
+
+def test_a_change_behind_many_other_commits_is_still_found(changed: Path, server: UsageServer) -> None:
+    # `check` reads the last RECENT commits first; these 30 sessions are all behind them.
+    from ai_budget.session.limits import RECENT
+
+    for n in range(RECENT):
+        git(changed, "commit", "-q", "--allow-empty", "-m", f"backlog: note {n}")
+    reset = datetime.now(timezone.utc) + timedelta(hours=3)
+    server.answer(Reply(body=usage_body(five=20.0, week=10.0, five_reset=reset)))
+    assert WARNING in json.loads(run("check", "--json").stdout)["warnings"]
+    assert [r["ratio"] for r in budget(changed)["limits"]] == [1.9]

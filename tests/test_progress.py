@@ -51,6 +51,11 @@ def test_the_bar_waits_a_second_then_draws_files_and_mb() -> None:
     quiet = io.StringIO()
     ProgressBar(quiet, clock).close()
     assert quiet.getvalue() == ""
+    late = ProgressBar(quiet, clock)
+    clock.now += 1.5
+    late(4, 4, 4_000_000, 4_000_000)  # done by the time a bar could show: none is flashed at 100 %
+    late.close()
+    assert quiet.getvalue() == ""
 
 
 def test_render_with_nothing_to_read() -> None:
@@ -59,11 +64,12 @@ def test_render_with_nothing_to_read() -> None:
 
 
 def test_only_a_terminal_gets_a_bar() -> None:
-    assert for_terminal(False, io.StringIO()) is None
     primary, secondary = pty.openpty()
     with os.fdopen(secondary, "w") as terminal:
-        assert isinstance(for_terminal(False, terminal), ProgressBar)
-        assert for_terminal(True, terminal) is None  # --json: never
+        assert isinstance(for_terminal(False, terminal, terminal), ProgressBar)
+        assert for_terminal(True, terminal, terminal) is None  # --json: never
+        assert for_terminal(False, terminal, io.StringIO()) is None  # the answer piped: never
+        assert for_terminal(False, io.StringIO(), terminal) is None
     os.close(primary)
 
 
@@ -103,31 +109,38 @@ def test_no_bar_when_stderr_is_not_a_terminal(claude: Path, monkeypatch: pytest.
     assert result.exit_code == 0 and result.stderr == ""
 
 
-def on_a_terminal(*args: str) -> tuple[str, bytes]:
-    """`ai-budget tokens ARGS` with stderr on a pty and stdout piped, every scan "long": (stdout, stderr)."""
+def on_a_terminal(*args: str, piped: bool = False) -> tuple[str, bytes]:
+    """`ai-budget tokens ARGS`, stderr and stdout on terminals (stdout piped if asked), every scan "long"."""
     code = (
         "import sys; import ai_budget.cli.progress as p; p.DELAY = -1.0; "
         "from ai_budget.cli import main; sys.argv = ['ai-budget', 'tokens', *sys.argv[1:]]; main()"
     )
-    primary, secondary = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=secondary)
-    os.close(secondary)
-    seen = b""
-    while True:
-        ready, _, _ = select.select([primary], [], [], 10)
+    err, err_end = pty.openpty()
+    out, out_end = pty.openpty()
+    stdout = subprocess.PIPE if piped else out_end
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=stdout, stderr=err_end)
+    os.close(err_end)
+    os.close(out_end)
+    seen = {err: b"", out: b""}
+    reading = {err, out}
+    while reading:
+        ready, _, _ = select.select(list(reading), [], [], 10)
         if not ready:
             break
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:  # the terminal closed with the process
-            break
-        if not chunk:
-            break
-        seen += chunk
-    out, _ = proc.communicate(timeout=30)
-    os.close(primary)
+        for fd in ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the terminal closed with the process
+                chunk = b""
+            seen[fd] += chunk
+            if not chunk:
+                reading.discard(fd)
+    piped_out, _ = proc.communicate(timeout=30)
+    os.close(err)
+    os.close(out)
     assert proc.returncode == 0, seen
-    return out.decode(), seen
+    answer = piped_out if piped else seen[out].replace(b"\r\n", b"\n")  # a terminal's newlines
+    return answer.decode(), seen[err]
 
 
 def test_a_terminal_sees_the_bar_and_the_answer_stays_clean(claude: Path) -> None:
@@ -137,3 +150,8 @@ def test_a_terminal_sees_the_bar_and_the_answer_stays_clean(claude: Path) -> Non
     assert "Reading" not in out and out.startswith("All sessions of all time (20 files)")
     data, quiet = on_a_terminal("--all", "--no-cache", "--json")
     assert quiet == b"" and json.loads(data)["output_tokens"] == sum(range(1, 21))
+
+
+def test_no_bar_when_the_answer_goes_to_a_pipe(claude: Path) -> None:
+    out, terminal = on_a_terminal("--all", "--no-cache", piped=True)  # `ai-budget tokens --all | cat`
+    assert terminal == b"" and out.startswith("All sessions of all time (20 files)")

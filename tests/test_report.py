@@ -124,6 +124,7 @@ def test_each_day_has_its_figures(journal: Path, home: Path, built: Path) -> Non
         "output_tokens": 9000,
         "cost_usd": 0.179,
         "unpriced_models": [],
+        "tokens_unknown": False,
         "peak_5h_pct": 71.5,
         "peak_weekly_pct": 30.0,
         "calibration": {},
@@ -330,3 +331,42 @@ def test_days_before_the_range_are_left_out(journal: Path, home: Path, built: Pa
     flash = next(t for t in got["task_types"] if t["name"] == "flashcard")
     assert [a["pct_per_unit"] for a in flash["averages"]] == [2.5571]
     assert date.fromisoformat(got["since"]) == date(2026, 11, 20) == NOW.date() - timedelta(days=2)
+
+
+def test_a_day_known_only_from_its_readings_shows_unknown_tokens(
+    journal: Path, home: Path, built: Path
+) -> None:
+    from ai_budget.cli.views.report import UNKNOWN_NOTE, report_text
+
+    usage_history.record([("five_hour", 30.0, None), ("seven_day", 9.0, None)], "api", at(11, 9))
+    data = build_report(Journal.open(journal), [home / ".claude"], days=2, now=at(12, 12))
+    # The 11th: no transcript, so its calls, tokens and cost are unknown; the 12th: Sonnet, 2,000 out.
+    text = report_text(data).splitlines()
+    assert [line.split() for line in text[2:5]] == [
+        ["2026-11-11", "0", "?", "?", "?", "30.0%", "9.0%", "-"],
+        ["2026-11-12", "0", "1", "2,000", "$0.03", "-", "-", "-"],
+        ["total", "0", "1+?", "2,000+?", "$0.03+?", "30.0%", "9.0%", "-"],
+    ]
+    assert UNKNOWN_NOTE in text
+    got = report(journal, home, since=datetime(2026, 11, 11, tzinfo=UTC))
+    assert [p["tokens_unknown"] for p in got["periods"][:2]] == [True, False]
+
+
+def test_the_page_names_models_without_a_price_and_fits_big_costs(
+    journal: Path, home: Path, built: Path, tmp_path: Path
+) -> None:
+    from ai_budget.cli.views.report_svg import axis_label
+
+    write(
+        project_dir(home / ".claude") / "22222222-2222-4333-8444-555555555555.jsonl",
+        [assistant("u1", usage(100, 100), model="claude-future-9", when=at(16, 9))],
+    )
+    out = tmp_path / "report.html"
+    assert run("report", "--since", "2026-11-12", "--html", str(out)).exit_code == 0
+    assert (
+        "No price known for claude-future-9: in the table&#x27;s tokens, not in this chart."
+        in out.read_text()
+    )
+    # Whole dollars once the axis's fifths are whole; cents below.
+    assert [axis_label(v, 15_000, "$") for v in (0, 3_000, 15_000)] == ["$0", "$3,000", "$15,000"]
+    assert [axis_label(v, 1.5, "$") for v in (0, 0.3, 1.5)] == ["$0.00", "$0.30", "$1.50"]

@@ -295,3 +295,41 @@ def test_the_session_end_hook_leaves_the_rollup_to_the_next_command(
     log(Journal.open(journal), LogRequest(claude_dirs=[claude], local_only=True, automatic=True))
     assert not any(s.startswith("usage: rollup") for s in subjects(journal))
     assert not (journal / "usage").exists()
+
+
+def test_an_empty_month_file_says_so() -> None:
+    with pytest.raises(DamagedRollup, match=r"^usage/2026-11.csv is empty: remove it, then run it again$"):
+        parse("", "usage/2026-11.csv")
+
+
+def test_a_file_where_the_folder_belongs_is_one_line_and_kept(
+    journal: Path, claude: Path, transcripts: Path
+) -> None:
+    (journal / "usage").write_text("mine\n")
+    problem = f"{journal / 'usage'} is a file where the daily rollups' folder belongs: move it away"
+    result = run("report")
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: {problem}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    checked = run("check")
+    assert checked.exit_code == 0, checked.stderr
+    assert f"daily rollup skipped: {problem}" in checked.stdout
+    assert run("log").exit_code == 0
+    assert (journal / "usage").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("command", ["check", "log"])
+def test_check_and_log_report_the_backfill_to_a_progress_callback(
+    journal: Path, claude: Path, transcripts: Path, command: str
+) -> None:
+    # What the CLI hands them on a terminal (cli/progress.py draws it); the hooks hand them none.
+    from ai_budget.session.check import check
+    from ai_budget.session.log import LogRequest, log
+
+    seen: list[tuple[int, ...]] = []
+    if command == "check":
+        check(Journal.open(journal), claude, progress=lambda *done: seen.append(done))
+    else:
+        log(Journal.open(journal), LogRequest(claude_dirs=[claude]), progress=lambda *done: seen.append(done))
+    size = transcripts.stat().st_size
+    assert seen[0] == (0, 1, 0, size) and seen[-1] == (1, 1, size, size)
+    assert subjects(journal)[1] == "usage: rollup 2026-11-20..22"

@@ -773,3 +773,15 @@ def test_fetch_with_the_endpoint_switched_off_falls_back_without_a_request(
     assert got.error is not None and "settings.usage_api is false" in got.error
     assert server.requests == []
     assert len(subjects(journal)) == count
+
+
+def test_fetch_asks_only_the_source_it_is_given(
+    journal: Path, claude_dir: Path, home: Path, server: UsageServer
+) -> None:
+    claude_code_cache(home, 14.0, datetime.now(timezone.utc))
+    got = fetch_into_journal(Journal.open(journal), claude_dir, source="statusline")
+    assert got.source != "claude-cache"
+    assert got.error == (
+        "Claude Code's statusline feed (`ai-budget integrate install`) has no usage yet: try --source auto"
+    )
+    assert server.requests == []

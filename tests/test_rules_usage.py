@@ -12,6 +12,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import fault_server as fs
 import pytest
 from usage_server import Reply, UsageServer, usage_body
 
@@ -440,6 +441,32 @@ def test_a_named_local_source_with_nothing_in_it_is_an_error(home: Path) -> None
         usage.fresh_or_last_known(home, None, source="claude")
 
 
+def claude_code_answer(home: Path, five: float, at: datetime) -> None:
+    """Claude Code's own cached usage answer in ~/.claude.json."""
+    body = {"fetchedAtMs": int(at.timestamp() * 1000), "utilization": json.loads(usage_body(five=five))}
+    (home / ".claude.json").write_text(json.dumps({"cachedUsageUtilization": body}))
+
+
+@pytest.mark.parametrize("source", [None, "auto", "claude"])
+def test_claude_codes_own_answer_serves_by_default_and_when_named(
+    home: Path, claude_dir: Path, server: UsageServer, source: str | None
+) -> None:
+    claude_code_answer(home, 14.0, datetime.now(timezone.utc))
+    chosen = {"source": source} if source is not None else {}
+    got = usage.fresh_or_last_known(claude_dir, None, **chosen)
+    assert (got.source, got.five_hour.utilization, server.requests) == ("claude-cache", 14.0, [])
+
+
+def test_an_answer_from_our_cache_is_not_a_new_observation(
+    home: Path, claude_dir: Path, server: UsageServer
+) -> None:
+    # The cache was recorded in the history when it was fetched; a hit adds no reading.
+    moment = datetime.now(timezone.utc)
+    usage_cache.remember(claude_dir, Snapshot(response(five=9.0), moment, "api"))
+    assert usage.fresh_or_last_known(claude_dir, None).source == "cache"
+    assert usage_history.series("five_hour", moment - timedelta(minutes=1)) == []
+
+
 def test_with_the_endpoint_switched_off_nothing_is_requested(
     home: Path, claude_dir: Path, server: UsageServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -555,6 +582,22 @@ def test_a_closed_port_cannot_be_reached() -> None:
     with pytest.raises(FetchError) as caught:
         endpoint.request_usage("sk-ant-oat01-FAKE")
     assert str(caught.value) == "cannot reach http://127.0.0.1:9 (ConnectionRefusedError): check the network"
+
+
+def test_a_connection_that_breaks_names_the_address_and_says_to_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fault = fs.FaultServer()
+    try:
+        monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", fault.url)
+        fault.answer(fs.send(b"hello there\r\n\r\n"))  # not an HTTP status line
+        with pytest.raises(FetchError) as caught:
+            endpoint.request_usage("sk-ant-oat01-FAKE")
+    finally:
+        fault.close()
+    message = str(caught.value)
+    assert message.startswith(f"the connection to {fault.url} broke (")
+    assert message.endswith("): try again later")
 
 
 def padded(size: int) -> bytes:

@@ -346,7 +346,9 @@ def test_bad_inputs_raise_invalid_input(claude: Path) -> None:
         totals(claude)
     session_file(claude, "abc-1", [assistant("msg_3", usage(out=7))])  # msg_1 first appeared in agent-1
     session_file(claude, "abc-2", [assistant("msg_2", usage(out=7))])
-    with pytest.raises(InvalidInput, match="^session id prefix 'abc' matches 2 sessions: give more of it$"):
+    with pytest.raises(
+        InvalidInput, match=r"^session id prefix 'abc' matches 2 sessions \(abc-1, abc-2\): give more of it$"
+    ):
         totals(claude, session="abc")
     assert totals(claude, session="abc-1")["output_tokens"] == 7
 
@@ -366,7 +368,10 @@ def test_bad_inputs(claude: Path) -> None:
         "Error: no session 'nope' found: `ai-budget tokens --list` lists them, newest first\n"
     )
     no_file = run("tokens", "--session", "/no/such/file.jsonl")
-    assert no_file.stderr == "Error: no transcript file at /no/such/file.jsonl\n"
+    assert no_file.stderr == (
+        "Error: no file at /no/such/file.jsonl: give a transcript (.jsonl) or a session id "
+        "(`ai-budget tokens --list` lists them, newest first)\n"
+    )
 
 
 # --- the CLI prints the package's report --------------------------------------------------------

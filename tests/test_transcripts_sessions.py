@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -248,3 +249,80 @@ def test_a_partly_priced_total_is_a_lower_bound(claude: Path) -> None:
     assert "left out of the cost, which is a lower bound (+)" in shown
     row = cli_json("--list")[0]
     assert (row["cost_usd"], row["cost_is_lower_bound"], row["unpriced_models"]) == (15.0, True, ["glm-5.1"])
+
+
+# --- bad input: one line, the next step, a non-zero exit -------------------------------------
+
+LIST_HINT = "`ai-budget tokens --list` lists them, newest first"
+
+
+def test_what_is_no_transcript_is_refused_in_one_line(orphans: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a transcript\n")
+    (tmp_path / "folder.jsonl").mkdir()
+    os.mkfifo(tmp_path / "pipe.jsonl")  # reading it would hang
+    cases = {
+        str(tmp_path / "notes.txt"): f"{tmp_path / 'notes.txt'} is not a transcript (.jsonl)",
+        str(tmp_path / "folder.jsonl"): f"{tmp_path / 'folder.jsonl'} is not a regular file",
+        str(tmp_path / "pipe.jsonl"): f"{tmp_path / 'pipe.jsonl'} is not a regular file",
+        str(tmp_path): f"{tmp_path} is not a regular file",
+        str(tmp_path / "gone.jsonl"): f"no file at {tmp_path / 'gone.jsonl'}",
+    }
+    for selector, problem in cases.items():
+        result = run("tokens", "--session", selector)
+        assert (result.exit_code, result.stdout) == (1, ""), selector
+        assert (
+            result.stderr == f"Error: {problem}: give a transcript (.jsonl) or a session id ({LIST_HINT})\n"
+        )
+    empty = run("tokens", "--session", "")
+    assert empty.stderr == f"Error: --session needs a session id or a .jsonl file: {LIST_HINT}\n"
+
+
+def test_a_prefix_of_two_sessions_and_an_empty_transcript(orphans: Path) -> None:
+    write(orphans / "77777777-0000-4000-8000-000000000001.jsonl", [user("a")])
+    write(orphans / "77777777-0000-4000-8000-000000000002.jsonl", [user("b")])
+    two = run("tokens", "--session", "7777")
+    assert (two.exit_code, two.stderr) == (
+        1,
+        "Error: session id prefix '7777' matches 2 sessions "
+        "(77777777-0000-4000-8000-000000000001, 77777777-0000-4000-8000-000000000002): give more of it\n",
+    )
+    other = "99999999-bbbb-4bbb-8ccc-dddddddddddd"  # a second session whose main file is gone
+    write(orphans / other / "subagents" / "agent-x.jsonl", [assistant("msg_x", usage(out=1), session=other)])
+    gone = run("tokens", "--session", "9999")
+    assert (
+        gone.stderr
+        == f"Error: session id prefix '9999' matches 2 sessions ({ORPHAN}, {other}): give more of it\n"
+    )
+    (orphans / "empty.jsonl").write_bytes(b"")  # a session just begun: nothing yet, not an error
+    data = cli_json("--session", str(orphans / "empty.jsonl"))
+    assert (data["exchanges"], data["cost_usd"], data["session_id"]) == (0, 0.0, "empty")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--utc",), "--utc sets the dates of --by day|week|month: add one of them, or drop --utc"),
+        (("--utc", "--list"), "--utc sets the dates of --by day|week|month: add one of them, or drop --utc"),
+        (
+            ("--utc", "--by", "model"),
+            "--utc sets the dates of --by day|week|month: add one of them, or drop --utc",
+        ),
+        (("--by", "day", "--session", ORPHAN), "--by day covers every session: drop --session, or drop --by"),
+        (("--list", "--session", ORPHAN), "--list covers every session: drop --session, or drop --list"),
+        (("--all", "--since", "2d"), "--all is every entry of all time: drop --since/--until, or drop --all"),
+        (("--all", "--session", ORPHAN), "--all is every entry of all time: drop --session, or drop --all"),
+        (
+            ("--list", "--since", "2026-11-10", "--until", "2026-11-01"),
+            "--until must be later than --since: swap them, or widen the window",
+        ),
+    ],
+)
+def test_options_that_contradict_each_other_are_refused(
+    orphans: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run("tokens", *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: {message}\n")
+
+
+def test_list_leaves_subagents_out_when_asked(orphans: Path) -> None:
+    assert {r["session_id"] for r in cli_json("--list", "--no-subagents")} == {"live"}

@@ -118,3 +118,20 @@ def test_watch_without_a_terminal_points_at_status(journal: Path) -> None:
         done.stderr
         == "Error: watch needs a terminal: in a script use `ai-budget status` (or `status --json`)\n"
     )
+
+
+def test_watch_shows_the_credits_and_their_alerts(journal: Path, claude_dir: Path, tmp_path: Path) -> None:
+    log = tmp_path / "alerts.log"
+    path = journal / "budget.json"
+    data = json.loads(path.read_text())
+    code = f"import sys; open({str(log)!r}, 'a').write(sys.stdin.read() + '\\n')"
+    data.setdefault("settings", {})["alert_command"] = [sys.executable, "-c", code]
+    path.write_text(json.dumps(data))
+    assert run("credits", "set", "3", "--total", "25").exit_code == 0  # no transcripts: nothing spent
+    exit_code, screen, raw = drive(["watch", "--interval", "1"], b"q", after=3.5)
+    assert exit_code == 0, raw.decode(errors="replace")
+    inside = " ".join(" ".join(line.strip().strip("│").split()) for line in screen.display)
+    assert "Credits: about $3.00 left, $0.00/day (7-day average), no spend in 7 days" in inside
+    assert "CRITICAL: about $3.00 left (under $5.00)" in inside
+    # Redrawn each second, announced once: the crossing, not the frame, runs the command.
+    assert [json.loads(line)["level"] for line in log.read_text().splitlines()] == ["CRITICAL"]

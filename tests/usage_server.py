@@ -69,20 +69,16 @@ def usage_body(
     return json.dumps(data)
 
 
-class UsageServer:
-    """Serves queued replies (the last one repeats) and records each request's path and headers."""
+class LocalServer:
+    """A real HTTP server on 127.0.0.1 in a thread: `handle` picks (and records) each GET's reply."""
 
     def __init__(self) -> None:
-        self.replies: list[Reply] = [Reply(body=usage_body())]
         self.requests: list[dict[str, Any]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                server.requests.append(
-                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
-                )
-                reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
+                reply = server.handle(self.path, {k.lower(): v for k, v in self.headers.items()})
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.body.encode() if isinstance(reply.body, str) else reply.body
@@ -104,11 +100,28 @@ class UsageServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def answer(self, *replies: Reply) -> None:
-        """Queue these replies (the last one repeats)."""
-        self.replies = list(replies)
+    def handle(self, target: str, headers: dict[str, str]) -> Reply:
+        """The reply to a GET of `target` (path and query) with these headers (names in lower case)."""
+        raise NotImplementedError
 
     def close(self) -> None:
         """Stop serving."""
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class UsageServer(LocalServer):
+    """Serves queued replies (the last one repeats) and records each request's path and headers."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = [Reply(body=usage_body())]
+        super().__init__()
+
+    def handle(self, target: str, headers: dict[str, str]) -> Reply:
+        """The next queued reply."""
+        self.requests.append({"path": target, "headers": headers})
+        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+
+    def answer(self, *replies: Reply) -> None:
+        """Queue these replies (the last one repeats)."""
+        self.replies = list(replies)

@@ -1,22 +1,20 @@
-"""Our on-disk copy of the Admin API's answers and its 429 wait, keyed by the API base and a
-fingerprint of the key (never the key), so two organisations never share a copy."""
+"""Our on-disk copy of the Admin API's answers, its 429 wait and its last failure, keyed by the API
+base and a fingerprint of the key (never the key), so two organisations never share a copy."""
 
 from __future__ import annotations
 
 import hashlib
-import math
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ai_budget import paths
-from ai_budget.claude.usage_cache import BACKOFF_CAP_S, BACKOFF_START_S, MAX_WAIT_S, retry_after_seconds
+from ai_budget.claude import usage_cache
+from ai_budget.claude.usage_cache import MAX_WAIT_S
 from ai_budget.fileio import read_json, write_json
 from ai_budget.timeutil import parse_time
 
 MIN_TTL_S = 120  # the Admin API asks for at most one poll a minute: never ask more often than this
-DEFAULT_TTL_S = 300
 
 
 def _file(base: str, key: str, kind: str) -> Path:
@@ -26,12 +24,9 @@ def _file(base: str, key: str, kind: str) -> Path:
 
 
 def ttl_seconds() -> float:
-    """How long an answer counts as fresh: $AI_BUDGET_CACHE_TTL, default 300 s, never under 120 s."""
-    try:
-        ttl = float(os.environ.get("AI_BUDGET_CACHE_TTL", DEFAULT_TTL_S))
-    except ValueError:
-        return DEFAULT_TTL_S
-    return max(ttl, MIN_TTL_S) if math.isfinite(ttl) else DEFAULT_TTL_S
+    """How long an answer counts as fresh: as for the usage endpoint ($AI_BUDGET_CACHE_TTL, default
+    300 s), but never under 120 s."""
+    return max(usage_cache.ttl_seconds(), MIN_TTL_S)
 
 
 def read(base: str, key: str, name: str, moment: datetime) -> tuple[dict[str, Any], datetime] | None:
@@ -49,8 +44,28 @@ def read(base: str, key: str, name: str, moment: datetime) -> tuple[dict[str, An
 
 
 def remember(base: str, key: str, name: str, answers: dict[str, Any], moment: datetime) -> None:
-    """Keep answers under `name` (the reports only: no header, no key)."""
+    """Keep answers under `name` (the reports only: no header, no key); a failure kept is forgotten."""
     write_json(_file(base, key, f"report-{name}"), {"fetched_at": moment.isoformat(), "answers": answers})
+    _file(base, key, f"failed-{name}").unlink(missing_ok=True)
+
+
+def note_failure(base: str, key: str, name: str, message: str, moment: datetime) -> None:
+    """Keep why the answers under `name` could not be had (our own one-line message), and when."""
+    write_json(_file(base, key, f"failed-{name}"), {"at": moment.isoformat(), "message": message})
+
+
+def recent_failure(base: str, key: str, name: str, moment: datetime) -> tuple[str, datetime] | None:
+    """The failure kept under `name` and when it was, if under 2 minutes ago (the answers had since
+    remove it: `remember`)."""
+    data = read_json(_file(base, key, f"failed-{name}")) or {}
+    try:
+        at = parse_time(data.get("at"))
+    except ValueError:
+        return None
+    message = data.get("message")
+    if at is None or not isinstance(message, str) or not 0 <= (moment - at).total_seconds() < MIN_TTL_S:
+        return None
+    return message, at
 
 
 def read_settled(base: str, key: str, name: str) -> dict[str, Any]:
@@ -82,10 +97,7 @@ def note_429(base: str, key: str, retry_after: str | None, moment: datetime) -> 
         failures = int((read_json(path) or {}).get("failures", 0)) + 1
     except (TypeError, ValueError):
         failures = 1
-    wait = retry_after_seconds(retry_after)
-    if not wait:
-        wait = min(BACKOFF_START_S * 2 ** min(failures - 1, 20), BACKOFF_CAP_S)
-    until = moment + timedelta(seconds=min(wait, MAX_WAIT_S))
+    until = moment + timedelta(seconds=min(usage_cache.wait_after_429(failures, retry_after), MAX_WAIT_S))
     write_json(path, {"until": until.isoformat(), "failures": failures})
     return until
 

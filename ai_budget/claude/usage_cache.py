@@ -83,13 +83,19 @@ def note_429(claude_dir: Path, retry_after: str | None) -> tuple[datetime, bool]
     """Record a 429; return when the next request is allowed, and whether the wait was capped."""
     path = _file(claude_dir, "backoff")
     failures = int((read_json(path) or {}).get("failures", 0)) + 1
-    wait = retry_after_seconds(retry_after)
-    if not wait:  # absent or 0 (seen on a persistently throttled account): back off exponentially
-        wait = min(BACKOFF_START_S * 2 ** (failures - 1), BACKOFF_CAP_S)
+    wait = wait_after_429(failures, retry_after)
     capped = wait > MAX_WAIT_S
     until = now() + timedelta(seconds=min(wait, MAX_WAIT_S))
     write_json(path, {"until": until.isoformat(), "failures": failures})
     return until, capped
+
+
+def wait_after_429(failures: int, retry_after: str | None) -> float:
+    """Seconds to wait after the `failures`-th 429 in a row: Retry-After, else 60 s doubling to 30 min."""
+    wait = retry_after_seconds(retry_after)
+    if not wait:  # absent or 0 (seen on a persistently throttled account): back off exponentially
+        wait = min(BACKOFF_START_S * 2 ** min(failures - 1, 20), BACKOFF_CAP_S)
+    return wait
 
 
 def retry_after_seconds(value: str | None) -> float | None:

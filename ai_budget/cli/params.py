@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -85,3 +88,79 @@ class DoneItem(click.ParamType):
 
 
 DONE = DoneItem()
+
+
+MAX_USD = Decimal(10**9)
+# Whole dollars (with or without thousands commas) and at most cents: the Console shows no less.
+_AMOUNT = re.compile(r"\$?\s*([0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(\.[0-9]{1,2})?")
+
+
+class Dollars(click.ParamType):
+    """A dollar amount, zero or more: 12.50, $12.50 or 1,250."""
+
+    name = "dollars"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
+        """The amount, or a one-line error naming the parameter."""
+        from ai_budget.errors import InvalidInput
+
+        if isinstance(value, Decimal):
+            return value
+        name = _name(param)
+        text = str(value).strip()
+        found = _AMOUNT.fullmatch(text.lstrip("-"))
+        if found and text.startswith("-"):
+            raise InvalidInput(f"{name} cannot be negative, got {text!r}: give the amount the Console shows")
+        if found is None:
+            raise InvalidInput(f"{name} must be a dollar amount to the cent like 12.50, got {text!r}")
+        amount = Decimal(found.group(1).replace(",", "") + (found.group(2) or ""))
+        if amount > MAX_USD:
+            raise InvalidInput(f"{name} must be at most ${MAX_USD:,}, got {text!r}")
+        return amount
+
+
+class Day(click.ParamType):
+    """A calendar date, YYYY-MM-DD, after today."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        """The date, or a one-line error."""
+        from ai_budget.errors import InvalidInput
+        from ai_budget.timeutil import today
+
+        if isinstance(value, date):
+            return value
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InvalidInput(f"{_name(param)} must be a date like 2027-03-31, got {str(value)!r}") from None
+        if day <= today():  # the credits expire at the start of that day: today's date has passed
+            raise InvalidInput(
+                f"{_name(param)} {day} has already come (credits expire at the start of that day): "
+                "give the date the Console shows"
+            )
+        return day
+
+
+class Month(click.ParamType):
+    """A calendar month, YYYY-MM."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        """The month's first moment (UTC), or a one-line error."""
+        from ai_budget.errors import InvalidInput
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            start = datetime.strptime(str(value).strip(), "%Y-%m").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise InvalidInput(f"{_name(param)} must be a month like 2026-11, got {str(value)!r}") from None
+        return start
+
+
+DOLLARS = Dollars()
+DAY_AHEAD = Day()
+MONTH = Month()

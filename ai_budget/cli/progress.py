@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 DELAY = 1.0  # seconds of work before the bar appears: a quick answer never flickers one
@@ -27,8 +28,8 @@ class ProgressBar:
     def __call__(self, files_done: int, files: int, bytes_done: int, total_bytes: int) -> None:
         """Redraw, unless it is too early, or too soon after the last redraw and not finished."""
         now = self.clock()
-        if now - self.start <= self.delay:
-            return
+        if now - self.start <= self.delay or (self.drawn_at is None and files_done >= files):
+            return  # too early, or done before it was ever shown: no bar flashed at 100 %
         if self.drawn_at is not None and now - self.drawn_at < INTERVAL and files_done < files:
             return
         self.drawn_at = now
@@ -52,15 +53,32 @@ def render(files_done: int, files: int, bytes_done: int, total_bytes: int) -> st
     return f"Reading transcripts [{bar}] {files_done:,}/{files:,} files, {mb_done:,.1f}/{mb_total:,.1f} MB"
 
 
-def for_terminal(json_: bool, stream: TextIO | None = None) -> ProgressBar | None:
-    """A bar when stderr is a terminal and the output is for a person; else None (pipes, --json)."""
+def for_terminal(
+    json_: bool, stream: TextIO | None = None, answer: TextIO | None = None
+) -> ProgressBar | None:
+    """A bar on stderr when it and stdout are terminals and the output is for a person; else None."""
+    # With stdout piped (`| cat`, `> file`, a hook, the statusline) the answer is for a program:
+    # no bar, even with stderr still on a terminal.
     out = stream if stream is not None else sys.stderr
-    if json_ or not _isatty(out):
+    to = answer if answer is not None else sys.stdout
+    if json_ or not _isatty(out) or not _isatty(to):
         return None
     return ProgressBar(out)
 
 
+@contextmanager
+def terminal_bar(json_: bool) -> Iterator[ProgressBar | None]:
+    """`for_terminal` for a `with` block: the bar's line is cleared at its end, however it ends."""
+    bar = for_terminal(json_)
+    try:
+        yield bar
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def _isatty(stream: TextIO) -> bool:
+    """Whether a stream is a terminal."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # a closed or odd stream is no terminal

@@ -24,17 +24,24 @@ class OutputFile(click.ParamType):
         if not str(value).strip():
             raise InvalidInput("--html is empty: give a file name such as report.html")
         path = Path(value).expanduser().absolute()
-        if path.is_dir():
-            raise InvalidInput(
-                f"--html {path} is a folder: give a file in it, such as {path / 'report.html'}"
+        denied = InvalidInput(f"--html: {path} cannot be written (permission denied): choose another path")
+        try:
+            if path.is_dir():
+                raise InvalidInput(
+                    f"--html {path} is a folder: give a file in it, such as {path / 'report.html'}"
+                )
+            folder = path.parent
+            if not folder.is_dir():
+                raise InvalidInput(
+                    f"--html: the folder {folder} does not exist: create it, or choose another path"
+                )
+            writable = os.access(folder, os.W_OK | os.X_OK) and (
+                not path.exists() or os.access(path, os.W_OK)
             )
-        folder = path.parent
-        if not folder.is_dir():
-            raise InvalidInput(
-                f"--html: the folder {folder} does not exist: create it, or choose another path"
-            )
-        if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-            raise InvalidInput(f"--html: {path} cannot be written (permission denied): choose another path")
+        except PermissionError:  # a folder on the way that cannot be looked into
+            raise denied from None
+        if not writable:
+            raise denied
         return path
 
 
@@ -64,18 +71,14 @@ def report_cmd(
     report reaches back past Claude Code's transcript cleanup.
     """
     from ai_budget import paths
-    from ai_budget.cli.progress import for_terminal
+    from ai_budget.cli.progress import terminal_bar
     from ai_budget.cli.views.report import report_json, report_text
     from ai_budget.session.report import build_report
     from ai_budget.timeutil import now
 
     journal = journal_from(ctx)
-    bar = for_terminal(json_)
-    try:
+    with terminal_bar(json_) as bar:  # the first rollup backfill reads every transcript
         data = build_report(journal, paths.claude_dirs(), days=days, since=since, by=by, progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
     if html_path is not None:
         from ai_budget.cli.views.report_html import report_html
         from ai_budget.errors import InvalidInput

@@ -32,11 +32,14 @@ if TYPE_CHECKING:
 @click.pass_context
 def check_cmd(ctx: click.Context, from_file: str | None, source: str, json_: bool) -> None:
     """Session start: fetch usage, record the baseline, and print the brief."""
+    from ai_budget.cli.progress import terminal_bar
     from ai_budget.cli.views.brief import brief_json, brief_text
     from ai_budget.session.check import check
 
     journal = journal_from(ctx)
-    brief = check(journal, paths.primary_claude_dir(), file=read_usage_arg(from_file), source=source)
+    usage_file = read_usage_arg(from_file)
+    with terminal_bar(json_) as bar:  # the first rollup backfill reads every transcript
+        brief = check(journal, paths.primary_claude_dir(), file=usage_file, source=source, progress=bar)
     show(json_, lambda: brief_json(brief), lambda: brief_text(brief))
 
 
@@ -105,6 +108,7 @@ def log_cmd(
     json_: bool,
 ) -> None:
     """Session end: measure the session, update calibration, append the session log, commit."""
+    from ai_budget.cli.progress import terminal_bar
     from ai_budget.cli.views.log import log_json, log_text
     from ai_budget.session.log import LogRequest, log
 
@@ -122,5 +126,6 @@ def log_cmd(
         copilot_count=copilot_count,
         backlog_refs=backlog_done,
     )
-    result = log(journal, request)
+    with terminal_bar(json_) as bar:  # the first rollup backfill reads every transcript
+        result = log(journal, request, progress=bar)
     show(json_, lambda: log_json(result), lambda: log_text(result))

@@ -46,6 +46,8 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, source: st
 
 
 BREAKDOWNS = ("day", "week", "month", "session", "model")
+Window = tuple[datetime | None, datetime | None]
+Out = tuple[bool, "ProgressBar | None"]  # --json, and the bar to clear before printing
 
 
 @cli.command(name="tokens")
@@ -89,31 +91,38 @@ def tokens_cmd(
     one is shown apart, as inherited. No journal is needed.
     """
     from ai_budget.claude import transcripts
-    from ai_budget.cli.progress import for_terminal
-    from ai_budget.errors import InvalidInput
+    from ai_budget.cli.progress import terminal_bar
 
-    if since is not None and until is not None and until <= since:
-        raise InvalidInput("--until must be later than --since: swap them, or widen the window")
-    if (list_ or by) and session is not None:
-        raise InvalidInput("--list and --by cover every session: drop --session, or drop them")
-    if list_ and by:
-        raise InvalidInput("--list and --by are two views: give one of them")
-    bar = for_terminal(json_)
-    index = transcripts.Index(use_cache=not no_cache, progress=bar)
-    try:
+    _refuse_conflicts(list_, by, utc, session, (since, until), all_)
+    with terminal_bar(json_) as bar:
+        index = transcripts.Index(use_cache=not no_cache, progress=bar)
         if list_:
-            _list(index, (since, until), json_, bar)
+            _list(index, (since, until), not no_subagents, (json_, bar))
         elif by:
             _breakdown(index, by, utc, (since, until), not no_subagents, (json_, bar))
         else:
             _tokens(index, session, (since, until), all_, not no_subagents, (json_, bar))
-    finally:
-        if bar is not None:
-            bar.close()
 
 
-Window = tuple[datetime | None, datetime | None]
-Out = tuple[bool, "ProgressBar | None"]  # --json, and the bar to clear before printing
+def _refuse_conflicts(
+    list_: bool, by: str | None, utc: bool, session: str | None, window: Window, all_: bool
+) -> None:
+    """One line for options that contradict each other or do nothing together."""
+    from ai_budget.errors import InvalidInput
+
+    since, until = window
+    view = "--list" if list_ else f"--by {by}" if by else None
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput("--until must be later than --since: swap them, or widen the window")
+    if list_ and by:
+        raise InvalidInput("--list and --by are two views: give one of them")
+    if view and session is not None:
+        raise InvalidInput(f"{view} covers every session: drop --session, or drop {view.split()[0]}")
+    if all_ and (session is not None or since is not None or until is not None):
+        given = "--session" if session is not None else "--since/--until"
+        raise InvalidInput(f"--all is every entry of all time: drop {given}, or drop --all")
+    if utc and by not in ("day", "week", "month"):
+        raise InvalidInput("--utc sets the dates of --by day|week|month: add one of them, or drop --utc")
 
 
 def _tokens(index: Index, session: str | None, window: Window, all_: bool, subagents: bool, out: Out) -> None:
@@ -134,13 +143,13 @@ def _tokens(index: Index, session: str | None, window: Window, all_: bool, subag
     _show(out, lambda: result.as_dict(), lambda: tokens_text(result))
 
 
-def _list(index: Index, window: Window, json_: bool, bar: ProgressBar | None) -> None:
+def _list(index: Index, window: Window, subagents: bool, out: Out) -> None:
     """`tokens --list`."""
     from ai_budget.claude.transcripts.sessions import list_sessions
     from ai_budget.cli.views.tokens import sessions_text
 
-    rows = list_sessions(paths.claude_dirs(), window[0], index, window[1])
-    _show((json_, bar), lambda: [r.as_dict() for r in rows], lambda: sessions_text(rows))
+    rows = list_sessions(paths.claude_dirs(), window[0], index, window[1], subagents)
+    _show(out, lambda: [r.as_dict() for r in rows], lambda: sessions_text(rows))
 
 
 def _breakdown(index: Index, by: str, utc: bool, window: Window, subagents: bool, out: Out) -> None:

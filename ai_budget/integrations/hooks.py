@@ -62,7 +62,7 @@ def session_start(event: dict[str, Any]) -> str | None:
     if event.get("source") != "startup":
         return None
     session_id = event.get("session_id") if isinstance(event.get("session_id"), str) else None
-    brief = check(_journal(), paths.primary_claude_dir(), session_id=session_id)
+    brief = check(_journal(), paths.primary_claude_dir(), session_id=session_id, hook=True)
     context = {"hookEventName": "SessionStart", "additionalContext": compact_brief(brief)}
     return json.dumps({"hookSpecificOutput": context})
 

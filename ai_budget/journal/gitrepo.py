@@ -265,7 +265,7 @@ class GitRepo:
     def history(self, limit: int | None = None) -> list[Commit]:
         """Commits newest first, with the trailers of each message."""
         self.check_head(allow_detached=True)  # a damaged HEAD is not an empty history
-        if not self.has_head():
+        if self.head_sha() is None and not self.has_head():  # the files first: no git process
             return []
         args = ["log", "--format=%H%x1f%aI%x1f%s%x1f%(trailers:only,unfold)%x1e"]
         if limit:

@@ -104,7 +104,9 @@ def parse(text: str, rel: str, root: Path | None = None) -> list[DayRow]:
             f"{rel} line {number}: {problem}: fix or remove that line{where}, then run it again"
         )
 
-    if not lines or tuple(c.strip() for c in lines[0]) != COLUMNS:
+    if not lines:
+        raise DamagedRollup(f"{rel} is empty: remove it{where}, then run it again")
+    if tuple(c.strip() for c in lines[0]) != COLUMNS:
         raise damaged(1, f"the header is not {','.join(COLUMNS)}")
     rows: list[DayRow] = []
     seen: set[tuple[date, str]] = set()
@@ -183,6 +185,10 @@ def month_files(root: Path) -> list[Path]:
     """The month files in a journal, oldest first."""
     folder = root / USAGE_DIR
     if not folder.is_dir():
+        if folder.exists():
+            raise DamagedRollup(
+                f"{folder} is a file where the daily rollups' folder belongs: move it away, then run it again"
+            )
         return []
     return sorted(p for p in folder.iterdir() if MONTH_FILE.fullmatch(p.name) and p.is_file())
 

@@ -3,6 +3,7 @@ alert levels, and the projection of a month's cost to its end."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,8 @@ from ai_budget.model.credits import LEVELS, Alerts
 from ai_budget.timeutil import parse_time
 
 WEEK_DAYS = 7
+# Beyond this a run-out date means nothing (and past year 9999 it cannot be written): none is given.
+MAX_DAYS_AHEAD = 36500
 # Exit statuses of `--check` for each level (status's own: 10 warning tier, 11 runs out, 20 at limit).
 EXIT_CODES = {"CAUTION": 10, "WARNING": 11, "CRITICAL": 20}
 
@@ -47,6 +50,8 @@ class CreditsForecast:
     expires_first: bool | None
     unused_at_expiry: Decimal | None
     alerts: list[Alert] = field(default_factory=list)
+    # The expiry date has come (the credits expire at the start of that day, UTC).
+    expired: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -66,8 +71,10 @@ def forecast(
         days_left, runs_out = Decimal(0), now
     elif rate > 0:
         days_left = remaining / rate
-        runs_out = now + timedelta(days=float(days_left))
+        if days_left <= MAX_DAYS_AHEAD:
+            runs_out = now + timedelta(days=float(days_left))
     expires_first, unused = _expiry(remaining, rate, now, runs_out, expires)
+    expired = expires is not None and now >= _start(expires, now)
     return CreditsForecast(
         balance_at_set=balance_at_set,
         spend=spend,
@@ -78,8 +85,14 @@ def forecast(
         expires=expires,
         expires_first=expires_first,
         unused_at_expiry=unused,
-        alerts=alert_levels(remaining, days_left, spend.today, rate, alerts),
+        alerts=alert_levels(remaining, days_left, spend.today, rate, alerts, expires if expired else None),
+        expired=expired,
     )
+
+
+def _start(day: date, now: datetime) -> datetime:
+    """The first moment of `day`, in the zone of `now` (UTC)."""
+    return datetime(day.year, day.month, day.day, tzinfo=now.tzinfo)
 
 
 def _expiry(
@@ -89,7 +102,7 @@ def _expiry(
     left unused then."""
     if expires is None:
         return None, None
-    end = datetime(expires.year, expires.month, expires.day, tzinfo=now.tzinfo)
+    end = _start(expires, now)
     if runs_out is not None and runs_out <= end:
         return False, None
     days = Decimal(max((end - now).total_seconds(), 0)) / 86400
@@ -97,22 +110,20 @@ def _expiry(
 
 
 def alert_levels(
-    remaining: Decimal, days_left: Decimal | None, today: Decimal, rate: Decimal, alerts: Alerts
+    remaining: Decimal,
+    days_left: Decimal | None,
+    today: Decimal,
+    rate: Decimal,
+    alerts: Alerts,
+    expired: date | None = None,
 ) -> list[Alert]:
-    """CRITICAL or WARNING on the balance (the worse one only), and CAUTION on today's burn."""
+    """CRITICAL or WARNING on the balance (the worse one only), and CAUTION on today's burn.
+    Credits that have expired are CRITICAL, whatever is left of them."""
     found: list[Alert] = []
-    for level, usd, days in (
-        ("CRITICAL", alerts.critical_usd, alerts.critical_days),
-        ("WARNING", alerts.warning_usd, alerts.warning_days),
-    ):
-        if remaining < usd:
-            found.append(Alert(level, f"about ${max(remaining, Decimal(0)):,.2f} left (under ${usd:,.2f})"))
-            break
-        if days_left is not None and days_left < Decimal(str(days)):
-            found.append(
-                Alert(level, f"about {days_left:.1f} days left at ${rate:,.2f}/day (under {days:g})")
-            )
-            break
+    if expired is not None:
+        found.append(Alert("CRITICAL", f"the credits expired on {expired}: set the new balance"))
+    else:
+        found += _balance_alert(remaining, days_left, rate, alerts)
     ratio = Decimal(str(alerts.caution_ratio))
     if rate > 0 and today > ratio * rate:
         found.append(
@@ -123,6 +134,21 @@ def alert_levels(
             )
         )
     return sorted(found, key=lambda a: LEVELS.index(a.level))
+
+
+def _balance_alert(
+    remaining: Decimal, days_left: Decimal | None, rate: Decimal, alerts: Alerts
+) -> list[Alert]:
+    """The worse of CRITICAL and WARNING reached by the balance or the days left (none, or one)."""
+    for level, usd, days in (
+        ("CRITICAL", alerts.critical_usd, alerts.critical_days),
+        ("WARNING", alerts.warning_usd, alerts.warning_days),
+    ):
+        if remaining < usd:
+            return [Alert(level, f"about ${max(remaining, Decimal(0)):,.2f} left (under ${usd:,.2f})")]
+        if days_left is not None and days_left < Decimal(str(days)):
+            return [Alert(level, f"about {days_left:.1f} days left at ${rate:,.2f}/day (under {days:g})")]
+    return []
 
 
 def month_end_projection(cost_so_far: Decimal, start: datetime, end: datetime, now: datetime) -> Decimal:
@@ -202,6 +228,15 @@ def _dicts(value: object) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+def _priced(cost: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], Decimal]]:
+    """Every cost item of the report's buckets with its amount in dollars (unusable amounts left out)."""
+    for bucket in cost:
+        for item in _dicts(bucket.get("results")):
+            amount = dollars(item.get("amount"))
+            if amount is not None:
+                yield item, amount
+
+
 def _count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
@@ -214,22 +249,32 @@ def daily_costs(buckets: list[dict[str, Any]]) -> list[tuple[datetime, datetime,
             start, end = parse_time(bucket.get("starting_at")), parse_time(bucket.get("ending_at"))
         except ValueError:
             continue
-        results = bucket.get("results")
-        if start is None or end is None or not isinstance(results, list):
+        if start is None or end is None or not isinstance(bucket.get("results"), list):
             continue
-        amounts = [dollars(r.get("amount")) for r in results if isinstance(r, dict)]
-        found.append((start, end, sum((a for a in amounts if a is not None), Decimal(0))))
+        found.append((start, end, sum((amount for _item, amount in _priced([bucket])), Decimal(0))))
     return found
+
+
+def spent_after(days: list[tuple[datetime, datetime, Decimal]], moment: datetime, now: datetime) -> Decimal:
+    """The cost of the daily buckets after `moment`: whole for a day that began after it, and for the
+    day it falls in the share of that day (up to now) that came after it, as if spent evenly."""
+    total = Decimal(0)
+    for start, end, amount in days:
+        end = min(end, now)
+        if end <= moment:
+            continue
+        if start >= moment:
+            total += amount
+        else:
+            total += amount * Decimal((end - moment).total_seconds()) / Decimal((end - start).total_seconds())
+    return total
 
 
 def _models(cost: list[dict[str, Any]], usage: list[dict[str, Any]]) -> list[ModelLine]:
     lines: dict[str, ModelLine] = {}
-    for bucket in cost:
-        for r in _dicts(bucket.get("results")):
-            amount = dollars(r.get("amount"))
-            if amount is not None:
-                name = str(r.get("model") or r.get("cost_type") or "other")
-                lines.setdefault(name, ModelLine(name)).cost += amount
+    for item, amount in _priced(cost):
+        name = str(item.get("model") or item.get("cost_type") or "other")
+        lines.setdefault(name, ModelLine(name)).cost += amount
     for bucket in usage:
         for r in _dicts(bucket.get("results")):
             line = lines.setdefault(str(r.get("model") or "other"), ModelLine(str(r.get("model") or "other")))
@@ -249,17 +294,14 @@ def _workspaces(
         wid = str(w.get("id") or "")
         if wid and not w.get("archived_at"):
             lines[wid] = WorkspaceLine(wid, str(w.get("name") or wid))
-    for bucket in cost:
-        for r in _dicts(bucket.get("results")):
-            amount = dollars(r.get("amount"))
-            if amount is not None:
-                wid = str(r.get("workspace_id") or "")  # null: the Default workspace
-                line = lines.get(wid)
-                if line is None:
-                    line = lines[wid] = WorkspaceLine(wid or None, wid or "Default")
-                line.cost += amount
+    for item, amount in _priced(cost):
+        wid = str(item.get("workspace_id") or "")  # null: the Default workspace
+        line = lines.get(wid)
+        if line is None:
+            line = lines[wid] = WorkspaceLine(wid or None, wid or "Default")
+        line.cost += amount
     for line in lines.values():
-        line.limit = limits.get(line.id or "") or limits.get(line.name)
+        line.limit = limits.get(line.id or "", limits.get(line.name))
     return sorted(lines.values(), key=lambda w: (-w.cost, w.name))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ai_budget import paths
 from ai_budget.claude import usage
+from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.claude.usage import UsageFile
 from ai_budget.errors import BudgetError
 from ai_budget.fmt import pct
@@ -169,8 +170,12 @@ def check(
     source: str = "auto",
     now: datetime | None = None,
     session_id: str | None = None,
+    progress: Progress | None = None,
+    hook: bool = False,
 ) -> Brief:
     """Fetch (or fall back), record the session baseline in one commit, and build the brief."""
+    # A hook must not stall the session's start: it leaves the rollup (a first backfill reads every
+    # transcript) and the Console (the network) to the next `check` run by hand.
     now = now or utc_now()
     snap: Snapshot | None
     error: str | None = None
@@ -183,14 +188,16 @@ def check(
         snap, error = None, str(exc)
     text = journal.read(paths.BACKLOG_FILE) or ""  # a backlog that cannot be read stops check first
     copilot_note = _refresh_copilot(journal, now)
-    rollup_note = rollup_quietly(journal, None, now)  # its own commit, before the check's
-    commits = session_limits.read_history(journal)
+    rollup_note = None if hook else rollup_quietly(journal, None, now, progress)  # its own commit
     with journal.transaction("check") as tx:
+        commits = session_limits.recent_history(journal, tx.budget)
         keep_current(tx.budget, snap)
         base = tx.budget.baseline = Baseline.of(snap, now, session_id)
         tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
         change = _limit_change(tx, commits, now)
         budget = tx.budget
+    if change is not None:  # estimates weigh samples from now on: they need every commit's trailers
+        commits = session_limits.read_history(journal)
     rates = session_limits.rates(budget, commits)
     brief = build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text), rates)
     if change is not None:
@@ -201,15 +208,17 @@ def check(
         brief.warnings.append(rollup_note)
     if snap is not None:
         brief.paces = {name: window_pace(name, getattr(snap, name), now) for name in RULES}
-    _api_accounts(brief, budget, journal.root, now)
+    _api_accounts(brief, budget, journal.root, now, console=not hook)
     return brief
 
 
-def _api_accounts(brief: Brief, budget: BudgetFile, home: Path, now: datetime) -> None:
+def _api_accounts(brief: Brief, budget: BudgetFile, home: Path, now: datetime, console: bool) -> None:
     """Prepaid credits and the Console beside the windows, when set up; their alerts as warnings."""
     brief.credits = credits_state(budget, paths.claude_dirs(), now, home)
     if brief.credits is not None:
         brief.warnings += credits_warnings(brief.credits)
+    if not console:
+        return
     brief.console, error = console_or_error(budget, now)
     if error:
         brief.warnings.append(f"Console: {error}")

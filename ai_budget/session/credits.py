@@ -21,6 +21,7 @@ from ai_budget.planning.credits import (
     console_month,
     daily_costs,
     forecast,
+    spent_after,
 )
 from ai_budget.session.alerts import announce
 from ai_budget.timeutil import month_start, next_month_start
@@ -55,14 +56,20 @@ def set_credits(
     burn_source: str | None = None,
     now: datetime,
 ) -> CreditsSection:
-    """Record the balance read from the Console now, one commit; the burn source is kept unless given."""
+    """Record the balance read from the Console now, one commit; what is not given is kept from before."""
     if total is not None and total < remaining:
         raise InvalidInput(f"--total ${total:,.2f} is less than the remaining ${remaining:,.2f}: check both")
     with journal.transaction("credits") as tx:
         before = tx.budget.credits
+        kept = before.total_usd if before and total is None else None
+        if kept is not None and kept < remaining:
+            raise InvalidInput(
+                f"the remaining ${remaining:,.2f} is more than the total ${kept:,.2f} set before: "
+                "give the new total with --total"
+            )
         section = CreditsSection(
             remaining_usd=cents(remaining),
-            total_usd=cents(total) if total is not None else (before.total_usd if before else None),
+            total_usd=cents(total) if total is not None else kept,
             expires=expires if expires is not None else (before.expires if before else None),
             set_at=now,
             burn_source=BURN_SOURCES.get(burn_source or "", before.burn_source if before else "transcripts"),
@@ -94,13 +101,13 @@ def spend_from_transcripts(claude_dirs: list[Path], set_at: datetime, now: datet
 
 
 def spend_from_console(key_file: str | None, set_at: datetime, now: datetime) -> Spend:
-    """The organisation's cost per UTC day: since the day the balance was set (whole days, so a little
-    more than was spent since), over the 7 days to today, and today."""
+    """The organisation's cost per UTC day: since the balance was set (of the day it was set, the share
+    of the day after it), over the 7 days to today, and today."""
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week = today - timedelta(days=6)
     days = daily_costs(console.fetch_daily_cost(key_file, min(set_at, week), now))
     return Spend(
-        since_set=sum((a for _s, end, a in days if end > set_at), Decimal(0)),
+        since_set=spent_after(days, set_at, now),
         last_7_days=sum((a for start, _e, a in days if start >= week), Decimal(0)),
         today=sum((a for start, _e, a in days if start >= today), Decimal(0)),
     )
@@ -121,7 +128,7 @@ def credits_state(
         try:
             spend = spend_from_console(budget.settings.console.admin_key_file, section.set_at, now)
         except BudgetError as exc:
-            notes.append(f"the Console's cost report could not be had ({exc}); using the transcripts")
+            notes.append(f"using the transcripts: the Console's cost report could not be had: {exc}")
             source = "transcripts"
     if spend is None:
         try:
@@ -150,16 +157,21 @@ def console_configured(budget: BudgetFile) -> bool:
 
 
 def console_report(
-    budget: BudgetFile, now: datetime, start: datetime | None = None, force: bool = False
+    budget: BudgetFile,
+    now: datetime,
+    start: datetime | None = None,
+    force: bool = False,
+    glance: bool = False,
 ) -> ConsoleMonth:
-    """The Console's month (this one unless `start` names another) from the Admin API or our copy."""
+    """The Console's month (this one unless `start` names another) from the Admin API or our copy;
+    a glance repeats a failure of the last 2 minutes rather than ask again."""
     start = start or month_start(now)
     if start > now:
         raise InvalidInput(f"{start:%Y-%m} has not begun yet: give this month or an earlier one")
     end = next_month_start(start)
     settings = budget.settings.console
     answers, at, cached = console.fetch_month(
-        settings.admin_key_file, settings.email, list(settings.api_key_names), start, end, now, force
+        settings.admin_key_file, settings.email, list(settings.api_key_names), start, end, now, force, glance
     )
     return console_month(answers, start, end, now, (at, cached), dict(settings.workspace_limits))
 
@@ -169,7 +181,7 @@ def console_or_error(budget: BudgetFile, now: datetime) -> tuple[ConsoleMonth | 
     if not console_configured(budget):
         return None, None
     try:
-        return console_report(budget, now), None
+        return console_report(budget, now, glance=True), None
     except BudgetError as exc:
         return None, str(exc)
 

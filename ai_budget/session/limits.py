@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timezone
 
 from ai_budget.errors import BudgetError
 from ai_budget.journal.gitrepo import Commit
-from ai_budget.journal.history import session_figures
 from ai_budget.journal.journal import Journal
 from ai_budget.model.budget import BudgetFile, LimitChange
 from ai_budget.model.calibration import CalibrationEntry, parse_trailer
@@ -18,21 +18,51 @@ from ai_budget.timeutil import parse_time
 UNTRACKED = datetime.min.replace(tzinfo=timezone.utc)
 
 
-def read_history(journal: Journal) -> list[Commit]:
+# The commits `check` reads when no estimate weighs samples: the detector needs the last
+# BEFORE + AFTER (30) usable sessions, and a session makes 2-3 commits (check, session, a day's
+# rollup) with about half of sessions over MIN_PCT, so 30 usable ones take about 150 commits. Fewer
+# usable ones than that in the last RECENT commits: the whole history is read.
+RECENT = 200
+
+
+def read_history(journal: Journal, limit: int | None = None) -> list[Commit]:
     """The journal's commits, newest first; none when git cannot give them (the limits just stay unknown)."""
     try:
-        return journal.history()
+        return journal.history(limit)
     except BudgetError:
         return []
+
+
+def recent_history(journal: Journal, budget: BudgetFile) -> list[Commit]:
+    """The commits `check` needs: every one when estimates weigh samples (their trailers make the
+    samples), else the last RECENT if they hold enough sessions for the detector."""
+    if changes(budget) or budget.settings.calibration_half_life:
+        return read_history(journal)
+    recent = read_history(journal, RECENT)
+    last = max((c.since for c in budget.limits), default=None)
+    found = [p for p in limits.usable(points(recent)) if last is None or p.at >= last]
+    if len(recent) < RECENT or len(found) >= limits.BEFORE + limits.AFTER:
+        return recent
+    return read_history(journal)
+
+
+def _moment(raw: str | None) -> datetime | None:
+    """An ISO time as aware UTC, or None; what `log` and git write is read the fast way (`check`
+    reads every commit it looks at)."""
+    with contextlib.suppress(ValueError):
+        fast = datetime.fromisoformat(raw or "")
+        if fast.tzinfo is not None:
+            return fast.astimezone(timezone.utc)
+    try:
+        return parse_time(raw)
+    except ValueError:
+        return None
 
 
 def _when(commit: Commit) -> datetime:
     """When a commit's session started (its Session-Start trailer), else when it was committed."""
     for raw in (commit.trailer("Session-Start"), commit.date):
-        try:
-            moment = parse_time(raw)
-        except ValueError:
-            moment = None
+        moment = _moment(raw)
         if moment is not None:
             return moment
     return UNTRACKED
@@ -40,14 +70,15 @@ def _when(commit: Commit) -> datetime:
 
 def points(commits: list[Commit]) -> list[Point]:
     """Each session commit with a numeric 5-hour delta and output tokens, as a detector point."""
+    # The two trailers session_figures reads, read alone: `check` runs this on every commit it reads.
     found = []
     for commit in commits:
-        figures = session_figures(commit)
-        if figures is None:
+        try:
+            pct = float(commit.trailer("Five-Hour-Delta") or "-")
+            tokens = float(commit.trailer("Output-Tokens") or "-")
+        except ValueError:  # no such trailer, or a word such as "reset" or "unknown"
             continue
-        pct, tokens = figures["five_hour_delta"], figures["output_tokens"]
-        if isinstance(pct, float) and isinstance(tokens, float):
-            found.append(Point(_when(commit), tokens, pct))
+        found.append(Point(_when(commit), tokens, pct))
     return found
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ai_budget import paths
 from ai_budget.claude import transcripts, usage
+from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.claude.usage import UsageFile
 from ai_budget.errors import BudgetError, InvalidInput
 from ai_budget.fmt import clean_line
@@ -84,15 +85,15 @@ class LogRequest:
 # --- the steps: measure, decide, write ----------------------------------------------------------
 
 
-def log(journal: Journal, req: LogRequest) -> LogResult:
+def log(journal: Journal, req: LogRequest, progress: Progress | None = None) -> LogResult:
     """Measure the session, decide what it changes, and write it all in one commit (or nothing)."""
     budget = journal.read_budget()
     items = _checked(journal, budget, req)
-    measured = measure(budget, req)
+    measured = measure(budget, req, progress)
     # Its own commit, before the session's; a problem with it is for `check` and `report` to say.
     # Not in the session-end hook (local_only): a first backfill could outlast its time budget.
     if not req.local_only:
-        rollup_quietly(journal, req.claude_dirs, req.now)
+        rollup_quietly(journal, req.claude_dirs, req.now, progress)
     with journal.transaction("session") as tx:
         decided = decide(tx.budget, items, measured, req)
         result = _write(tx, req, measured, decided)
@@ -114,12 +115,12 @@ def _day(req: LogRequest) -> date:
     return req.now.astimezone().date()
 
 
-def measure(budget: BudgetFile, req: LogRequest) -> Measurement:
+def measure(budget: BudgetFile, req: LogRequest, progress: Progress | None = None) -> Measurement:
     """The baseline, fresh end values, the deltas and the tokens spent (reads; writes nothing)."""
     base, baseline_note = _start(budget, req.now)
     end, end_note = _end(req, budget, base)
     started_at = base.started_at if base is not None else req.now
-    index = transcripts.Index()  # one cache for both queries: each file is read at most once
+    index = transcripts.Index(progress=progress)  # one cache for both queries: each file read once
     spent, tokens_note = _tokens(req.claude_dirs, started_at if base is not None else None, index)
     newest, _ = _tokens(req.claude_dirs, None, index)
     return Measurement(

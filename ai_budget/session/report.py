@@ -37,6 +37,8 @@ class Period:
     output_tokens: int = 0
     cost: Decimal = Decimal(0)
     unpriced_models: set[str] = field(default_factory=set)
+    # Some day of it is known only from its readings (a `-` row): its tokens are unknown, not zero.
+    tokens_unknown: bool = False
     peak_five_hour: float | None = None
     peak_weekly: float | None = None
     calibration: dict[str, int] = field(default_factory=dict)  # task type -> samples added
@@ -117,6 +119,7 @@ def _add_rows(period: Period, rows: list[DayRow]) -> None:
             period.cost += r.cost
         elif r.counts is not None and any(r.counts):
             period.unpriced_models.add(r.model)
+        period.tokens_unknown |= r.counts is None
         for value, name in ((r.peak_five_hour, "peak_five_hour"), (r.peak_weekly, "peak_weekly")):
             old = getattr(period, name)
             if value is not None and (old is None or value > old):

@@ -5,19 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ai_budget.claude.transcripts.cache import Index
-from ai_budget.claude.transcripts.chains import Window, group_sessions, shared_ids, split
+from ai_budget.claude.transcripts.chains import group_sessions, split
 from ai_budget.claude.transcripts.discover import Transcript
-from ai_budget.claude.transcripts.records import Message, contribution, merge, sum_rows
 from ai_budget.claude.transcripts.report import all_transcripts, window_files
-from ai_budget.claude.transcripts.totals import Counts, by_model_totals, combined, price, priced
+from ai_budget.claude.transcripts.totals import Counts, bucketed, by_model_totals, combined, price, priced
 
-K = TypeVar("K", bound=Hashable)
 BY = ("day", "week", "month", "session", "model")
 
 
@@ -72,47 +70,6 @@ def month_key(tz: dt.tzinfo) -> Callable[[float], dt.date]:
     """The first day of a moment's month, in `tz`."""
     day = day_key(tz)
     return lambda ts: day(ts).replace(day=1)
-
-
-def bucketed(
-    index: Index, files: list[Transcript], key: Callable[[float], K], since: float | None, until: float | None
-) -> tuple[dict[tuple[K, str], list[int]], dict[str, list[int]]]:
-    """Per (bucket, model) totals rows in the window, each message once; and the undated messages'."""
-    # `key` only ever grows with time, so a file whose first and last messages share a bucket
-    # has every message in it: its cached per-model totals are used as they are.
-    window = Window(since, until)
-    scans = [index.scan(t.path, (t.size, t.mtime_ns)) for t in files]
-    shared = shared_ids(scans)
-    rows: dict[tuple[K, str], list[Iterable[int]]] = {}
-    undated: dict[str, list[Iterable[int]]] = {}
-    pooled: dict[str, Message] = {}
-
-    def add(m: Message) -> None:
-        if m.timestamp is None:
-            if window.open:
-                undated.setdefault(m.model, []).append(contribution(m))
-        elif m.timestamp in window:
-            rows.setdefault((key(m.timestamp), m.model), []).append(contribution(m))
-
-    for t, scan in zip(files, scans, strict=True):
-        if not scan.ids:
-            continue
-        first, last = scan.first_ts, scan.last_ts
-        if first is not None and last is not None and not scan.undated and first in window and last in window:
-            bucket = key(first)
-            if bucket == key(last) and shared.isdisjoint(scan.ids):
-                for model, row in scan.by_model.items():
-                    rows.setdefault((bucket, model), []).append(row)
-                continue
-        for msg_id, m in index.messages(t.path).items():
-            if msg_id in shared:
-                old = pooled.get(msg_id)
-                pooled[msg_id] = m if old is None else merge(old, m)
-            else:
-                add(m)
-    for m in pooled.values():
-        add(m)
-    return {k: sum_rows(r) for k, r in rows.items()}, {m: sum_rows(r) for m, r in undated.items()}
 
 
 def daily_by_model(index: Index, files: list[Transcript], tz: dt.tzinfo) -> dict[tuple[dt.date, str], Counts]:
@@ -207,10 +164,12 @@ def _zone_name() -> str:
 
 
 def _model_lines(rows: dict[str, list[int]]) -> list[Line]:
+    """A row per model, by name."""
     return [Line(model, price(model, row), [model]) for model, row in sorted(rows.items())]
 
 
 def _dated_lines(rows: dict[tuple[dt.date, str], list[int]], label: str) -> list[Line]:
+    """A row per date bucket, oldest first, its models priced together."""
     by_bucket: dict[dt.date, dict[str, list[int]]] = {}
     for (bucket, model), row in rows.items():
         by_bucket.setdefault(bucket, {})[model] = row

@@ -185,35 +185,45 @@ class Index:
         return {key for key, *_ in results}
 
     def messages(self, path: Path) -> dict[str, Message]:
-        """Every message of one (already scanned) file."""
+        """Every message of one (already scanned) file, unpacked for the caller only."""
+        # Kept packed, never as Messages: a cold run over years of transcripts would otherwise
+        # hold every message of every file that shares ids with another (bench/README.md).
+        key = str(path)
         scan = self.scan(path)
-        if scan.messages is None:
-            loaded = self._stored_messages(str(path))
-            if loaded is None:  # cache lost under us: read the file again
-                try:
-                    scan = scan_file(path)
-                except OSError:
-                    return {}
-                self.entries[str(path)] = scan
-                self.changed.add(str(path))
-                self.stats.here[str(path)] = scan.bytes_read
-                loaded = scan.messages or {}
-            scan.messages = loaded
-        return scan.messages
+        if scan.messages is not None:
+            return scan.messages
+        unpacked = _unpack(self._packed(key))
+        if unpacked is not None:
+            return unpacked
+        self.sent.pop(key, None)  # lost or unreadable: read the file again
+        try:
+            fresh = scan_file(path)
+        except OSError:
+            return {}
+        messages = fresh.messages or {}
+        self.sent[key] = marshal.dumps(to_plain(messages))
+        fresh.messages = None
+        self.entries[key] = fresh
+        self.changed.add(key)
+        self.stats.here[key] = fresh.bytes_read
+        return messages
+
+    def _packed(self, key: str) -> bytes | None:
+        """A file's messages packed: read here or by the child, else from the cache (then kept)."""
+        packed = self.sent.get(key)
+        if packed is None and self.use_cache:
+            try:
+                with open(self._messages_file(key), "rb") as handle:
+                    packed = self.sent[key] = handle.read()
+            except OSError:
+                return None
+        return packed
 
     def _stored_messages(self, key: str) -> dict[str, Message] | None:
-        """Messages of a scan not yet held as Messages: the child's, else the cache's, else None."""
-        packed = self.sent.pop(key, None)
-        if packed is not None:
-            return from_plain(marshal.loads(packed))
-        if not self.use_cache:
-            return None
-        try:
-            with open(self._messages_file(key), "rb") as handle:
-                data = marshal.load(handle)
-            return from_plain(data) if isinstance(data, dict) else None
-        except (OSError, EOFError, ValueError, TypeError):
-            return None
+        """Messages of a scan not held as Messages (the child's, this process's, the cache's), or None."""
+        unpacked = _unpack(self._packed(key))
+        self.sent.pop(key, None)  # the scan about to be made packs its own
+        return unpacked
 
     def save(self) -> None:
         """Write what changed (never with --no-cache), forgetting files that are gone."""
@@ -238,6 +248,17 @@ class Index:
             self.changed.clear()
         except OSError:
             pass  # a cache that cannot be written only costs speed next time
+
+
+def _unpack(packed: bytes | None) -> dict[str, Message] | None:
+    """Messages from their packed form, or None when there are none or they are unreadable."""
+    if packed is None:
+        return None
+    try:
+        data = marshal.loads(packed)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return from_plain(data) if isinstance(data, dict) else None
 
 
 def _shard(key: str) -> str:

@@ -11,6 +11,7 @@ from ai_budget.claude.transcripts.cache import Index
 from ai_budget.claude.transcripts.discover import (
     Lookup,
     Transcript,
+    ambiguous,
     find_session,
     looks_like_path,
     session_of,
@@ -18,7 +19,7 @@ from ai_budget.claude.transcripts.discover import (
 )
 from ai_budget.claude.transcripts.records import Message, contribution, merge, sum_rows
 from ai_budget.claude.transcripts.scan import FileScan
-from ai_budget.errors import InvalidInput
+from ai_budget.claude.transcripts.totals import Window, shared_ids
 
 # Resuming a session in Claude Code 2.0.x writes a new file that starts with a copy of the
 # earlier history (same message ids and timestamps; only sessionId differs). A message belongs
@@ -71,29 +72,6 @@ def group_sessions(transcripts: Iterable[Transcript], lookup: Lookup) -> list[Se
         sid = session_of(t, lookup)
         found.setdefault((t.project, sid), Session(sid, t.project, None)).agents.append(t)
     return list(found.values())
-
-
-class Window:
-    """The window [since, until) of epoch seconds; no bounds means every message, dated or not."""
-
-    def __init__(self, since: float | None, until: float | None):
-        self.open = since is None and until is None
-        self.low = since if since is not None else -math.inf
-        self.high = until if until is not None else math.inf
-
-    def __contains__(self, ts: float | None) -> bool:
-        return self.open or (ts is not None and self.low <= ts < self.high)
-
-
-def shared_ids(scans: Iterable[FileScan]) -> set[str]:
-    """The message ids found in two or more of the scanned files."""
-    seen: set[str] = set()
-    shared: set[str] = set()
-    for scan in scans:
-        ids = set(scan.ids)
-        shared |= ids & seen
-        seen |= ids
-    return shared
 
 
 Rows = dict[str, list[Iterable[int]]]  # per model: the rows to add up
@@ -161,6 +139,7 @@ class _Tally:
                     self._add(s, m.model, contribution(m), m.timestamp)
 
     def _pool(self, s: Session, key: str, m: Message) -> None:
+        """A copy of a shared message: merged with the others, and `s` noted as a holder."""
         old = self.pooled.get(key)
         self.pooled[key] = m if old is None else merge(old, m)
         copies = self.holders.setdefault(key, {})
@@ -234,9 +213,7 @@ def _orphan(transcripts: list[Transcript], selector: str, lookup: Lookup) -> Ses
         return max(exact, key=lambda s: s.mtime)
     prefixed = [s for s in orphans if s.session_id.startswith(selector)]
     if len(prefixed) > 1:
-        raise InvalidInput(
-            f"session id prefix {selector!r} matches {len(prefixed)} sessions: give more of it"
-        )
+        raise ambiguous(selector, [s.session_id for s in prefixed])
     return prefixed[0] if prefixed else None
 
 
@@ -244,16 +221,15 @@ def related(
     session: Session, transcripts: list[Transcript], lookup: Lookup, subagents: bool
 ) -> list[Session]:
     """The other sessions of its project that may hold copies of its messages: written since it began."""
-    # A copy keeps the original's timestamp, so a session holding one was written at or after
-    # the first message of this one: older sessions are never read.
-    stamps = [lookup(t.path).first_ts for t in session.files]
-    begun = min((s for s in stamps if s is not None), default=None)
-    if begun is None:
-        return []
-    same = [t for t in transcripts if t.project == session.project and t.mtime >= begun - 1]
-    others = [
-        s
-        for s in group_sessions(same if subagents else [t for t in same if t.is_session], lookup)
-        if s.session_id != session.session_id
+    # A copy keeps the original's timestamp, so a session holding a copy of a dated message was
+    # written at or after the first message of this one: older sessions are never read. An
+    # undated message gives no such bound: then every session of the project is read.
+    scans = [lookup(t.path) for t in session.files]
+    stamps = [scan.first_ts for scan in scans if scan.first_ts is not None]
+    begun = min(stamps) if stamps and not any(scan.undated for scan in scans) else -math.inf
+    same = [
+        t
+        for t in transcripts
+        if t.project == session.project and t.mtime >= begun - 1 and (subagents or t.is_session)
     ]
-    return others
+    return [s for s in group_sessions(same, lookup) if s.session_id != session.session_id]

@@ -16,6 +16,7 @@ from ai_budget.errors import InvalidInput
 Lookup = Callable[[Path], FileScan]
 
 WHERE_HINT = "use Claude Code first, or point CLAUDE_CONFIG_DIR at its config folder"
+LIST_HINT = "`ai-budget tokens --list` lists them, newest first"
 
 
 class Transcript(NamedTuple):
@@ -133,9 +134,16 @@ def looks_like_path(selector: str) -> bool:
 def find_session(transcripts: list[Transcript], selector: str) -> Transcript:
     """A session by file path, full id, or unique id prefix."""
     path = Path(selector).expanduser()
+    if not selector.strip():
+        raise InvalidInput(f"--session needs a session id or a .jsonl file: {LIST_HINT}")
     if looks_like_path(selector):
-        if not path.is_file():
-            raise InvalidInput(f"no transcript file at {path}")
+        if not path.exists():
+            raise InvalidInput(f"no file at {path}: give a transcript (.jsonl) or a session id ({LIST_HINT})")
+        if not path.is_file() or path.suffix != ".jsonl":
+            kind = "a regular file" if not path.is_file() else "a transcript (.jsonl)"
+            raise InvalidInput(
+                f"{path} is not {kind}: give a transcript (.jsonl) or a session id ({LIST_HINT})"
+            )
         stat = path.stat()
         for t in transcripts:
             if os.path.samefile(t.path, path):
@@ -154,10 +162,16 @@ def find_session(transcripts: list[Transcript], selector: str) -> Transcript:
     if len(prefixed) == 1:
         return prefixed[0]
     if prefixed:
-        raise InvalidInput(
-            f"session id prefix {selector!r} matches {len(prefixed)} sessions: give more of it"
-        )
-    raise InvalidInput(f"no session {selector!r} found: `ai-budget tokens --list` lists them, newest first")
+        raise ambiguous(selector, [t.path.stem for t in prefixed])
+    raise InvalidInput(f"no session {selector!r} found: {LIST_HINT}")
+
+
+def ambiguous(selector: str, ids: list[str]) -> InvalidInput:
+    """The error for a prefix of several session ids, naming a few of them."""
+    shown = ", ".join(sorted(ids)[:3]) + (", …" if len(ids) > 3 else "")
+    return InvalidInput(
+        f"session id prefix {selector!r} matches {len(ids)} sessions ({shown}): give more of it"
+    )
 
 
 def session_of(t: Transcript, lookup: Lookup) -> str:

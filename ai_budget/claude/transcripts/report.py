@@ -73,6 +73,7 @@ def all_transcripts(claude_dirs: list[Path], unreadable: list[str] | None = None
 
 
 def _stamp(moment: datetime | None) -> float | None:
+    """Epoch seconds of a moment, or None."""
     return moment.timestamp() if moment is not None else None
 
 

@@ -14,6 +14,7 @@ from ai_budget.claude.transcripts.totals import Counts, priced
 
 
 def _iso(moment: datetime | None) -> str | None:
+    """ISO text of a moment, or None."""
     return moment.isoformat() if moment is not None else None
 
 
@@ -73,12 +74,13 @@ def list_sessions(
     since: datetime | None = None,
     index: Index | None = None,
     until: datetime | None = None,
+    subagents: bool = True,
 ) -> list[SessionRow]:
     """Every session active in [since, until) by its own messages (else its last write), newest first."""
     # Owners of shared messages are decided over every session, so a resumed session's
     # history is counted where it first appeared whatever the listing shows.
     index = index or Index()
-    transcripts = all_transcripts(claude_dirs)
+    transcripts = [t for t in all_transcripts(claude_dirs) if subagents or not t.is_agent]
     index.prefetch(transcripts)
     sessions = group_sessions(transcripts, index.scan)
     parts = split(index, sessions)
@@ -101,6 +103,7 @@ def _latest(row: SessionRow) -> float:
 
 
 def _row(s: Session, part: Split, index: Index) -> SessionRow:
+    """One session's row from its share of the messages."""
     first, last = part.first, part.last
     if first is None or last is None:  # nothing of its own (a copy, or undated): what its files hold
         scans = [index.scan(t.path) for t in s.files]

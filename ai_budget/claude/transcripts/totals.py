@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from ai_budget.claude.pricing import prices
 from ai_budget.claude.transcripts.cache import Index
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.claude.transcripts.records import Message, Row, contribution, merge, sum_rows
+from ai_budget.claude.transcripts.scan import FileScan
+
+K = TypeVar("K", bound=Hashable)
 
 
 class Counts(Row):
@@ -51,46 +55,87 @@ class Counts(Row):
         return data
 
 
-def by_model_totals(
-    index: Index, files: list[Transcript], since: float | None, until: float | None
-) -> dict[str, list[int]]:
-    """Per-model totals rows over files: each message once, in the window [since, until)."""
-    # A file's cached per-model totals are used as they are when every message in it lies in
-    # the window and none of its ids appears in another file; otherwise its messages are read.
-    windowed = since is not None or until is not None
-    low = since if since is not None else float("-inf")
-    high = until if until is not None else float("inf")
+class Window:
+    """The window [since, until) of epoch seconds; no bounds means every message, dated or not."""
 
-    def inside(ts: float | None) -> bool:
-        return not windowed or (ts is not None and low <= ts < high)
+    def __init__(self, since: float | None, until: float | None):
+        self.open = since is None and until is None
+        self.low = since if since is not None else -math.inf
+        self.high = until if until is not None else math.inf
 
-    scans = [index.scan(t.path, (t.size, t.mtime_ns)) for t in files]
+    def __contains__(self, ts: float | None) -> bool:
+        return self.open or (ts is not None and self.low <= ts < self.high)
+
+
+def shared_ids(scans: Iterable[FileScan]) -> set[str]:
+    """The message ids found in two or more of the scanned files."""
     seen: set[str] = set()
     shared: set[str] = set()
     for scan in scans:
         ids = set(scan.ids)
         shared |= ids & seen
         seen |= ids
-    rows: dict[str, list[Iterable[int]]] = {}
-    pooled: dict[str, Message] = {}  # ids found in several files: merged before counting
-    for transcript, scan in zip(files, scans, strict=True):
+    return shared
+
+
+def bucketed(
+    index: Index, files: list[Transcript], key: Callable[[float], K], since: float | None, until: float | None
+) -> tuple[dict[tuple[K, str], list[int]], dict[str, list[int]]]:
+    """Per (bucket, model) totals rows in the window, each message once; and the undated messages'."""
+    # `key` only ever grows with time, so a file whose first and last messages share a bucket
+    # and lie in the window, and share no id with another file, adds its cached per-model
+    # totals as they are; the others' messages are read, ids found in several files merged first.
+    window = Window(since, until)
+    scans = [index.scan(t.path, (t.size, t.mtime_ns)) for t in files]
+    shared = shared_ids(scans)
+    rows: dict[tuple[K, str], list[Iterable[int]]] = {}
+    undated: dict[str, list[Iterable[int]]] = {}
+    pooled: dict[str, Message] = {}
+
+    def add(m: Message) -> None:
+        if m.timestamp is None:
+            if window.open:
+                undated.setdefault(m.model, []).append(contribution(m))
+        elif m.timestamp in window:
+            rows.setdefault((key(m.timestamp), m.model), []).append(contribution(m))
+
+    for t, scan in zip(files, scans, strict=True):
         if not scan.ids:
             continue
-        whole = not scan.undated and inside(scan.first_ts) and inside(scan.last_ts)
-        if whole and shared.isdisjoint(scan.ids):
-            for model, row in scan.by_model.items():
-                rows.setdefault(model, []).append(row)
-            continue
-        for key, m in index.messages(transcript.path).items():
-            if key in shared:
-                old = pooled.get(key)
-                pooled[key] = m if old is None else merge(old, m)
-            elif inside(m.timestamp):
-                rows.setdefault(m.model, []).append(contribution(m))
+        first, last = scan.first_ts, scan.last_ts
+        if first is not None and last is not None and not scan.undated and first in window and last in window:
+            bucket = key(first)
+            if bucket == key(last) and shared.isdisjoint(scan.ids):
+                for model, row in scan.by_model.items():
+                    rows.setdefault((bucket, model), []).append(row)
+                continue
+        for msg_id, m in index.messages(t.path).items():
+            if msg_id in shared:
+                old = pooled.get(msg_id)
+                pooled[msg_id] = m if old is None else merge(old, m)
+            else:
+                add(m)
     for m in pooled.values():
-        if inside(m.timestamp):
-            rows.setdefault(m.model, []).append(contribution(m))
-    return {model: sum_rows(r) for model, r in rows.items()}
+        add(m)
+    return {k: sum_rows(r) for k, r in rows.items()}, {m: sum_rows(r) for m, r in undated.items()}
+
+
+def _one_bucket(ts: float) -> int:
+    """Every moment in the same bucket: totals per model only."""
+    return 0
+
+
+def by_model_totals(
+    index: Index, files: list[Transcript], since: float | None, until: float | None
+) -> dict[str, list[int]]:
+    """Per-model totals rows over files: each message once, in the window [since, until)."""
+    rows, undated = bucketed(index, files, _one_bucket, since, until)
+    found: dict[str, list[list[int]]] = {}
+    for (_, model), row in rows.items():
+        found.setdefault(model, []).append(row)
+    for model, row in undated.items():  # only with no window: then they count too
+        found.setdefault(model, []).append(row)
+    return {model: sum_rows(r) for model, r in found.items()}
 
 
 def price(model: str, row: Iterable[int]) -> Counts:

@@ -6,16 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ai_budget.cli.views.credits import usd
 from ai_budget.cli.views.table import table
-from ai_budget.fmt import clean_line, money
+from ai_budget.fmt import clean_line, money, plural
 from ai_budget.planning.credits import ConsoleMonth, WorkspaceLine
 from ai_budget.timeutil import age, local_clock
 
 BAR = 20
-
-
-def _usd(value: Decimal | None) -> float | None:
-    return float(round(value, 6)) if value is not None else None
 
 
 def bar(used: Decimal, limit: Decimal) -> str:
@@ -79,7 +76,7 @@ def console_text(month: ConsoleMonth) -> str:
         lines += [
             "",
             f"Your Claude Code ({clean_line(y.who)}): {money(y.cost)} estimated, "
-            f"{y.sessions:,} sessions on {y.days} days",
+            f"{plural(y.sessions, 'session')} on {plural(y.days, 'day')}",
         ]
     lines += [f"  ({clean_line(note)})" for note in month.notes]
     return "\n".join(lines)
@@ -91,7 +88,7 @@ def console_json(month: ConsoleMonth) -> dict[str, Any]:
     if month.you is not None:
         you = {
             "who": month.you.who,
-            "cost_usd": _usd(month.you.cost),
+            "cost_usd": usd(month.you.cost),
             "sessions": month.you.sessions,
             "days": month.you.days,
         }
@@ -99,14 +96,14 @@ def console_json(month: ConsoleMonth) -> dict[str, Any]:
         "month": month.month,
         "fetched_at": month.fetched_at.isoformat(),
         "cached": month.cached,
-        "cost_usd": _usd(month.total),
-        "projected_usd": _usd(month.projection),
+        "cost_usd": usd(month.total),
+        "projected_usd": usd(month.projection),
         "complete": month.fetched_at >= month.end,
-        "daily": [{"date": d.isoformat(), "cost_usd": _usd(a)} for d, a in month.daily],
+        "daily": [{"date": d.isoformat(), "cost_usd": usd(a)} for d, a in month.daily],
         "models": [
             {
                 "model": m.model,
-                "cost_usd": _usd(m.cost),
+                "cost_usd": usd(m.cost),
                 "input_tokens": m.input_tokens,
                 "output_tokens": m.output_tokens,
                 "cache_read_tokens": m.cache_read_tokens,
@@ -115,7 +112,7 @@ def console_json(month: ConsoleMonth) -> dict[str, Any]:
             for m in month.models
         ],
         "workspaces": [
-            {"id": w.id, "name": w.name, "cost_usd": _usd(w.cost), "limit_usd": _usd(w.limit)}
+            {"id": w.id, "name": w.name, "cost_usd": usd(w.cost), "limit_usd": usd(w.limit)}
             for w in month.workspaces
         ],
         "claude_code": you,

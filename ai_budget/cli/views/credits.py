@@ -8,16 +8,19 @@ from typing import Any
 
 from ai_budget.fmt import money
 from ai_budget.model.credits import CreditsSection
+from ai_budget.planning.credits import MAX_DAYS_AHEAD
 from ai_budget.session.credits import CreditsState
 from ai_budget.timeutil import age
 
+MAX_YEARS = MAX_DAYS_AHEAD // 365
 SOURCE_LABEL = {
     "transcripts": "API-equivalent cost of the Claude Code transcripts",
     "console": "the Console's cost report (whole UTC days)",
 }
 
 
-def _usd(value: Decimal | None) -> float | None:
+def usd(value: Decimal | None) -> float | None:
+    """Dollars for JSON (a number, to a millionth), or None."""
     return float(round(value, 6)) if value is not None else None
 
 
@@ -38,11 +41,17 @@ def credits_line(state: CreditsState) -> str:
     f = state.forecast
     left = money(max(f.remaining, Decimal(0)))
     text = f"Credits: about {left} left, {money(f.daily_rate)}/day (7-day average)"
-    if f.days_left is not None and f.runs_out_at is not None:
+    if f.remaining <= 0:
+        text += ", used up"
+    elif f.days_left is not None and f.runs_out_at is not None:
         text += f", {f.days_left:.1f} days: runs out {f.runs_out_at.astimezone():%a %d %b %H:%M}"
     elif f.days_left is None:
         text += ", no spend in 7 days"
-    if f.expires_first:
+    else:
+        text += f", over {MAX_YEARS} years at that rate"
+    if f.expired:
+        text += f"; expired {f.expires}"
+    elif f.expires_first:
         text += f"; expires {f.expires} first, about {money(f.unused_at_expiry)} unused"
     return text
 
@@ -66,10 +75,14 @@ def credits_text(state: CreditsState) -> str:
             f"  Days left: {f.days_left:.1f} at that rate: runs out about "
             f"{f.runs_out_at.astimezone():%a %d %b %H:%M}"
         )
+    elif f.days_left is not None:
+        lines.append(f"  Days left: over {MAX_YEARS} years at that rate, so no run-out date")
     else:
         lines.append("  Days left: no spend in the last 7 days, so no run-out date")
     if f.expires is not None:
-        if f.expires_first:
+        if f.expired:
+            lines.append(f"  Expired {f.expires}: set the new balance with `ai-budget credits set`")
+        elif f.expires_first:
             lines.append(
                 f"  Expires {f.expires}, before it runs out: about {money(f.unused_at_expiry)} unused then"
             )
@@ -91,20 +104,21 @@ def credits_json(state: CreditsState) -> dict[str, Any]:
     """`credits show --json`."""
     f, s = state.forecast, state.section
     return {
-        "remaining_usd": _usd(f.remaining),
-        "balance_at_set_usd": _usd(f.balance_at_set),
-        "total_usd": _usd(s.total_usd),
+        "remaining_usd": usd(f.remaining),
+        "balance_at_set_usd": usd(f.balance_at_set),
+        "total_usd": usd(s.total_usd),
         "set_at": s.set_at.isoformat(),
         "expires": f.expires.isoformat() if f.expires else None,
         "burn_source": state.source,
-        "spent_since_set_usd": _usd(f.spend.since_set),
-        "last_7_days_usd": _usd(f.spend.last_7_days),
-        "today_usd": _usd(f.spend.today),
-        "daily_rate_usd": _usd(f.daily_rate),
+        "spent_since_set_usd": usd(f.spend.since_set),
+        "last_7_days_usd": usd(f.spend.last_7_days),
+        "today_usd": usd(f.spend.today),
+        "daily_rate_usd": usd(f.daily_rate),
         "days_left": float(round(f.days_left, 4)) if f.days_left is not None else None,
         "runs_out_at": f.runs_out_at.isoformat() if f.runs_out_at else None,
         "expires_first": f.expires_first,
-        "unused_at_expiry_usd": _usd(f.unused_at_expiry),
+        "expired": f.expired,
+        "unused_at_expiry_usd": usd(f.unused_at_expiry),
         "alerts": [{"level": a.level, "reason": a.reason} for a in f.alerts],
         "alert_problems": state.alert_problems,
         "notes": state.notes,

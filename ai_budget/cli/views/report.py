@@ -10,6 +10,10 @@ from ai_budget.fmt import money, pct
 from ai_budget.journal.rollups import COLUMNS, COUNT_COLUMNS, DayRow, cost_text, span_label
 from ai_budget.session.report import Period, ReportData
 
+UNKNOWN_NOTE = (
+    "?: some days are known only from their usage readings (their transcripts are on another "
+    "machine or were gone before the rollup): their tokens and cost are unknown, not zero"
+)
 HEAD = ("period", "sessions", "API calls", "output", "cost", "peak 5h", "peak week", "calibration")
 
 
@@ -25,22 +29,30 @@ def _peak(value: float | None) -> str:
     return "-" if value is None else pct(value)
 
 
+def _known(text: str, some_unknown: bool, zero: bool) -> str:
+    """A figure, `+?` after it when part of it is unknown, `?` alone when all that is known is 0."""
+    if not some_unknown:
+        return text
+    return "?" if zero else text + "+?"
+
+
 def period_cells(p: Period) -> tuple[str, ...]:
     """A period's cells, as the text table and the HTML table show them."""
-    cost = money(p.cost) + ("+?" if p.unpriced_models else "")
+    unknown = p.tokens_unknown
     return (
         p.label,
         str(p.sessions),
-        f"{p.api_calls:,}",
-        f"{p.output_tokens:,}",
-        cost,
+        _known(f"{p.api_calls:,}", unknown, p.api_calls == 0),
+        _known(f"{p.output_tokens:,}", unknown, p.output_tokens == 0),
+        _known(money(p.cost), unknown or bool(p.unpriced_models), p.cost == 0 and not p.unpriced_models),
         _peak(p.peak_five_hour),
         _peak(p.peak_weekly),
         calibration_text(p.calibration) or "-",
     )
 
 
-def _total(data: ReportData) -> Period:
+def total_period(data: ReportData) -> Period:
+    """The sum of every period (peaks: the highest)."""
     total = Period("total", data.since, data.until)
     for p in data.periods:
         total.sessions += p.sessions
@@ -48,6 +60,7 @@ def _total(data: ReportData) -> Period:
         total.output_tokens += p.output_tokens
         total.cost += p.cost
         total.unpriced_models |= p.unpriced_models
+        total.tokens_unknown |= p.tokens_unknown
         for name, n in p.calibration.items():
             total.calibration[name] = total.calibration.get(name, 0) + n
         for field in ("peak_five_hour", "peak_weekly"):
@@ -62,17 +75,21 @@ def report_text(data: ReportData) -> str:
     lines = [f"Report {data.since} .. {data.until}, by {data.by} (today so far)"]
     rows = [HEAD] + [period_cells(p) for p in data.periods]
     if len(data.periods) > 1:
-        rows.append(period_cells(_total(data)))
+        rows.append(period_cells(total_period(data)))
     lines.append(table(rows, right={1, 2, 3, 4, 5, 6}))
     unpriced = sorted({m for p in data.periods for m in p.unpriced_models})
     if unpriced:
         lines.append(
             f"No price known for {', '.join(unpriced)}: counted in tokens, left out of the cost (+?)"
         )
+    if any(p.tokens_unknown for p in data.periods):
+        lines.append(UNKNOWN_NOTE)
     done = data.rollup
     if done.written:
-        short = done.sha[:7] if done.sha else "no commit"
-        lines.append(f"Rolled up {span_label(done.written)} into the journal ({short}).")
+        if done.sha:
+            lines.append(f"Rolled up {span_label(done.written)} into the journal ({done.sha[:7]}).")
+        else:  # rows removed from a month file by hand, not committed: written back as committed
+            lines.append(f"Wrote {span_label(done.written)} back into the journal's month files.")
     if done.kept:
         lines.append(
             f"Kept {span_label(done.kept)} as rolled up: some of their transcripts are gone, "
@@ -107,6 +124,7 @@ def _period_json(p: Period) -> dict[str, Any]:
         "output_tokens": p.output_tokens,
         "cost_usd": _cost(p.cost),
         "unpriced_models": sorted(p.unpriced_models),
+        "tokens_unknown": p.tokens_unknown,
         "peak_5h_pct": p.peak_five_hour,
         "peak_weekly_pct": p.peak_weekly,
         "calibration": dict(sorted(p.calibration.items())),

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from html import escape
 
-from ai_budget.cli.views.report import calibration_text, period_cells
-from ai_budget.cli.views.report_svg import PALETTE, Frame, attrs, line_series, nice_max, num
+from ai_budget.cli.views.report import UNKNOWN_NOTE, calibration_text, period_cells, total_period
+from ai_budget.cli.views.report_svg import PALETTE, Frame, attrs, label_room, line_series, nice_max, num
 from ai_budget.fmt import money
 from ai_budget.session.report import ReportData, TypeSeries
 
@@ -42,6 +42,13 @@ def _days(data: ReportData) -> list[date]:
     return [data.since + timedelta(days=i) for i in range((data.until - data.since).days + 1)]
 
 
+def _day_labels(days: list[date]) -> list[str]:
+    """`11-20` along the x axis, `2025-11-20` once the range passes a year end (the year matters)."""
+    if days and days[0].year != days[-1].year:
+        return [d.isoformat() for d in days]
+    return [f"{d:%m-%d}" for d in days]
+
+
 def _legend(items: list[tuple[str, str]], dots: bool = False) -> str:
     cls = "swatch dot" if dots else "swatch"
     rows = "".join(
@@ -69,7 +76,7 @@ def peaks_chart(data: ReportData) -> str:
         return '<p class="note">No utilisation readings in this range.</p>'
     top = max(100.0, *(v for points in series.values() for _, v, _ in points))
     frame = Frame(WIDTH, 260, len(days), nice_max(top))
-    frame.axes([f"{d:%m-%d}" for d in days], "%")
+    frame.axes(_day_labels(days), "%")
     for name, _, colour in WINDOWS:
         if series[name]:
             frame.parts.append(line_series(frame, series[name], colour, data_series=name))
@@ -77,8 +84,25 @@ def peaks_chart(data: ReportData) -> str:
     return legend + frame.svg("Peak utilisation per day")
 
 
+def _cost_notes(data: ReportData) -> str:
+    """What the cost chart cannot show: models with no price, days whose tokens are unknown."""
+    unpriced = sorted({m for p in data.periods for m in p.unpriced_models})
+    notes = (
+        [f"No price known for {', '.join(unpriced)}: in the table's tokens, not in this chart."]
+        if unpriced
+        else []
+    )
+    if any(p.tokens_unknown for p in data.periods):
+        notes.append(UNKNOWN_NOTE + ".")
+    return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+
+
 def cost_chart(data: ReportData) -> str:
     """API-equivalent cost per day, a bar per day stacked by model (one group per model)."""
+    return _cost_bars(data) + _cost_notes(data)
+
+
+def _cost_bars(data: ReportData) -> str:
     days = _days(data)
     costs: dict[str, dict[int, Decimal]] = {}
     for slot, day in enumerate(days):
@@ -88,10 +112,11 @@ def cost_chart(data: ReportData) -> str:
     if not costs:
         return '<p class="note">No priced tokens in this range.</p>'
     totals = [sum((c.get(slot, Decimal(0)) for c in costs.values()), Decimal(0)) for slot in range(len(days))]
-    frame = Frame(WIDTH, 280, len(days), nice_max(float(max(totals))), left=64)
-    frame.axes([f"{d:%m-%d}" for d in days], "$")
+    top = nice_max(float(max(totals)))
+    frame = Frame(WIDTH, 280, len(days), top, left=label_room(top, "$"))
+    frame.axes(_day_labels(days), "$")
     stacked = [0.0] * len(days)
-    width = min(frame.slot_width() * 0.7, 36)
+    width = max(min(frame.slot_width() * 0.7, 36), 1.0)  # years of days: a bar a pixel wide
     colours = {model: PALETTE[i % len(PALETTE)] for i, model in enumerate(sorted(costs))}
     for model in sorted(costs):
         group = [f'<g class="series"{attrs(data_model=model)} fill="{colours[model]}">']
@@ -119,8 +144,9 @@ def type_chart(data: ReportData, series: TypeSeries, colour: str) -> str:
         return (at.date() - data.since).days - 0.4 + 0.8 * (at.hour * 60 + at.minute) / 1440
 
     values = [v for _, v in series.averages] + [v for _, v in series.samples]
-    frame = Frame(WIDTH // 2 - 12, 200, len(days), nice_max(max(values) * 1.1), left=48, lower=26)
-    frame.axes([f"{d:%m-%d}" for d in days], "%")
+    top = nice_max(max(values) * 1.1)
+    frame = Frame(WIDTH // 2 - 12, 200, len(days), top, left=label_room(top, "%"), lower=26)
+    frame.axes(_day_labels(days), "%")
     if len(series.averages) > 1:
         d = " ".join(
             f"{'M' if i == 0 else 'L'}{num(frame.x(slot(at)))},{num(frame.y(v))}"
@@ -164,9 +190,10 @@ def summary_table(data: ReportData) -> str:
         + "".join(f'<th class="{"text" if i in (0, 7) else ""}">{h}</th>' for i, h in enumerate(head))
         + "</tr>"
     ]
-    for p in data.periods:
+    shown = data.periods + ([total_period(data)] if len(data.periods) > 1 else [])
+    for p in shown:
         cells = period_cells(p)
-        cls = ' class="partial"' if p.partial else ""
+        cls = ' class="partial"' if p.partial else ' class="total"' if p.label == "total" else ""
         rows.append(
             f"<tr{cls}>"
             + "".join(
@@ -180,16 +207,11 @@ def summary_table(data: ReportData) -> str:
 def report_html(data: ReportData, generated: datetime) -> str:
     """The whole page."""
     title = f"ai-budget report {data.since} to {data.until}"
-    added: dict[str, int] = {}
-    for p in data.periods:
-        for name, n in p.calibration.items():
-            added[name] = added.get(name, 0) + n
-    calibrated = calibration_text(added)
+    calibrated = calibration_text(total_period(data).calibration)
     body = [
         f"<h1>{escape(title)}</h1>",
         f'<p class="sub">By {escape(data.by)}; from the daily rollups in the journal (usage/*.csv) and its'
         f" session commits; today counts as far as it has got. Made {generated:%Y-%m-%d %H:%M}.</p>",
-        summary_table(data),
         "<h2>Peak utilisation per day</h2>",
         peaks_chart(data),
         "<h2>API-equivalent cost per day, by model</h2>",
@@ -197,6 +219,8 @@ def report_html(data: ReportData, generated: datetime) -> str:
         "<h2>Calibration: % of the 5-hour window per unit, by task type</h2>",
         f'<p class="note">Samples in this range: {escape(calibrated)}.</p>' if calibrated else "",
         types_section(data),
+        f"<h2>Per {escape(data.by)}</h2>",
+        summary_table(data),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

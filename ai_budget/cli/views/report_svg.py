@@ -36,6 +36,18 @@ def nice_max(value: float) -> float:
     return 10 * power
 
 
+def axis_label(value: float, top: float, unit: str) -> str:
+    """A y label: `40%`, `$0.30`, `$15,000` (cents only when the axis's fifths need them)."""
+    if unit != "$":
+        return f"{value:g}{unit}"
+    return f"${value:,.0f}" if float(top / 5).is_integer() else f"${value:,.2f}"
+
+
+def label_room(top: float, unit: str) -> int:
+    """The left margin that fits the widest y label (about 7 px a character at 11 px, and a gap)."""
+    return max(48, 7 * len(axis_label(top, top, unit)) + 14)
+
+
 @dataclass
 class Frame:
     """A chart's drawing area: `count` slots along x (days), values 0..top along y."""
@@ -69,20 +81,21 @@ class Frame:
         return self.upper + self.inner_height * (1 - min(max(value, 0.0), self.top) / self.top)
 
     def axes(self, labels: Sequence[str], unit: str, every: int | None = None) -> None:
-        """Grid lines with y labels at fifths of the top, x labels at most about every 60 px."""
+        """Grid lines with y labels at fifths of the top, x labels as close as their width lets them."""
         out = ['<g class="axes">']
         for i in range(6):
             value = self.top * i / 5
             y = num(self.y(value))
-            label = f"{value:g}{unit}" if unit != "$" else f"${value:,.2f}"
+            label = axis_label(value, self.top, unit)
             out.append(
                 f'<line class="grid" x1="{self.left}" x2="{self.width - self.right}" y1="{y}" y2="{y}"/>'
             )
             out.append(f'<text class="ylabel" x="{self.left - 6}" y="{y}" dy="0.32em">{escape(label)}</text>')
-        step = every or max(1, math.ceil(len(labels) * 60 / max(self.inner_width, 1)))
+        room = max(60, 7 * max((len(t) for t in labels), default=0) + 16)  # about 7 px a character
+        step = every or max(1, math.ceil(len(labels) * room / max(self.inner_width, 1)))
         base = num(self.upper + self.inner_height)
         for i, text in enumerate(labels):
-            if i % step:
+            if i % step or self.x(i) + 3.5 * len(text) > self.width:  # none cut off at the right edge
                 continue
             out.append(
                 f'<text class="xlabel" x="{num(self.x(i))}" y="{base}" dy="1.3em">{escape(text)}</text>'

@@ -21,6 +21,7 @@ def cost(c: Counts) -> str:
 
 
 def _cells(c: Counts) -> tuple[str, ...]:
+    """The count columns of one row."""
     return (
         f"{c.exchanges:,}",
         f"{c.input_tokens:,}",
@@ -44,6 +45,7 @@ def unpriced_note(c: Counts) -> list[str]:
 
 
 def _head(result: Report) -> str:
+    """The first line: which session or window was counted."""
     if result.session_id is not None and result.session_file is None and result.main_file_missing:
         files = plural(len(result.files), "subagent file")
         return f"Session {result.session_id} (main file missing: only its {files})"
@@ -139,6 +141,7 @@ def breakdown_text(result: Breakdown) -> str:
 
 
 def _window(result: Breakdown) -> str:
+    """' since … until …', or ', all time'."""
     since = f" since {result.since.astimezone():%Y-%m-%d %H:%M}" if result.since else ""
     until = f" until {result.until.astimezone():%Y-%m-%d %H:%M}" if result.until else ""
     return since + until if since or until else ", all time"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ai_budget.cli.views.console import console_line
+from ai_budget.cli.views.credits import credits_line
 from ai_budget.cli.views.status import pace_text
 from ai_budget.cli.views.usage import SOURCE_LABEL, bar
 from ai_budget.fmt import money, pct
@@ -15,6 +17,7 @@ BLOCKS = "▁▂▃▄▅▆▇█"
 CHART_WIDTH = 60
 CHART_HOURS = 5
 TIER_STYLE = {"green": "green", "yellow": "yellow", "orange": "dark_orange", "red": "red"}
+ALERT_STYLE = {"CRITICAL": "red", "WARNING": "dark_orange", "CAUTION": "yellow"}
 
 
 def sparkline(points: list[tuple[datetime, float]], now: datetime, width: int = CHART_WIDTH) -> str:
@@ -32,6 +35,23 @@ def sparkline(points: list[tuple[datetime, float]], now: datetime, width: int = 
         last = column if column is not None else last  # a window holds its value between readings
         cells.append(" " if last is None else BLOCKS[min(int(last / 100 * len(BLOCKS)), len(BLOCKS) - 1)])
     return "".join(cells)
+
+
+def _api_accounts(status: Status) -> list[Any]:
+    """The prepaid credits and their alerts, and the Console's month, when they are set up."""
+    from rich.text import Text
+
+    lines: list[Any] = []
+    if status.credits is not None:
+        lines.append(Text(credits_line(status.credits)))
+        for alert in status.credits.forecast.alerts:
+            lines.append(Text(f"  {alert.level}: {alert.reason}", style=ALERT_STYLE[alert.level]))
+        lines += [Text(f"  ({problem})", style="dim") for problem in status.credits.alert_problems]
+    if status.console is not None:
+        lines.append(Text(console_line(status.console)))
+    elif status.console_error:
+        lines.append(Text(f"Console: unknown ({status.console_error})", style="dim"))
+    return lines
 
 
 def screen(status: Status, chart: list[tuple[datetime, float]], interval: float) -> Any:
@@ -74,6 +94,7 @@ def screen(status: Status, chart: list[tuple[datetime, float]], interval: float)
         lines.append(
             Text(f"Copilot: {c.premium_requests_used}/{c.premium_requests_limit} {status.copilot.label}")
         )
+    lines += _api_accounts(status)
     title = f"ai-budget watch · tier {status.tier.upper()} · {local_clock(status.now, status.now)}"
     footer = f"q to quit · refreshes every {interval:g} s"
     return Panel(Group(*lines), title=title, subtitle=footer, border_style=style, width=80)
