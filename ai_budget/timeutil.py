@@ -118,11 +118,13 @@ def age(then: datetime | None, reference: datetime | None = None) -> str:
 
 
 def local_clock(moment: datetime, reference: datetime | None = None) -> str:
-    """A reset time as local wall time; with the date when it is not today."""
+    """A time as local wall time; with the date when it is not today, and the year when not this year."""
     local = moment.astimezone()
     ref = (reference or now()).astimezone()
     if local.date() == ref.date():
         return local.strftime("%H:%M")
+    if local.year != ref.year:
+        return local.strftime("%a %d %b %Y %H:%M")
     return local.strftime("%a %d %b %H:%M")
 
 

@@ -96,6 +96,24 @@ def test_alert_levels_from_the_balance(
     assert f.exit_code == code
 
 
+@pytest.mark.parametrize(
+    ("today", "week", "caution"),
+    [
+        ("6", "6", False),  # all of the week's spend is today's: no average to exceed yet
+        ("6", "6.01", True),  # a cent before today: today is over 2x the 7-day average
+        ("4.01", "14", True),  # 4.01 > 2 x 14/7 = 4
+        ("4", "14.01", False),
+    ],
+)
+def test_caution_needs_spend_before_today(today: str, week: str, caution: bool) -> None:
+    from ai_budget.model.credits import Alerts
+    from ai_budget.planning.credits import alert_levels
+
+    rate = Decimal(week) / 7
+    found = alert_levels(Decimal(100), Decimal(100) / rate, Decimal(today), rate, Alerts())
+    assert [a.level for a in found] == (["CAUTION"] if caution else [])
+
+
 def test_days_left_raise_the_level_too(journal: Path, home: Path) -> None:
     spend(home, WEEK)
     setting(journal, "alerts", {"critical_usd": 1, "warning_usd": 1, "critical_days": 1, "warning_days": 6})
@@ -426,3 +444,12 @@ def test_an_overspent_balance_reads_used_up(journal: Path, home: Path) -> None:
     assert (
         credits_line(state(journal, home)) == "Credits: about $0.00 left, $2.14/day (7-day average), used up"
     )
+
+
+def test_a_date_in_another_year_names_the_year() -> None:
+    from ai_budget.timeutil import local_clock
+
+    ref = datetime(2026, 12, 1, 19, 0, tzinfo=timezone.utc)  # tests run with TZ=UTC
+    assert local_clock(datetime(2028, 4, 28, 20, 3, tzinfo=timezone.utc), ref) == "Fri 28 Apr 2028 20:03"
+    assert local_clock(datetime(2026, 12, 4, 23, 37, tzinfo=timezone.utc), ref) == "Fri 04 Dec 23:37"
+    assert local_clock(datetime(2026, 12, 1, 22, 47, tzinfo=timezone.utc), ref) == "22:47"

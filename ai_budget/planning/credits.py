@@ -125,7 +125,9 @@ def alert_levels(
     else:
         found += _balance_alert(remaining, days_left, rate, alerts)
     ratio = Decimal(str(alerts.caution_ratio))
-    if rate > 0 and today > ratio * rate:
+    # With nothing spent before today there is no average to exceed: a first day is no alarm.
+    before_today = rate * WEEK_DAYS - today
+    if before_today > 0 and today > ratio * rate:
         found.append(
             Alert(
                 "CAUTION",

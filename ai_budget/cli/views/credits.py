@@ -10,7 +10,7 @@ from ai_budget.fmt import money
 from ai_budget.model.credits import CreditsSection
 from ai_budget.planning.credits import MAX_DAYS_AHEAD
 from ai_budget.session.credits import CreditsState
-from ai_budget.timeutil import age
+from ai_budget.timeutil import age, local_clock
 
 MAX_YEARS = MAX_DAYS_AHEAD // 365
 SOURCE_LABEL = {
@@ -44,7 +44,7 @@ def credits_line(state: CreditsState) -> str:
     if f.remaining <= 0:
         text += ", used up"
     elif f.days_left is not None and f.runs_out_at is not None:
-        text += f", {f.days_left:.1f} days: runs out {f.runs_out_at.astimezone():%a %d %b %H:%M}"
+        text += f", {f.days_left:.1f} days: runs out {local_clock(f.runs_out_at, state.now)}"
     elif f.days_left is None:
         text += ", no spend in 7 days"
     else:
@@ -73,7 +73,7 @@ def credits_text(state: CreditsState) -> str:
     elif f.days_left is not None and f.runs_out_at is not None:
         lines.append(
             f"  Days left: {f.days_left:.1f} at that rate: runs out about "
-            f"{f.runs_out_at.astimezone():%a %d %b %H:%M}"
+            f"{local_clock(f.runs_out_at, state.now)}"
         )
     elif f.days_left is not None:
         lines.append(f"  Days left: over {MAX_YEARS} years at that rate, so no run-out date")
