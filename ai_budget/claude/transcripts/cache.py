@@ -37,8 +37,8 @@ class ScanStats:
 class Index:
     """Per-file scans cached by path, size and mtime; append-only files resume from their offset."""
 
-    # One small summary file holds every transcript's summary; each transcript's messages sit
-    # in a file of their own, read only when a query needs them.
+    # One small summary file per project folder holds its transcripts' summaries; each
+    # transcript's messages sit in a file of their own, read only when a query needs them.
 
     def __init__(
         self, use_cache: bool = True, cache_dir: Path | None = None, progress: Progress | None = None
@@ -80,12 +80,7 @@ class Index:
 
     def _messages_file(self, key: str) -> Path:
         """Where one transcript's messages are cached."""
-        try:  # the C module alone: hashlib loads OpenSSL first, milliseconds of a session query
-            from _sha1 import sha1
-        except ImportError:  # pragma: no cover - a Python built without it
-            from hashlib import sha1
-
-        return self.dir / f"{sha1(key.encode()).hexdigest()}.marshal"
+        return self.dir / f"{_digest(key)}.marshal"
 
     def scan(self, path: Path, known: tuple[int, int] | None = None) -> FileScan:
         """The summary of one file, from the cache when (size, mtime) still match."""
@@ -261,13 +256,27 @@ def _unpack(packed: bytes | None) -> dict[str, Message] | None:
     return from_plain(data) if isinstance(data, dict) else None
 
 
+def _digest(text: str) -> str:
+    """SHA-1 of a text, in hex (file names in the cache)."""
+    try:  # the C module alone: hashlib loads OpenSSL first, milliseconds of a session query
+        from _sha1 import sha1
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import sha1
+    return sha1(text.encode()).hexdigest()
+
+
 def _shard(key: str) -> str:
     """Which summaries file holds a file's: its project folder's name (`-` for a file elsewhere)."""
     at = key.rfind(f"{os.sep}projects{os.sep}")
     if at < 0:
         return "-"
     rest = key[at + 10 :]
-    return "-" + rest.split(os.sep, 1)[0] if os.sep in rest else "-"
+    if os.sep not in rest:
+        return "-"
+    name = rest.split(os.sep, 1)[0]
+    if len(name) > 100:  # a file name has room for 255 bytes: a long folder name is hashed
+        name = _digest(name)
+    return "-" + name
 
 
 @contextmanager
