@@ -354,12 +354,6 @@ def test_every_view_equals_the_reference_rule(home: Path, monkeypatch: pytest.Mo
     assert mismatches(claude, monkeypatch) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scan.py skips a line that repeats the previous line's id and usage bytes without reading "
-    "its time, so an undated first copy stays undated and a later line with an earlier time is not the "
-    "earliest copy (fix: skip only when the line's timestamp is no earlier than the kept one)",
-)
 def test_copies_out_of_time_order_keep_the_earliest_time(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     claude = generate(home, 4, hard="copies")
     assert mismatches(claude, monkeypatch) == []

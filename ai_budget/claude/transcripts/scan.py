@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from io import FileIO
 from pathlib import Path
 from typing import Any
@@ -151,10 +152,12 @@ def _scan_block(block: bytes | bytearray, end: int, scan: FileScan) -> None:
     pos = 0
     # Copies of one response are contiguous and byte-identical in their usage: a line that
     # repeats the previous message's id and usage bytes is skipped without parsing (its
-    # per-field maximum could not change anything).
+    # per-field maximum could not change anything), unless its time may be earlier than the
+    # one kept (the earliest copy dates the message).
     same_id = b"\x00"
     same_usage: bytes | None = None  # made from `usage` only when a line repeats the id
     usage: Any = None
+    stamp: bytes | None = None  # the kept time as a line writes it
     while True:
         hit = find(b'"assistant"', pos, end)
         if hit < 0:
@@ -168,7 +171,11 @@ def _scan_block(block: bytes | bytearray, end: int, scan: FileScan) -> None:
             if same_usage is None:
                 same_usage = b'"usage":' + dumps(usage)
             at = find(b'"usage":', line_start, line_end)
-            if at >= 0 and block.startswith(same_usage, at):
+            if (
+                at >= 0
+                and block.startswith(same_usage, at)
+                and not _earlier(block, line_start, line_end, stamp)
+            ):
                 continue
         try:
             record = loads(block[line_start:line_end])
@@ -184,6 +191,28 @@ def _scan_block(block: bytes | bytearray, end: int, scan: FileScan) -> None:
         messages[key] = message if old is None else merge(old, message)
         same_id = b'"id":' + dumps(key)
         same_usage, usage = None, record["message"]["usage"]
+        kept = messages[key].timestamp
+        stamp = None if kept is None else _stamp_of(record, message, kept)
+
+
+def _stamp_of(record: Any, message: Any, kept: float) -> bytes:
+    """The kept (earliest) time of the message as its line writes it, for a byte comparison."""
+    # ISO times of one format compare as bytes in time order; Claude Code writes milliseconds and Z.
+    raw = record.get("timestamp")
+    if isinstance(raw, str) and message.timestamp == kept:
+        return raw.encode()
+    return datetime.fromtimestamp(kept, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3].encode() + b"Z"
+
+
+def _earlier(block: bytes | bytearray, start: int, end: int, stamp: bytes | None) -> bool:
+    """Whether this copy's time could be earlier than the kept one (or the kept one is missing)."""
+    at = block.find(b'"timestamp":"', start, end)
+    if at < 0:
+        return False  # an undated copy changes no time
+    if stamp is None:
+        return True
+    at += 13
+    return bytes(block[at : at + len(stamp)]) < stamp
 
 
 def _find_meta(block: bytes | bytearray, end: int, scan: FileScan) -> None:
