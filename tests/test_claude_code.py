@@ -212,11 +212,15 @@ def test_session_start_leaves_the_rollup_to_a_check_by_hand(journal: Path, claud
     # A finished day of transcripts: `check` rolls it up in a commit of its own; the hook must not
     # (a first backfill reads every transcript, too long for a session's start).
     day = datetime.now(timezone.utc) - timedelta(days=3)
-    write(project_dir(claude_dir) / "old.jsonl", [assistant("msg_old", usage(out=7), when=day, session="old")])
+    write(
+        project_dir(claude_dir) / "old.jsonl", [assistant("msg_old", usage(out=7), when=day, session="old")]
+    )
     run("statusline", input=statusline_payload())
     count = len(subjects(journal))
     assert hook("session-start", (HOOKS / "session_start.json").read_text()).returncode == 0
-    assert subjects(journal)[: len(subjects(journal)) - count] == ["check: session start, 5h 37.0%, week 22.0%"]
+    assert subjects(journal)[: len(subjects(journal)) - count] == [
+        "check: session start, 5h 37.0%, week 22.0%"
+    ]
     assert not (journal / "usage").exists()
     assert run("check").exit_code == 0
     assert any(s.startswith("usage: rollup ") for s in subjects(journal)[:2])
