@@ -31,9 +31,18 @@ from ai_budget.session.check import (
     claude_warnings,
     copilot_warnings,
 )
-from ai_budget.session.log import Done, LogRequest, LogResult, deltas, log, parse_done, window_reset
+from ai_budget.session.log import (
+    Done,
+    LogRequest,
+    LogResult,
+    calibration_note,
+    deltas,
+    log,
+    parse_done,
+    window_reset,
+)
 from ai_budget.session.refresh import fetch_into_journal, keep_current
-from ai_budget.session.results import Deltas
+from ai_budget.session.results import Deltas, Item
 
 NOW = datetime(2026, 11, 22, 14, 5, tzinfo=timezone.utc)
 LATER = NOW + timedelta(hours=1, minutes=20)
@@ -293,6 +302,33 @@ def test_end_values_as_old_as_the_start_do_not_serve(cards: Path, claude_dir: Pa
     assert "**Claude**: 5-hour 30.0% → ? (?); weekly 22.0% → ? (?)" in result.markdown
 
 
+def test_with_no_cache_left_the_journals_values_still_say_they_are_not_newer(
+    cards: Path, claude_dir: Path, home: Path
+) -> None:
+    start(cards, claude_dir, 30.0)
+    for path in (home / ".cache" / "ai-budget").glob("usage-*.json"):
+        path.unlink()
+    m = finish(cards, claude_dir, "flashcard 3 x", five=None).measured
+    assert m.end is None
+    assert m.end_note is not None and m.end_note.startswith("cannot reach http://127.0.0.1:9 (")
+    assert m.end_note.endswith("; no values newer than the session start")
+
+
+def test_since_the_start_the_tokens_are_every_sessions_after_it(cards: Path, claude_dir: Path) -> None:
+    start(cards, claude_dir, 30.0)
+    after = NOW + timedelta(minutes=10)
+    folder = project_dir(claude_dir)
+    write(folder / "a.jsonl", [assistant("a1", usage(out=100), when=after, session="a")], mtime=after)
+    earlier = assistant("b0", usage(out=1000), when=NOW - timedelta(hours=1), session="b")
+    newer = [earlier, assistant("b1", usage(out=10), when=after, session="b")]
+    write(folder / "b.jsonl", newer, mtime=after + timedelta(minutes=5))
+    result = finish(cards, claude_dir, "flashcard 1 x")
+    assert result.measured.tokens is not None and result.measured.newest is not None
+    assert result.measured.tokens.total.output_tokens == 110  # both sessions, only after the start
+    assert result.measured.newest.total.output_tokens == 1010  # the newest session, all of it
+    assert "**Tokens** (since 14:05, all sessions): 110 output" in result.markdown
+
+
 def baseline(resets: datetime | None = RESET, week_resets: datetime | None = WEEK_RESET) -> Baseline:
     return Baseline(
         started_at=NOW,
@@ -342,7 +378,64 @@ def test_a_delta_needs_both_ends() -> None:
     assert deltas(unknown_start, end(NOW + timedelta(hours=1))).five_hour is None
 
 
+def test_log_takes_claude_codes_own_answer_at_the_end(cards: Path, claude_dir: Path, home: Path) -> None:
+    start(cards, claude_dir, 30.0)
+    claude_code_cache(home, 41.0, LATER - timedelta(minutes=1))
+    m = finish(cards, claude_dir, "flashcard 1 x", five=None).measured
+    assert m.end is not None and (m.end.source, m.end_note) == ("claude-cache", None)
+    assert m.deltas.five_hour == 11.0
+
+
+def test_log_asks_only_the_source_it_is_given(cards: Path, claude_dir: Path, home: Path) -> None:
+    start(cards, claude_dir, 30.0)
+    claude_code_cache(home, 41.0, LATER - timedelta(minutes=1))
+    request = LogRequest(claude_dirs=[claude_dir], usage_source="statusline", now=LATER)
+    m = log(Journal.open(cards), request).measured
+    assert m.end is not None and m.end.source == "last-known"
+    assert m.end_note is not None and m.end_note.startswith("Claude Code's statusline feed (")
+
+
+def test_with_nothing_known_the_end_note_is_the_fetch_error(cards: Path, claude_dir: Path) -> None:
+    m = finish(cards, claude_dir, "flashcard 1 x", five=None).measured
+    assert m.end is None
+    assert m.end_note is not None and m.end_note.startswith("cannot reach http://127.0.0.1:9 (")
+
+
+def test_with_no_transcripts_the_tokens_note_says_where_it_looked(cards: Path, claude_dir: Path) -> None:
+    m = finish(cards, claude_dir, five=None).measured
+    assert m.tokens_note is not None
+    assert m.tokens_note.startswith(f"no Claude Code transcripts under {claude_dir / 'projects'}: ")
+
+
+def test_a_reset_window_leaves_calibration_alone_and_says_why() -> None:
+    items = [Item("flashcard", 2, "")]
+    assert calibration_note(items, Deltas(window_reset=True, five_hour=None)) == (
+        "the 5-hour window reset during the session: calibration unchanged"
+    )
+
+
 # --- log: what the session teaches ----------------------------------------------------------------
+
+
+def session_with_output(claude_dir: Path, out: int) -> None:
+    line = assistant("m1", usage(out=out), when=NOW + timedelta(minutes=10), session="s")
+    write(project_dir(claude_dir) / "s.jsonl", [line], mtime=NOW + timedelta(minutes=10))
+
+
+def test_a_session_with_no_output_tokens_adds_no_tokens_sample(cards: Path, claude_dir: Path) -> None:
+    start(cards, claude_dir, 30.0)
+    session_with_output(claude_dir, 0)
+    finish(cards, claude_dir, "flashcard 2 x", five=34.0)
+    e = entry(cards)
+    assert (e["samples"], e["units"], e["token_units"], e["total_output_tokens"]) == (2, 12, 10, 1000)
+
+
+def test_the_largest_possible_output_count_is_a_tokens_sample(cards: Path, claude_dir: Path) -> None:
+    start(cards, claude_dir, 30.0)
+    session_with_output(claude_dir, 10**11)
+    finish(cards, claude_dir, "flashcard 2 x", five=34.0)
+    e = entry(cards)
+    assert (e["token_units"], e["total_output_tokens"]) == (12, 1000 + 10**11)
 
 
 def test_a_session_of_exactly_the_whole_window_is_a_sample(cards: Path, claude_dir: Path) -> None:
@@ -421,6 +514,13 @@ def test_copilot_this_session_is_the_difference(cards: Path, claude_dir: Path) -
         markdown.copilot_line(result.decided.copilot) == "0 premium requests this session (212 → 212 of 300)"
     )
     assert budget(cards)["copilot"]["premium_requests_used"] == 212
+
+
+def test_a_copilot_count_given_to_log_is_dated_the_sessions_day(cards: Path, claude_dir: Path) -> None:
+    set_copilot(cards, 200, date(2026, 11, 21))
+    finish(cards, claude_dir, copilot_count=230)
+    copilot = budget(cards)["copilot"]
+    assert (copilot["premium_requests_used"], copilot["last_updated"]) == (230, "2026-11-22")
 
 
 def test_a_smaller_count_or_a_new_month_has_nothing_to_compare(cards: Path, claude_dir: Path) -> None:
@@ -510,6 +610,29 @@ def test_without_a_start_the_tokens_are_the_newest_sessions(cards: Path, claude_
     assert "**Tokens** (newest session): 10 output, 0 cache written, 0 cache read" in text
     assert "API-equivalent $0.00 (no price for claude-mystery-1, claude-mystery-2)" in text
     assert "\n\nNewest session s: 10 output tokens, 3 API calls, $0.00\n" in text
+
+
+def test_with_no_priced_model_the_cost_is_unknown_not_zero(cards: Path, claude_dir: Path) -> None:
+    when = NOW + timedelta(minutes=10)
+    lines = [
+        assistant("m1", usage(out=10), when=when, session="s", model="claude-mystery-1"),
+        assistant("m2", usage(out=5), when=when, session="s", model="claude-mystery-1"),
+    ]
+    write(project_dir(claude_dir) / "s.jsonl", lines)
+    text = finish(cards, claude_dir, five=None).markdown
+    assert "; API-equivalent unknown (no price for claude-mystery-1)\n" in text
+    assert "\n\nNewest session s: 15 output tokens, 2 API calls\n" in text
+
+
+def test_the_result_names_the_commit_it_made(cards: Path, claude_dir: Path) -> None:
+    result = finish(cards, claude_dir, "flashcard 1 x")
+    assert result.commit == git(cards, "rev-parse", "HEAD").strip()
+
+
+def test_the_weekly_delta_is_rounded_to_two_decimals(cards: Path, claude_dir: Path) -> None:
+    start(cards, claude_dir, 30.0, week=22.0)
+    result = finish(cards, claude_dir, "flashcard 1 x", week=22.346)
+    assert result.measured.deltas.seven_day == 0.35
 
 
 def test_the_commit_carries_every_figure_as_a_trailer(cards: Path, claude_dir: Path) -> None:
@@ -693,6 +816,17 @@ def test_a_copilot_count_github_cannot_give_is_a_warning(
     )
     set_copilot(cards, 5, date(2026, 11, 22))
     assert not any("GitHub did not give" in w for w in start(cards, claude_dir, 30.0).warnings)
+
+
+def test_a_stale_copilot_count_is_not_asked_of_github_unless_copilot_fetch_is_on(
+    cards: Path, claude_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GH_TOKEN", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123")
+    monkeypatch.setenv("AI_BUDGET_GITHUB_URL", "http://127.0.0.1:9")
+    brief = start(cards, claude_dir, 30.0)  # copilot_fetch is off by default; no count at all is stale
+    assert [w for w in brief.warnings if w.startswith("Copilot")] == [
+        "Copilot: no count yet: check GitHub billing and run `ai-budget copilot set N`"
+    ]
 
 
 def test_sessions_of_one_day_append_after_a_title(cards: Path, claude_dir: Path) -> None:

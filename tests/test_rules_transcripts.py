@@ -13,11 +13,12 @@ from transcript_builder import assistant, usage, user, write
 from ai_budget.claude.transcripts.cache import Index
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.claude.transcripts.records import Row, parse, sum_rows
-from ai_budget.claude.transcripts.totals import Counts, by_model_totals
+from ai_budget.claude.transcripts.totals import Counts, by_model_totals, priced
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 MODEL = "claude-sonnet-4-5-20250929"
 OUTPUT = Row._fields.index("output_tokens")
+INPUT = Row._fields.index("input_tokens")
 EXCHANGES = Row._fields.index("exchanges")
 
 
@@ -115,9 +116,35 @@ def test_a_window_counts_an_id_shared_by_two_files_once(tmp_path: Path) -> None:
     assert output(by_model_totals(Index(use_cache=False), found, since, None)) == (2, 42)
 
 
+def test_copies_of_an_id_in_two_files_merge_by_each_fields_maximum(tmp_path: Path) -> None:
+    first = assistant("m1", usage(inp=1, out=100))
+    second = assistant("m1", usage(inp=7, out=40))
+    rows = by_model_totals(Index(use_cache=False), files(tmp_path, [[first], [second]]), None, None)
+    assert rows[MODEL][EXCHANGES : INPUT + 2] == [1, 7, 100]
+
+
+def test_all_time_counts_an_undated_line_of_a_model_seen_nowhere_else(tmp_path: Path) -> None:
+    other = json.loads(undated("m2", 50))
+    other["message"]["model"] = "claude-haiku-4-5"
+    found = files(tmp_path, [[line("m1", 5), json.dumps(other)]])
+    rows = by_model_totals(Index(use_cache=False), found, None, None)
+    assert {model: row[OUTPUT] for model, row in rows.items()} == {MODEL: 5, "claude-haiku-4-5": 50}
+
+
 # --- cost -----------------------------------------------------------------------------------------
 
 
 def test_the_cost_in_json_is_rounded_to_a_millionth_of_a_dollar() -> None:
     assert Counts.of(Row(), Decimal("0.0000016")).as_dict()["cost_usd"] == 0.000002
     assert Counts.of(Row(), None).as_dict()["cost_usd"] is None
+
+
+def test_with_no_priced_model_the_cost_is_unknown_and_with_nothing_counted_zero() -> None:
+    row = list(Row(exchanges=1, output_tokens=10))
+    total, counted, unpriced = priced({"claude-mystery-1": row})
+    assert (total.cost, counted["claude-mystery-1"].cost, unpriced) == (None, None, ["claude-mystery-1"])
+    nothing, _, none = priced({})
+    assert (nothing.cost, none) == (Decimal(0), [])
+    # Sonnet: 10 output tokens at $15 a million; the unpriced model's tokens are counted, not priced.
+    mixed, _, named = priced({"claude-mystery-1": row, MODEL: row})
+    assert (mixed.cost, mixed.output_tokens, named) == (Decimal("0.00015"), 20, ["claude-mystery-1"])
