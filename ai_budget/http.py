@@ -3,11 +3,13 @@ token is only ever sent where it was meant to go."""
 
 from __future__ import annotations
 
-import http.client
-import socket
 import time
 import urllib.parse
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import http.client
 
 CHUNK = 1 << 16
 
@@ -32,6 +34,9 @@ class HttpFailure(Exception):
 
 def get(url: str, headers: dict[str, str], timeout: float, max_body: int) -> Answer:
     """GET `url`; a 3xx is returned as an answer (never followed). Raises HttpFailure."""
+    import http.client  # here: most runs of `check` and `log` make no request, and it costs ms
+    import socket
+
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port  # a port that is not a number, or out of range, raises here
@@ -71,6 +76,8 @@ def _read_body(
     conn: http.client.HTTPConnection, answer: http.client.HTTPResponse, deadline: float, max_body: int
 ) -> bytes:
     """The whole body within the deadline and the size cap; a short one is an IncompleteRead."""
+    import http.client
+
     chunks, size = [], 0
     while True:
         _shorten(conn, deadline)

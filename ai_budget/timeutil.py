@@ -13,6 +13,18 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# What ai-budget and the endpoints write: read by the standard library (the same moment dateutil's
+# isoparse gives, without its import; anything else still goes to isoparse).
+_PLAIN_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6})?(Z|[+-]\d\d:\d\d)?")
+
+
+def _fromisoformat(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # 24:00, a 13th month, ...: isoparse decides
+        return None
+
+
 def parse_time(value: Any) -> datetime | None:
     """Parse an ISO string, an epoch number (s or ms) or a datetime into aware UTC; None stays None."""
     if value is None or value == "":
@@ -29,12 +41,16 @@ def parse_time(value: Any) -> datetime | None:
         text = value.strip()
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return parse_time(float(text))
-        from dateutil import parser as dateparser  # kept out of start-up
+        fast = _fromisoformat(text) if _PLAIN_ISO.fullmatch(text) else None
+        if fast is not None:
+            dt = fast
+        else:
+            from dateutil import parser as dateparser  # kept out of start-up
 
-        try:
-            dt = dateparser.isoparse(text)
-        except OverflowError:
-            raise ValueError(f"not a time: {text!r} is out of range") from None
+            try:
+                dt = dateparser.isoparse(text)
+            except OverflowError:
+                raise ValueError(f"not a time: {text!r} is out of range") from None
     else:
         raise ValueError(f"not a time: {value!r}")
     if dt.tzinfo is None:

@@ -5,7 +5,9 @@ Usage: python bench/commands.py --corpus DIR [--runs 9] [--exe PATH]
 A fresh temporary HOME gets a journal (`ai-budget init`); CLAUDE_CONFIG_DIR points at the corpus,
 the usage endpoint at a closed port and usage comes from the sample response (`--from-file`),
 so nothing leaves the machine. Each round runs `check`, `log` (no items), `statusline` (the sample
-stdin) and `python -c pass`, alternated; the first round (caches filled) is not counted.
+stdin) and `python -c pass`, alternated; the first round (caches filled) is not counted. Prints the
+median and the minimum of wall and CPU time (user + system, children such as git included) and the
+load average at the end.
 Targets: check <= 0.15 s and log <= 0.3 s on a 1 GB corpus; the statusline within 50 ms of
 `python -c pass` (bench/statusline.py measures it on its own).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,12 +32,20 @@ USAGE = SAMPLES / "api" / "anthropic_oauth_usage_normal.json"
 
 def once(cmd: list[str], env: dict[str, str], stdin: bytes = b"") -> float:
     """Wall seconds of one run (it must succeed)."""
+    return timed(cmd, env, stdin)[0]
+
+
+def timed(cmd: list[str], env: dict[str, str], stdin: bytes = b"") -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, its children included) of one run (it must succeed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, input=stdin, env=env, capture_output=True)
     took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed: {done.stderr.decode(errors='replace').strip()}")
-    return took
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return took, cpu
 
 
 def bench_env(home: Path, corpus: Path) -> dict[str, str]:
@@ -71,20 +82,32 @@ def main() -> None:
     }
     try:
         once([args.exe, "init"], env)
-        times: dict[str, list[float]] = {k: [] for k in commands}
+        times: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
         for round_ in range(args.runs + 1):
             for label, (cmd, stdin) in commands.items():
-                took = once(cmd, env, stdin)
+                took = timed(cmd, env, stdin)
                 if round_:
                     times[label].append(took)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    print(f"corpus {args.corpus}; {args.runs} alternated rounds; {os.cpu_count()} cores")
-    medians = {k: statistics.median(v) * 1000 for k, v in times.items()}
-    for label, ms in medians.items():
-        print(f"  {label:<16} median {ms:7.0f} ms   (min {min(times[label]) * 1000:.0f})")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"corpus {args.corpus}; {args.runs} alternated rounds; {os.cpu_count()} cores; load average {load}")
+    figures = {}
+    for label, runs in times.items():
+        wall, cpu = [w * 1000 for w, _ in runs], [c * 1000 for _, c in runs]
+        figures[label] = {
+            "wall_median": statistics.median(wall),
+            "wall_min": min(wall),
+            "cpu_median": statistics.median(cpu),
+            "cpu_min": min(cpu),
+        }
+        f = figures[label]
+        print(
+            f"  {label:<16} wall median {f['wall_median']:5.0f} ms (min {f['wall_min']:4.0f})"
+            f"   CPU median {f['cpu_median']:5.0f} ms (min {f['cpu_min']:4.0f})"
+        )
     if args.json:
-        args.json.write_text(json.dumps(medians, indent=2))
+        args.json.write_text(json.dumps({"load": os.getloadavg(), "figures": figures}, indent=2))
 
 
 if __name__ == "__main__":

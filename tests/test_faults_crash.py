@@ -242,6 +242,9 @@ def test_ctrl_c_mid_commit_is_interrupted_and_leaves_nothing(primed: Primed) -> 
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A terminal's Ctrl-C meets default handlers; a test run in a background job inherits SIGINT
+        # ignored, and Python keeps an ignored SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 20
     while not ready.exists() and time.monotonic() < deadline:

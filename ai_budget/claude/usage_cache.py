@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import math
 import os
@@ -111,6 +110,8 @@ def retry_after_seconds(value: str | None) -> float | None:
         if math.isnan(seconds):
             return None
         return max(min(seconds, MAX_WAIT_S + 1), 0.0)  # "1e999" or 400 digits: longer than a day
+    import email.utils  # only for an HTTP-date Retry-After: it costs every start milliseconds
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import git
 
 from ai_budget.errors import GitFailed
 
@@ -87,7 +86,6 @@ class GitRepo:
     def __init__(self, root: Path):
         self.root = root
         self.git_dir = find_git_dir(root)
-        self._repo: git.Repo | None = None
 
     def check_head(self, allow_detached: bool = False) -> None:
         """HEAD must name a branch: a damaged HEAD, or a detached one, is refused with the way back."""
@@ -136,36 +134,39 @@ class GitRepo:
     @staticmethod
     def create(root: Path) -> None:
         """`git init` with a main branch, unless `root` already is a repository."""
+        import git  # GitPython only here: importing it costs every other command tens of ms
+
         with isolated_env():
             if not (root / ".git").exists():
                 git.Repo.init(root, initial_branch="main")
 
-    @property
-    def repo(self) -> git.Repo:
-        """The GitPython repo, with the caller's git variables hidden."""
-        if self._repo is None:
-            try:
-                with isolated_env():
-                    self._repo = git.Repo(self.root)
-            except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-                raise GitFailed(
-                    f"{self.root}/.git is damaged: check it with `git -C {self.root} status`"
-                ) from None
-            # Never climb above the journal looking for another repository.
-            self._repo.git.update_environment(GIT_CEILING_DIRECTORIES=str(self.root.parent))
-        return self._repo
+    def _env(self) -> dict[str, str]:
+        """git's environment: the caller's git variables hidden, never climbing above the journal,
+        messages in English (they are parsed), as GitPython runs it."""
+        env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+        env.update(GIT_CEILING_DIRECTORIES=str(self.root.parent), LANGUAGE="C", LC_ALL="C")
+        return env
 
     def git(self, *args: str) -> str:
         """Run one git command in the journal; a failure is a GitFailed naming the command."""
+        # A plain subprocess, not GitPython: its import and its `git version` check cost every
+        # `check` and `log` about 50 ms, for commands that need nothing but the output.
         try:
-            with isolated_env():
-                return str(self.repo.git.execute(["git", *args]))
-        except git.GitCommandError as exc:
-            detail = (str(exc.stderr or "").strip().splitlines() or ["no message"])[-1]
+            done = subprocess.run(
+                ["git", *args], cwd=self.root, env=self._env(), stdin=subprocess.DEVNULL, capture_output=True
+            )
+        except OSError as exc:  # no git on PATH, or the journal folder gone
+            raise GitFailed(f"`git {args[0]}` could not run in {self.root} ({exc.strerror or exc})") from None
+        if done.returncode != 0:
+            stderr = done.stderr.decode("utf-8", "replace")
+            if "not a git repository" in stderr:
+                raise GitFailed(f"{self.root}/.git is damaged: check it with `git -C {self.root} status`")
+            detail = (stderr.strip().splitlines() or ["no message"])[-1].strip()
             raise GitFailed(
-                f"`git {args[0]}` failed in {self.root} ({detail.removeprefix('stderr: ').strip()}): "
-                f"check `git -C {self.root} status`"
-            ) from None
+                f"`git {args[0]}` failed in {self.root} ({detail}): check `git -C {self.root} status`"
+            )
+        out = done.stdout.decode("utf-8", "replace")
+        return out[:-1] if out.endswith("\n") else out  # as GitPython gives it
 
     def _ensure_identity(self) -> None:
         """Fall back to a repo-local identity when the machine has none, so commits never fail."""
@@ -174,15 +175,16 @@ class GitRepo:
             "user.name": bool(env("GIT_AUTHOR_NAME") and env("GIT_COMMITTER_NAME")),
             "user.email": bool(env("EMAIL") or (env("GIT_AUTHOR_EMAIL") and env("GIT_COMMITTER_EMAIL"))),
         }
+        if all(from_env.values()):
+            return
+        try:  # both keys, every scope, in one git process
+            found = self.git("config", "--get-regexp", r"^user\.(name|email)$")
+        except GitFailed:
+            found = ""  # exit 1: neither is set anywhere
+        known = dict(line.partition(" ")[::2] for line in found.splitlines())  # the last scope wins
         for key, fallback in (("user.name", FALLBACK_NAME), ("user.email", FALLBACK_EMAIL)):
-            if from_env[key]:
-                continue
-            try:
-                if self.git("config", "--get", key).strip():
-                    continue
-            except GitFailed:
-                pass  # exit 1: not set anywhere
-            self.git("config", "--local", key, fallback)
+            if not from_env[key] and not known.get(key, "").strip():
+                self.git("config", "--local", key, fallback)
 
     def commit(
         self, rel_paths: Sequence[str], message: str, trailers: Sequence[tuple[str, str]]
@@ -200,7 +202,7 @@ class GitRepo:
             args += ["-m", "\n".join(f"{key}: {value}" for key, value in trailers)]
         self.git(*args, "--", *rel_paths)
         self.warn_if_remote()
-        return self.git("rev-parse", "HEAD").strip()
+        return self.head_sha() or self.git("rev-parse", "HEAD").strip()  # the files: no git process
 
     def unstage(self, rel_paths: Sequence[str]) -> None:
         """Put the index back as HEAD has these paths (after a failed commit); best effort."""

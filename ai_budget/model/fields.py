@@ -22,4 +22,4 @@ class Loose(BaseModel):
     """A model that keeps keys it does not know (a user's own, or a newer endpoint's)."""
 
     # NaN and ±Infinity are never a usage, a count or a setting (and json reads them happily).
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False, defer_build=True)

@@ -6,9 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ai_budget import paths
 from ai_budget.claude import usage
+from ai_budget.claude.admin_api import key_configured
 from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.claude.usage import UsageFile
 from ai_budget.errors import BudgetError
@@ -21,7 +23,6 @@ from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.backlog import Task
 from ai_budget.model.budget import BudgetFile, GeminiSection
 from ai_budget.model.usage import Baseline, Snapshot
-from ai_budget.planning.credits import ConsoleMonth
 from ai_budget.planning.estimates import Estimate, estimate
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.limits import Change
@@ -29,12 +30,15 @@ from ai_budget.planning.recommend import Plan, recommend
 from ai_budget.planning.routing import Route, route
 from ai_budget.planning.tiers import tier
 from ai_budget.session import limits as session_limits
-from ai_budget.session.credits import CreditsState, console_or_error, credits_state, credits_warnings
 from ai_budget.session.pace import RULES, window_pace
 from ai_budget.session.refresh import copilot_into_journal, keep_current
 from ai_budget.session.rollup import rollup_quietly
 from ai_budget.timeutil import age, local_clock
 from ai_budget.timeutil import now as utc_now
+
+if TYPE_CHECKING:  # the credits and Console code is imported only when they are set up
+    from ai_budget.planning.credits import ConsoleMonth
+    from ai_budget.session.credits import CreditsState
 
 COPILOT_ACTION = "check GitHub billing and run `ai-budget copilot set N`"
 
@@ -214,11 +218,17 @@ def check(
 
 def _api_accounts(brief: Brief, budget: BudgetFile, home: Path, now: datetime, console: bool) -> None:
     """Prepaid credits and the Console beside the windows, when set up; their alerts as warnings."""
-    brief.credits = credits_state(budget, paths.claude_dirs(), now, home)
-    if brief.credits is not None:
-        brief.warnings += credits_warnings(brief.credits)
-    if not console:
+    # Imported only when set up: most journals have neither, and the modules cost every check ms.
+    if budget.credits is not None:
+        from ai_budget.session.credits import credits_state, credits_warnings
+
+        brief.credits = credits_state(budget, paths.claude_dirs(), now, home)
+        if brief.credits is not None:
+            brief.warnings += credits_warnings(brief.credits)
+    if not console or not key_configured(budget.settings.console.admin_key_file):
         return
+    from ai_budget.session.credits import console_or_error
+
     brief.console, error = console_or_error(budget, now)
     if error:
         brief.warnings.append(f"Console: {error}")

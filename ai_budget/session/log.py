@@ -37,6 +37,7 @@ from ai_budget.timeutil import local_clock
 from ai_budget.timeutil import now as utc_now
 
 FIVE_HOURS = timedelta(hours=5)
+Listing = tuple[list[transcripts.Transcript], list[str]]  # find_transcripts and the unreadable paths
 MAX_SESSION_PCT = 100.0  # one window cannot give more than all of itself
 
 
@@ -89,11 +90,13 @@ def log(journal: Journal, req: LogRequest, progress: Progress | None = None) -> 
     """Measure the session, decide what it changes, and write it all in one commit (or nothing)."""
     budget = journal.read_budget()
     items = _checked(journal, budget, req)
-    measured = measure(budget, req, progress)
+    unreadable: list[str] = []  # one listing for both measurements and the rollup (thousands of files)
+    listing = (transcripts.find_transcripts(req.claude_dirs, unreadable), unreadable)
+    measured = measure(budget, req, progress, listing)
     # Its own commit, before the session's; a problem with it is for `check` and `report` to say.
     # Not in the session-end hook (local_only): a first backfill could outlast its time budget.
     if not req.local_only:
-        rollup_quietly(journal, req.claude_dirs, req.now, progress)
+        rollup_quietly(journal, req.claude_dirs, req.now, progress, listing)
     with journal.transaction("session") as tx:
         decided = decide(tx.budget, items, measured, req)
         result = _write(tx, req, measured, decided)
@@ -115,14 +118,16 @@ def _day(req: LogRequest) -> date:
     return req.now.astimezone().date()
 
 
-def measure(budget: BudgetFile, req: LogRequest, progress: Progress | None = None) -> Measurement:
+def measure(
+    budget: BudgetFile, req: LogRequest, progress: Progress | None = None, listing: Listing | None = None
+) -> Measurement:
     """The baseline, fresh end values, the deltas and the tokens spent (reads; writes nothing)."""
     base, baseline_note = _start(budget, req.now)
     end, end_note = _end(req, budget, base)
     started_at = base.started_at if base is not None else req.now
     index = transcripts.Index(progress=progress)  # one cache for both queries: each file read once
-    spent, tokens_note = _tokens(req.claude_dirs, started_at if base is not None else None, index)
-    newest, _ = _tokens(req.claude_dirs, None, index)
+    spent, tokens_note = _tokens(req.claude_dirs, started_at if base is not None else None, index, listing)
+    newest, _ = _tokens(req.claude_dirs, None, index, listing)
     return Measurement(
         started_at=started_at,
         ended_at=req.now,
@@ -210,10 +215,10 @@ def deltas(base: Baseline | None, end: Snapshot | None) -> Deltas:
 
 
 def _tokens(
-    claude_dirs: list[Path], since: datetime | None, index: transcripts.Index
+    claude_dirs: list[Path], since: datetime | None, index: transcripts.Index, listing: Listing | None
 ) -> tuple[transcripts.Report | None, str | None]:
     try:
-        return transcripts.tokens(claude_dirs, since=since, index=index), None
+        return transcripts.tokens(claude_dirs, since=since, index=index, listing=listing), None
     except BudgetError as exc:
         return None, str(exc)
 

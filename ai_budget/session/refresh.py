@@ -8,7 +8,6 @@ from pathlib import Path
 from ai_budget.claude import usage
 from ai_budget.claude.usage import UsageFile
 from ai_budget.fmt import pct
-from ai_budget.github import copilot
 from ai_budget.journal.accounts import set_copilot_from_github
 from ai_budget.journal.journal import Journal
 from ai_budget.model.accounts import CopilotState
@@ -28,6 +27,8 @@ def copilot_into_journal(
     journal: Journal, moment: datetime, force: bool = False
 ) -> tuple[CopilotState, bool]:
     """`copilot fetch`: this month's count from GitHub into the journal (a commit when it changed)."""
+    from ai_budget.github import copilot  # only when asked: `check` imports this module every run
+
     unit = journal.read_budget().copilot.unit
     count = copilot.fetch_count(unit, moment, force)
     return set_copilot_from_github(journal, count.used, count.fetched_at)

@@ -13,6 +13,7 @@ from typing import Any
 from ai_budget import paths
 from ai_budget.claude import usage_history
 from ai_budget.claude.transcripts import Counts, Index, Transcript, find_transcripts
+from ai_budget.claude.transcripts.discover import transcript_stats
 from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.errors import BudgetError
 from ai_budget.fileio import read_json, write_json
@@ -88,7 +89,41 @@ def _save_state(path: Path, state: _State) -> None:
         "frozen": sorted(d.isoformat() for d in state.frozen),
     }
     with contextlib.suppress(OSError):  # a state that cannot be kept only costs the next run a full look
+        path.with_suffix(QUICK).unlink(missing_ok=True)  # it spoke for the state being replaced
         write_json(path, data)
+
+
+# Beside the state, a small record that says "nothing to roll up" without reading the state (every
+# file's fingerprints, hundreds of KB): a digest of a quiet listing's (path, size, mtime) but for the
+# files holding only that day's messages (they may grow). The same digest is quiet, as `_quiet` says.
+QUICK = ".quick.json"  # the suffix of the quick record, beside the state
+
+
+def _digest(stats: dict[str, tuple[int, int]], leave_out: set[str]) -> str:
+    lines = sorted(f"{p}\0{s}\0{m}\n" for p, (s, m) in stats.items() if p not in leave_out)
+    return hashlib.sha1("".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _quick_quiet(
+    where: Path, stats: dict[str, tuple[int, int]], csv: dict[str, list[int]], day: date
+) -> bool:
+    data = read_json(where.with_suffix(QUICK)) or {}
+    growing = data.get("growing")
+    if data.get("version") != STATE_VERSION or data.get("csv") != csv or not isinstance(growing, list):
+        return False  # a damaged record is a look at the state, nothing else
+    yesterday = (day - timedelta(days=1)).isoformat()
+    return data.get("through") == yesterday and data.get("digest") == _digest(stats, set(map(str, growing)))
+
+
+def _save_quick(where: Path, state: _State, stats: dict[str, tuple[int, int]]) -> None:
+    """The quick record of a quiet listing (the state's `through` and `csv`, the listing's stats)."""
+    day = (state.through + timedelta(days=1)).isoformat() if state.through else None
+    growing = sorted(p for p, v in state.files.items() if p in stats and list(v[2]) == [day])
+    through = state.through.isoformat() if state.through else None
+    data: dict[str, Any] = {"version": STATE_VERSION, "through": through, "csv": state.csv}
+    data |= {"growing": growing, "digest": _digest(stats, set(growing))}
+    with contextlib.suppress(OSError):
+        write_json(where.with_suffix(QUICK), data)
 
 
 def _csv_stat(root: Path) -> dict[str, list[int]]:
@@ -99,16 +134,18 @@ def _csv_stat(root: Path) -> dict[str, list[int]]:
     return found
 
 
-def _quiet(state: _State, files: list[Transcript], csv: dict[str, list[int]], today: date) -> bool:
+def _quiet(state: _State, stats: dict[str, tuple[int, int]], csv: dict[str, list[int]], today: date) -> bool:
     """Nothing to roll up: the last run was today, no month file was touched, and every transcript
     that changed since held only today's messages (an append to it adds only today's)."""
     if state.through != today - timedelta(days=1) or state.csv != csv:
         return False
-    for t in files:
-        old = state.files.get(str(t.path))
+    only_today = [today.isoformat()]
+    files = state.files
+    for path, (size, mtime_ns) in stats.items():
+        old = files.get(path)
         if old is None:
             return False
-        if (old[0], old[1]) != (t.size, t.mtime_ns) and (not old[2] or set(old[2]) != {today.isoformat()}):
+        if (old[0] != size or old[1] != mtime_ns) and list(old[2]) != only_today:
             return False
     return True
 
@@ -279,24 +316,39 @@ def rollup(
     *,
     progress: Progress | None = None,
     tz: tzinfo | None = None,
+    listing: tuple[list[Transcript], list[str]] | None = None,
 ) -> RollupResult:
-    """Roll up every finished day not in the journal yet (and correct changed ones), one commit."""
+    """Roll up every finished day not in the journal yet (and correct changed ones), one commit.
+
+    `listing` is the caller's `find_transcripts` and its unreadable paths, made in the same command."""
     tz = tz or local_zone()
     today = (now or utc_now()).astimezone(tz).date()
     where = state_path(journal, claude_dirs)
-    state = _load_state(where)
-    unreadable: list[str] = []
-    files = find_transcripts(claude_dirs, unreadable)
     csv = _csv_stat(journal.root)
-    if _quiet(state, files, csv, today):
+    # The common case, nothing to roll up, first: a listing without Paths, and the quick record.
+    if listing is None:
+        stats = transcript_stats(claude_dirs)
+    else:
+        stats = {str(t.path): (t.size, t.mtime_ns) for t in listing[0]}
+    if stats is not None and _quick_quiet(where, stats, csv, today):
         return RollupResult()
+    state = _load_state(where)
+    if stats is not None and _quiet(state, stats, csv, today):
+        _save_quick(where, state, stats)
+        return RollupResult()
+    if listing is None:
+        unreadable: list[str] = []
+        listing = (find_transcripts(claude_dirs, unreadable), unreadable)
+    files, unreadable = listing
     ctx = _Context(journal, Index(progress=progress), tz, today, unreadable)
     have = rollups.read_all(journal.root)  # a damaged file stops here, before anything is written
     plan = _plan(state, files, csv, set(have), ctx)
     result = _commit(journal, have, _computed(ctx, plan, files) if plan.days else {})
     ctx.index.save()
     kept = {str(t.path): [t.size, t.mtime_ns, plan.fingerprints[str(t.path)]] for t in files}
-    _save_state(where, _State(today - timedelta(days=1), _csv_stat(journal.root), kept, plan.frozen))
+    saved = _State(today - timedelta(days=1), _csv_stat(journal.root), kept, plan.frozen)
+    _save_state(where, saved)
+    _save_quick(where, saved, {str(t.path): (t.size, t.mtime_ns) for t in files})
     return result
 
 
@@ -334,12 +386,12 @@ def rollup_quietly(
     claude_dirs: list[Path] | None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    listing: tuple[list[Transcript], list[str]] | None = None,
 ) -> str | None:
     """The rollup as part of `check` or `log`: a problem is a warning for the caller, never a failure."""
+    dirs = claude_dirs if claude_dirs is not None else paths.claude_dirs()
     try:
-        rollup(
-            journal, claude_dirs if claude_dirs is not None else paths.claude_dirs(), now, progress=progress
-        )
+        rollup(journal, dirs, now, progress=progress, listing=listing)
     except BudgetError as exc:
         return f"daily rollup skipped: {exc}"
     except OSError as exc:

@@ -97,6 +97,34 @@ def _walk(
         _walk(folder / sub, depth + 1, project, found, missed)
 
 
+def transcript_stats(claude_dirs: Iterable[Path]) -> dict[str, tuple[int, int]] | None:
+    """Each transcript's (size, mtime_ns) by path, as listed by find_transcripts; None if unreadable."""
+    # No Path objects and no access checks: this only answers "has anything changed?", cheaply.
+    found: dict[str, tuple[int, int]] = {}
+    seen: set[tuple[int, int]] = set()
+    stack = [str(d / "projects") for d in claude_dirs if (d / "projects").is_dir()]
+    stack.reverse()
+    while stack:  # depth first, as _walk: which path of a doubly listed file counts is the same
+        try:
+            with os.scandir(stack.pop()) as listing:
+                entries = list(listing)
+            subfolders = []
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        subfolders.append(entry.path)
+                elif name.endswith(".jsonl") and name != "journal.jsonl":
+                    stat = entry.stat()
+                    if S_ISREG(stat.st_mode) and (stat.st_dev, stat.st_ino) not in seen:
+                        seen.add((stat.st_dev, stat.st_ino))
+                        found[entry.path] = (stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            return None  # the full listing says what cannot be read
+        stack.extend(reversed(subfolders))
+    return found
+
+
 def project_name(cwd: str) -> str:
     """Claude Code's folder name for a working directory: every non-alphanumeric becomes '-'."""
     return re.sub(r"[^A-Za-z0-9]", "-", cwd)

@@ -63,9 +63,11 @@ def window_files(transcripts: list[Transcript], since: datetime | None, subagent
     return files if subagents else [t for t in files if not t.is_agent]
 
 
-def all_transcripts(claude_dirs: list[Path], unreadable: list[str] | None = None) -> list[Transcript]:
-    """Every transcript file, or a clear error when there is none."""
-    transcripts = find_transcripts(claude_dirs, unreadable)
+def all_transcripts(
+    claude_dirs: list[Path], unreadable: list[str] | None = None, listed: list[Transcript] | None = None
+) -> list[Transcript]:
+    """Every transcript file (`listed` when the caller has them), or a clear error when there is none."""
+    transcripts = find_transcripts(claude_dirs, unreadable) if listed is None else listed
     if not transcripts:
         where = ", ".join(str(d / "projects") for d in claude_dirs) or "(no Claude dir)"
         raise InvalidInput(f"no Claude Code transcripts under {where}: {WHERE_HINT}")
@@ -88,11 +90,13 @@ def tokens(
     use_cache: bool = True,
     cwd: Path | None = None,
     index: Index | None = None,
+    listing: tuple[list[Transcript], list[str]] | None = None,
 ) -> Report:
     """`ai-budget tokens`: a session's totals, or every entry in a time window (or of all time)."""
+    # `listing`: a `find_transcripts` (and its unreadable paths) the caller made in the same command.
     index = index or Index(use_cache=use_cache)
-    unreadable: list[str] = []
-    transcripts = all_transcripts(claude_dirs, unreadable)
+    unreadable: list[str] = list(listing[1]) if listing is not None else []
+    transcripts = all_transcripts(claude_dirs, unreadable, listing[0] if listing is not None else None)
     chosen: Session | Transcript | None = None
     if session is not None:
         chosen = select(transcripts, session, index.scan, subagents)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ai_budget.cli.views.console import console_json, console_line
-from ai_budget.cli.views.credits import credits_json, credits_line
 from ai_budget.cli.views.journal import copilot_json, copilot_text, gemini_text
 from ai_budget.cli.views.table import table
 from ai_budget.cli.views.usage import usage_json, usage_text
@@ -80,8 +78,8 @@ def brief_json(brief: Brief) -> dict[str, Any]:
         "tasks": [task_json(e) for e in brief.estimates],
         "recommendation": plan_json(brief.plan),
         "warnings": brief.warnings,
-        "credits": credits_json(brief.credits) if brief.credits is not None else None,
-        "console": console_json(brief.console) if brief.console is not None else None,
+        "credits": _credits_json(brief),
+        "console": _console_json(brief),
     }
 
 
@@ -148,6 +146,24 @@ def pace_line(brief: Brief) -> str | None:
     return text + "."
 
 
+def _credits_json(brief: Brief) -> dict[str, Any] | None:
+    """The credits part of the JSON (its view imported only when credits are set up)."""
+    if brief.credits is None:
+        return None
+    from ai_budget.cli.views.credits import credits_json
+
+    return credits_json(brief.credits)
+
+
+def _console_json(brief: Brief) -> dict[str, Any] | None:
+    """The Console part of the JSON (its view imported only when a key is set up)."""
+    if brief.console is None:
+        return None
+    from ai_budget.cli.views.console import console_json
+
+    return console_json(brief.console)
+
+
 def brief_text(brief: Brief) -> str:
     """`check` for a person."""
     shown = brief.route.tier if brief.route is not None and brief.route.tier else brief.tier.upper()
@@ -156,8 +172,12 @@ def brief_text(brief: Brief) -> str:
     lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
     lines.append(gemini_text(brief.gemini))
     if brief.credits is not None:
+        from ai_budget.cli.views.credits import credits_line  # only when set up (most journals)
+
         lines.append(credits_line(brief.credits))
     if brief.console is not None:
+        from ai_budget.cli.views.console import console_line
+
         lines.append(console_line(brief.console))
     lines.append("")
     if brief.estimates:
