@@ -370,3 +370,16 @@ def test_the_page_names_models_without_a_price_and_fits_big_costs(
     # Whole dollars once the axis's fifths are whole; cents below.
     assert [axis_label(v, 15_000, "$") for v in (0, 3_000, 15_000)] == ["$0", "$3,000", "$15,000"]
     assert [axis_label(v, 1.5, "$") for v in (0, 0.3, 1.5)] == ["$0.00", "$0.30", "$1.50"]
+
+
+def test_a_type_with_one_average_in_range_still_draws_it(
+    journal: Path, home: Path, built: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    result = run("report", "--since", "2026-11-20T06:00:00+00:00", "--html", str(out))
+    assert result.exit_code == 0, result.stderr
+    _, _, *types = svgs_of(out.read_text())
+    averages = [p for svg in types for p in svg.iter(f"{SVG}path") if p.get("class") == "average"]
+    # In the range: feature's one sample (20 %, 11-20 13:00) and flashcard's second average (89.5/35,
+    # 11-20 12:00): one average each, each a tick rather than nothing.
+    assert sorted(p.get("data-type") for p in averages) == ["feature", "flashcard"]

@@ -153,6 +153,11 @@ def type_chart(data: ReportData, series: TypeSeries, colour: str) -> str:
             for i, (at, v) in enumerate(series.averages)
         )
         frame.parts.append(f'<path class="average"{attrs(data_type=series.name)} stroke="{colour}" d="{d}"/>')
+    elif series.averages:  # one average (its samples came before the range or before trailers): a tick
+        at, v = series.averages[0]
+        x, y = frame.x(slot(at)), num(frame.y(v))
+        d = f"M{num(x - 8)},{y} L{num(x + 8)},{y}"
+        frame.parts.append(f'<path class="average"{attrs(data_type=series.name)} stroke="{colour}" d="{d}"/>')
     dots = [f'<g class="samples"{attrs(data_type=series.name)} fill="{colour}">']
     for at, value in series.samples:
         tip = f"{at:%Y-%m-%d %H:%M}: {value:.2f}%/{series.unit}"
