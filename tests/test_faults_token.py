@@ -13,7 +13,8 @@ from fault_journal import Primed, prime
 from fault_kit import Outcome, all_text, attempt, one_commit, one_line_error, state, succeeded, unchanged
 from usage_server import TOKEN, Reply, usage_body, write_login
 
-GITHUB = "ghp_FAKEfakeFAKEfakeFAKEfake0123456789"
+# GitHub-shaped on purpose (the masking rule must catch it when pasted), but plainly fake and short.
+GITHUB = "ghp_NOTAREALTOKENfortestsonly"
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from conftest import REPO, assert_clean, budget, git, run, subjects
 
-TOKEN = "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123"
+# Not shaped like a GitHub token, so the masking of token-shaped text cannot hide a leak.
+TOKEN = "fake-github-token-for-tests"
 SAMPLE = REPO.parent / "shared" / "reference" / "samples" / "api" / "github_premium_request_usage_user.json"
 
 

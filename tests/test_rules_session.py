@@ -805,7 +805,7 @@ def test_fetch_takes_claude_codes_own_answer_first(
 def test_a_copilot_count_github_cannot_give_is_a_warning(
     cards: Path, claude_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GH_TOKEN", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123")
+    monkeypatch.setenv("GH_TOKEN", "fake-github-token-for-tests")
     monkeypatch.setenv("AI_BUDGET_GITHUB_URL", "http://127.0.0.1:9")
     with Journal.open(cards).transaction("fetch copilot") as tx:
         tx.budget.settings.copilot_fetch = True
@@ -821,7 +821,7 @@ def test_a_copilot_count_github_cannot_give_is_a_warning(
 def test_a_stale_copilot_count_is_not_asked_of_github_unless_copilot_fetch_is_on(
     cards: Path, claude_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GH_TOKEN", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123")
+    monkeypatch.setenv("GH_TOKEN", "fake-github-token-for-tests")
     monkeypatch.setenv("AI_BUDGET_GITHUB_URL", "http://127.0.0.1:9")
     brief = start(cards, claude_dir, 30.0)  # copilot_fetch is off by default; no count at all is stale
     assert [w for w in brief.warnings if w.startswith("Copilot")] == [
