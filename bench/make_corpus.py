@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from real_corpus import build
+from real_corpus import build, count_usage, stamp
 
 MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-6", "claude-haiku-4-5-20251001"]
 FIELDS = [
@@ -36,11 +36,6 @@ FIELDS = [
     "web_search_requests",
     "web_fetch_requests",
 ]
-
-
-def stamp(moment: datetime) -> str:
-    """Claude Code's timestamp form: UTC, milliseconds, Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def text_pool(rng: random.Random, size: int = 1 << 20) -> str:
@@ -199,19 +194,7 @@ class Writer:
             "service_tier": "standard",
         }
         usage["iterations"] = [dict(usage, type="message")]  # repeats the numbers: never added
-        e = self.expected
-        e["exchanges"] += 1
-        for key in (
-            "input_tokens",
-            "output_tokens",
-            "cache_read_input_tokens",
-            "cache_creation_input_tokens",
-        ):
-            e[key] += usage[key]
-        e["cache_creation_5m_tokens"] += five
-        e["cache_creation_1h_tokens"] += hour
-        e["web_search_requests"] += usage["server_tool_use"]["web_search_requests"]
-        e["web_fetch_requests"] += usage["server_tool_use"]["web_fetch_requests"]
+        count_usage(self.expected, usage, five, hour)
         blocks = rng.randint(1, 4)  # one line per content block, all with the same id and usage
         for b in range(blocks):
             kind = "thinking" if b == 0 and blocks > 1 else ("tool_use" if b == blocks - 1 else "text")

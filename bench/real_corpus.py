@@ -41,6 +41,18 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def count_usage(expected: dict[str, int], usage: dict, five: int, hour: int) -> None:
+    """Add one API response's usage to the totals known by construction (the dedupe rule's view)."""
+    expected["exchanges"] += 1
+    for key in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
+        expected[key] += usage[key]
+    expected["cache_creation_5m_tokens"] += five
+    expected["cache_creation_1h_tokens"] += hour
+    server = usage.get("server_tool_use", {})
+    expected["web_search_requests"] += server.get("web_search_requests", 0)
+    expected["web_fetch_requests"] += server.get("web_fetch_requests", 0)
+
+
 class RealWriter:
     """Writes real-shaped session files, adding each new API response to `expected`."""
 
@@ -239,7 +251,7 @@ class RealWriter:
                 "web_search_requests": 1 if rng.random() < 0.03 else 0,
                 "web_fetch_requests": 1 if rng.random() < 0.03 else 0,
             }
-        self.count(usage, five, hour)
+        count_usage(self.expected, usage, five, hour)
         msg_id = "msg_01" + uuid.uuid4().hex[:22]
         req_id = "req_011C" + uuid.uuid4().hex[:20]
         model = rng.choice(MODELS)
@@ -286,22 +298,6 @@ class RealWriter:
             )
             parent = u
         return parent
-
-    def count(self, usage: dict, five: int, hour: int) -> None:
-        e = self.expected
-        e["exchanges"] += 1
-        for key in (
-            "input_tokens",
-            "output_tokens",
-            "cache_read_input_tokens",
-            "cache_creation_input_tokens",
-        ):
-            e[key] += usage[key]
-        e["cache_creation_5m_tokens"] += five
-        e["cache_creation_1h_tokens"] += hour
-        server = usage.get("server_tool_use", {})
-        e["web_search_requests"] += server.get("web_search_requests", 0)
-        e["web_fetch_requests"] += server.get("web_fetch_requests", 0)
 
 
 def build(root: Path, mb: float, rng: random.Random, pool: str, expected: dict[str, int]) -> RealWriter:
