@@ -28,13 +28,16 @@ def estimate(
     """Calibrated %/unit × units when the type has samples, else the size tag's default."""
     # `rates` (by stored type name) replace a type's ratio of sums: the weighted %/unit of
     # planning/limits.py after a limit change or with a recency half-life.
-    entry, key = None, None
+    entry, rate = None, None
     if task.type is not None:
         key = next((name for name in calibration if name.lower() == task.type.lower()), None)
-        entry = calibration[key] if key is not None else None
-    rate = entry.pct_per_unit if entry is not None else None
-    if rate is not None and rates and key is not None and key in rates:
-        rate = rates[key]
+        if key is not None:
+            entry = calibration[key]
+            rate = (
+                rates[key]
+                if rates and key in rates and entry.pct_per_unit is not None
+                else entry.pct_per_unit
+            )
     if entry is not None and rate is not None and task.units is not None:
         return Estimate(task, round(rate * task.units, 2), "calibrated", rate, entry.unit_word)
     return Estimate(task, TAG_DEFAULT_PCT[task.tag], "tag")

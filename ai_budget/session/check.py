@@ -200,8 +200,8 @@ def check(
         tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
         change = _limit_change(tx, commits, now)
         budget = tx.budget
-    if change is not None:  # estimates weigh samples from now on: they need every commit's trailers
-        commits = session_limits.read_history(journal)
+    if change is not None and len(commits) >= session_limits.RECENT:  # cut short: estimates now
+        commits = session_limits.read_history(journal)  # weigh samples, which need every trailer
     rates = session_limits.rates(budget, commits)
     brief = build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text), rates)
     if change is not None:

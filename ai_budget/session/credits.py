@@ -80,23 +80,30 @@ def set_credits(
     return section
 
 
-def _cost(claude_dirs: list[Path], since: datetime, until: datetime, index: transcripts.Index) -> Decimal:
+def _cost(
+    claude_dirs: list[Path],
+    since: datetime,
+    until: datetime,
+    index: transcripts.Index,
+    listing: tuple[list[transcripts.Transcript], list[str]],
+) -> Decimal:
     try:
-        report = transcripts.tokens(claude_dirs, since=since, until=until, index=index)
+        report = transcripts.tokens(claude_dirs, since=since, until=until, index=index, listing=listing)
     except InvalidInput:  # no transcripts at all: nothing spent through Claude Code
         return Decimal(0)
     return report.total.cost or Decimal(0)
 
 
 def spend_from_transcripts(claude_dirs: list[Path], set_at: datetime, now: datetime) -> Spend:
-    """API-equivalent cost of every transcript entry since the balance was set, in the last 7 × 24 h,
-    and since local midnight."""
+    """API-equivalent cost of the transcripts since the balance was set, over the last 7 × 24 h, and today."""
     index = transcripts.Index()
+    unreadable: list[str] = []  # one listing for the three windows (thousands of files)
+    listing = (transcripts.find_transcripts(claude_dirs, unreadable), unreadable)
     midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     return Spend(
-        since_set=_cost(claude_dirs, set_at, now, index),
-        last_7_days=_cost(claude_dirs, now - timedelta(days=7), now, index),
-        today=_cost(claude_dirs, midnight, now, index),
+        since_set=_cost(claude_dirs, set_at, now, index, listing),
+        last_7_days=_cost(claude_dirs, now - timedelta(days=7), now, index, listing),
+        today=_cost(claude_dirs, midnight, now, index, listing),
     )
 
 

@@ -47,16 +47,10 @@ def recent_history(journal: Journal, budget: BudgetFile) -> list[Commit]:
 
 
 def _moment(raw: str | None) -> datetime | None:
-    """An ISO time as aware UTC, or None; what `log` and git write is read the fast way (`check`
-    reads every commit it looks at)."""
+    """An ISO time as aware UTC, or None (parse_time reads what `log` and git write the fast way)."""
     with contextlib.suppress(ValueError):
-        fast = datetime.fromisoformat(raw or "")
-        if fast.tzinfo is not None:
-            return fast.astimezone(timezone.utc)
-    try:
         return parse_time(raw)
-    except ValueError:
-        return None
+    return None
 
 
 def _when(commit: Commit) -> datetime:
@@ -157,26 +151,30 @@ def _per_type(budget: BudgetFile, commits: list[Commit]) -> dict[str, list[Sampl
     return found
 
 
-def rates(budget: BudgetFile, commits: list[Commit]) -> dict[str, float]:
+def rates(
+    budget: BudgetFile, commits: list[Commit], per_type: dict[str, list[Sample]] | None = None
+) -> dict[str, float]:
     """Weighted %/unit per type for estimates; empty when no change is known and no half-life is set."""
     known, half_life = changes(budget), budget.settings.calibration_half_life
     if not known and not half_life:
         return {}
     found = {}
-    for name, samples in _per_type(budget, commits).items():
+    for name, samples in (per_type if per_type is not None else _per_type(budget, commits)).items():
         value = limits.weighted_rate(samples, known, half_life)
         if value is not None:
             found[name] = value
     return found
 
 
-def marks(budget: BudgetFile, commits: list[Commit]) -> dict[str, Change]:
+def marks(
+    budget: BudgetFile, commits: list[Commit], per_type: dict[str, list[Sample]] | None = None
+) -> dict[str, Change]:
     """Per type, the latest recorded change that some of its samples predate."""
     known = changes(budget)
     if not known:
         return {}
     found = {}
-    for name, samples in _per_type(budget, commits).items():
+    for name, samples in (per_type if per_type is not None else _per_type(budget, commits)).items():
         change = limits.predating(samples, known)
         if change is not None:
             found[name] = change
@@ -201,4 +199,5 @@ def weighting(journal: Journal, budget: BudgetFile) -> tuple[dict[str, Change], 
     if not budget.limits and not budget.settings.calibration_half_life:
         return {}, {}
     commits = read_history(journal)
-    return marks(budget, commits), rates(budget, commits)
+    per_type = _per_type(budget, commits)  # the samples rebuilt from every trailer, once
+    return marks(budget, commits, per_type), rates(budget, commits, per_type)
