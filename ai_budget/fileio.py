@@ -72,15 +72,16 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold an exclusive lock on `lock_path` (another process waits, up to `timeout` s)."""
+def locked(lock_path: Path, timeout: float = LOCK_TIMEOUT_S, quiet: bool = False) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` (another process waits, up to `timeout` s; `quiet`: a hook,
+    which must print nothing, does not say that it waits)."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
         start = time.monotonic()
         told = False
         while not _try_lock(handle):
             waited = time.monotonic() - start
-            if not told and waited >= LOCK_NOTICE_S:
+            if not told and not quiet and waited >= LOCK_NOTICE_S:
                 print(f"waiting for another ai-budget to finish with {lock_path.parent} …", file=sys.stderr)
                 told = True
             if waited > timeout:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ai_budget.cli.app import cli, emit_json, journal_from, journal_home, json_option, show
+
+if TYPE_CHECKING:
+    from ai_budget.journal.journal import Journal
 
 
 @cli.command(name="init")
@@ -35,6 +40,7 @@ def history_cmd(ctx: click.Context, limit: int | None, task_type: str | None, js
     from ai_budget.journal.history import calibration_history
 
     journal = journal_from(ctx)
+    fold_ended(journal)
     if task_type is not None:
         rows = calibration_history(task_type, journal.history())
         rows = rows[-limit:] if limit else rows
@@ -42,3 +48,15 @@ def history_cmd(ctx: click.Context, limit: int | None, task_type: str | None, js
         return
     commits = journal.history(limit)
     show(json_, lambda: views.history_json(commits), lambda: views.history_lines(commits))
+
+
+def fold_ended(journal: Journal) -> None:
+    """Sessions that ended since the last command go into the journal before it is shown."""
+    from ai_budget import paths
+    from ai_budget.session.closing import fold_quietly
+    from ai_budget.timeutil import now
+
+    journal.read_budget()
+    note = fold_quietly(journal, paths.claude_dirs(), now())
+    if note:
+        click.echo(f"Warning: {note}", err=True)

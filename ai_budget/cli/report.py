@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ai_budget.cli.app import NUMBERS, cli, journal_from, json_option, show
+from ai_budget.cli.journal import fold_ended
 from ai_budget.cli.params import WHEN, Count
 
 
@@ -77,6 +78,7 @@ def report_cmd(
     from ai_budget.timeutil import now
 
     journal = journal_from(ctx)
+    fold_ended(journal)
     with terminal_bar(json_) as bar:  # the first rollup backfill reads every transcript
         data = build_report(journal, paths.claude_dirs(), days=days, since=since, by=by, progress=bar)
     if html_path is not None:

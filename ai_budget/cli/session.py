@@ -31,15 +31,22 @@ if TYPE_CHECKING:
 @json_option
 @click.pass_context
 def check_cmd(ctx: click.Context, from_file: str | None, source: str, json_: bool) -> None:
-    """Session start: fetch usage, record the baseline, and print the brief."""
+    """Session start: fetch usage, open the session (inside one, refresh it), and print the brief."""
     from ai_budget.cli.progress import terminal_bar
     from ai_budget.cli.views.brief import brief_json, brief_text
-    from ai_budget.session.check import check
+    from ai_budget.session.check import Opening, check
 
     journal = journal_from(ctx)
     usage_file = read_usage_arg(from_file)
     with terminal_bar(json_) as bar:  # the first rollup backfill reads every transcript
-        brief = check(journal, paths.primary_claude_dir(), file=usage_file, source=source, progress=bar)
+        brief = check(
+            journal,
+            paths.primary_claude_dir(),
+            file=usage_file,
+            source=source,
+            progress=bar,
+            opening=Opening(resolve=True),
+        )
     show(json_, lambda: brief_json(brief), lambda: brief_text(brief))
 
 
@@ -125,7 +132,29 @@ def log_cmd(
         usage_source=source,
         copilot_count=copilot_count,
         backlog_refs=backlog_done,
+        resolve_session=True,
     )
     with terminal_bar(json_) as bar:  # the first rollup backfill reads every transcript
         result = log(journal, request, progress=bar)
     show(json_, lambda: log_json(result), lambda: log_text(result))
+
+
+@cli.command(name="sessions")
+@click.option("-n", "limit", type=click.IntRange(min=1), help="Show only the newest N sessions.")
+@json_option
+@click.pass_context
+def sessions_cmd(ctx: click.Context, limit: int | None, json_: bool) -> None:
+    """The Claude Code sessions in the journal, newest first: each one's tokens and cost over all its
+    records (a log, its tail, a resume), open ones too. Sessions that ended are written down first."""
+    from ai_budget.cli.views.sessions import sessions_text
+    from ai_budget.session.closing import fold_quietly
+    from ai_budget.session.listing import journal_sessions
+    from ai_budget.timeutil import now
+
+    journal = journal_from(ctx)
+    journal.read_budget()  # a journal that cannot be read says so before anything is folded
+    note = fold_quietly(journal, paths.claude_dirs(), now())
+    if note:
+        click.echo(f"Warning: {note}", err=True)
+    rows = journal_sessions(journal)[:limit]
+    show(json_, lambda: rows, lambda: sessions_text(rows))

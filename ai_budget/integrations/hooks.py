@@ -1,4 +1,4 @@
-"""Claude Code hooks: a baseline and a compact brief at session start, an automatic log at session
+"""Claude Code hooks: the session opened and a compact brief at its start, its spend recorded at its
 end, a line of warning when a window crosses a threshold. Callers never let an error reach Claude Code."""
 
 from __future__ import annotations
@@ -10,13 +10,16 @@ from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude import feeds, local_sources
+from ai_budget.errors import BudgetError
 from ai_budget.fileio import read_json, write_json
 from ai_budget.fmt import pct
 from ai_budget.journal.journal import Journal
 from ai_budget.model.usage import Snapshot
-from ai_budget.session.check import Brief, check
+from ai_budget.session import closing, ledger, live, state
+from ai_budget.session.check import Brief, Opening, check
 from ai_budget.session.log import LogRequest, log
 from ai_budget.timeutil import countdown, local_clock, now
+from ai_budget.timeutil import now as utc_now
 
 MAX_CONTEXT = 1500
 DEFAULT_THRESHOLDS = (80.0, 90.0, 95.0)
@@ -57,27 +60,68 @@ def compact_brief(brief: Brief) -> str:
     return text if len(text) <= MAX_CONTEXT else text[: MAX_CONTEXT - 1] + "…"
 
 
+STARTS = ("startup", "resume", "clear")  # a compaction keeps the session, and its context has the brief
+HOOK_LOCK_S = 2.5  # within the session-end hook's 5 s: past it the closing waits in the state folder
+
+
 def session_start(event: dict[str, Any]) -> str | None:
-    """On a fresh start (not resume or compact): the baseline, as `check` records it, and a brief."""
-    if event.get("source") != "startup":
+    """Open the session (state only, no commit) and give Claude a compact brief."""
+    source = event.get("source")
+    if source not in STARTS:
         return None
-    session_id = event.get("session_id") if isinstance(event.get("session_id"), str) else None
-    brief = check(_journal(), paths.primary_claude_dir(), session_id=session_id, hook=True)
+    transcript = event.get("transcript_path")
+    opening = Opening(
+        session_id=state.clean_id(event.get("session_id")),
+        source=str(source),
+        transcript_path=transcript if isinstance(transcript, str) and len(transcript) < 4096 else None,
+    )
+    brief = check(_journal(), paths.primary_claude_dir(), hook=True, opening=opening)
     context = {"hookEventName": "SessionStart", "additionalContext": compact_brief(brief)}
     return json.dumps({"hookSpecificOutput": context})
 
 
 def session_end(event: dict[str, Any]) -> str | None:
-    """Log the session's spend (no work items) when no `log` consumed its baseline; no endpoint call."""
-    journal = _journal()
-    base = journal.read_budget().baseline
-    if base is None:
-        return None  # `/budget-log` already logged it
-    ending = event.get("session_id")
-    if base.session_id is not None and isinstance(ending, str) and ending != base.session_id:
-        return None  # another session's baseline: that session's end will log it
-    log(journal, LogRequest(claude_dirs=paths.claude_dirs(), local_only=True, automatic=True))
+    """Record what the session's transcript holds beyond the ledger: a log of its own when nobody
+    logged it and it was a real session, else a closing for the day's record. Local sources only."""
+    sid = state.clean_id(event.get("session_id"))
+    if sid is None:
+        return None
+    journal, now, dirs = _journal(), utc_now(), paths.claude_dirs()
+    opened = state.load(journal.root, sid)
+    observed = live.observe(dirs, sid)
+    if observed is None:  # no transcript (it vanished, or the session wrote none): nothing to count
+        state.remove(journal.root, sid)
+        return None
+    entry = (opened.entrypoint if opened else None) or live.entrypoint_of(observed.transcript)
+    kind = "tail" if opened is not None and opened.logged else "auto"
+    if kind == "auto" and live.is_short(entry, observed):
+        kind = "run"
+    if kind == "auto" and _log_now(journal, dirs, sid, now):
+        return None
+    sums = ledger.session_sums(ledger.read_all(journal.root), sid)
+    if live.increment({**observed.counts, "cost_usd": observed.cost}, sums) is not None:
+        state.add_pending(
+            journal.root, closing.closing(kind, observed, opened, now, journal.root, entry), now
+        )
+    state.remove(journal.root, sid)
     return None
+
+
+def _log_now(journal: Journal, dirs: list[Path], sid: str, moment: datetime) -> bool:
+    """The automatic log of a session nobody logged, if the journal can be had within the hook's budget."""
+    request = LogRequest(
+        claude_dirs=dirs,
+        local_only=True,
+        automatic=True,
+        session_id=sid,
+        lock_timeout=HOOK_LOCK_S,
+        now=moment,
+    )
+    try:
+        log(journal, request)
+    except BudgetError:  # busy or damaged: the closing waits for the next command instead
+        return False
+    return True
 
 
 def _alerts_file(claude_dir: Path) -> Path:

@@ -117,6 +117,20 @@ def _remember(windows: dict[str, dict[str, Any]], moment: datetime) -> None:
     pending.append_pending(rows, "statusline", moment)
 
 
+def _client_cost(payload: Any, moment: datetime) -> None:
+    """Claude Code's own cost of this session, kept for `log` to show beside the transcript's."""
+    if not isinstance(payload, dict):
+        return
+    from ai_budget.session import state  # plain files: no pydantic, no git
+
+    sid = state.clean_id(payload.get("session_id"))
+    cost = (
+        (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
+    )
+    if sid is not None and isinstance(cost, (int, float)) and not isinstance(cost, bool) and 0 <= cost < 1e9:
+        state.record_client_cost(paths.journal_home(), sid, float(cost), moment)
+
+
 def _wrapped(command: str, stdin: bytes) -> str:
     """The user's own statusline command's output, run with the same stdin (never fatal)."""
     import subprocess  # only when wrapping
@@ -144,6 +158,7 @@ def run(argv: list[str], stdin: bytes, moment: datetime | None = None) -> str:
         if windows:
             feeds.record_statusline(paths.primary_claude_dir(), windows, moment)
             _remember(windows, moment)
+        _client_cost(payload, moment)
         colour = not os.environ.get("NO_COLOR") and "--no-color" not in argv
         ours = line(payload, windows, moment, colour)
     except Exception:  # the statusline must never break Claude Code's screen

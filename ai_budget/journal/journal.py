@@ -93,9 +93,12 @@ class Journal:
         return fileio.read_text(self.root / rel)
 
     @contextlib.contextmanager
-    def transaction(self, message: str) -> Iterator[Transaction]:
-        """Hold the lock; yield a Transaction; commit once at the end, or undo every write on failure."""
-        with fileio.locked(self.repo.git_dir / "ai-budget.lock"):
+    def transaction(
+        self, message: str, timeout: float = fileio.LOCK_TIMEOUT_S, quiet: bool = False
+    ) -> Iterator[Transaction]:
+        """Hold the lock (waiting up to `timeout` s); yield a Transaction; commit once at the end, or
+        undo every write on failure."""
+        with fileio.locked(self.repo.git_dir / "ai-budget.lock", timeout, quiet):
             recovery.recover(self.repo)
             self.repo.refuse_unsafe_state()
             tx = Transaction(self.repo, message)

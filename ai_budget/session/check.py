@@ -1,4 +1,5 @@
-"""`check`: fetch (or fall back), record the session baseline in one commit, and build the brief."""
+"""`check`: fetch (or fall back), open or refresh the session it belongs to (state, no commit), and
+build the brief."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from ai_budget.errors import BudgetError
 from ai_budget.fmt import pct
 from ai_budget.journal.gitrepo import Commit
 from ai_budget.journal.journal import Journal
-from ai_budget.journal.transaction import Transaction
 from ai_budget.model import backlog
 from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.backlog import Task
@@ -29,10 +29,12 @@ from ai_budget.planning.limits import Change
 from ai_budget.planning.recommend import Plan, recommend
 from ai_budget.planning.routing import Route, route
 from ai_budget.planning.tiers import tier
+from ai_budget.session import closing, live, state
 from ai_budget.session import limits as session_limits
 from ai_budget.session.pace import RULES, window_pace
-from ai_budget.session.refresh import copilot_into_journal, keep_current
+from ai_budget.session.refresh import copilot_into_journal
 from ai_budget.session.rollup import rollup_quietly
+from ai_budget.session.state import OpenSession
 from ai_budget.timeutil import age, local_clock
 from ai_budget.timeutil import now as utc_now
 
@@ -157,13 +159,52 @@ def _refresh_copilot(journal: Journal, now: datetime) -> str | None:
     return None
 
 
-def _limit_change(tx: Transaction, commits: list[Commit], now: datetime) -> Change | None:
-    """A limit change not warned about yet, recorded in the check's own commit (so it warns once)."""
-    change = session_limits.review(tx.budget, commits)
-    if change is not None:
+def _limit_change(
+    journal: Journal, budget: BudgetFile, commits: list[Commit], now: datetime
+) -> Change | None:
+    """A limit change not warned about yet, recorded in a commit of its own (so it warns once)."""
+    change = session_limits.review(budget, commits)
+    if change is None:
+        return None
+    with journal.transaction("limits") as tx:
         tx.budget.limits.append(session_limits.recorded(change, now))
         tx.trailers.append(("Limit-Change", f"since={change.since.isoformat()} ratio={change.ratio:g}"))
+        tx.message = (
+            f"limits: the 5-hour window changed about {change.ratio:g}× since {change.since:%Y-%m-%d}"
+        )
     return change
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The Claude Code session a `check` belongs to, and how it was reached."""
+
+    session_id: str | None = None
+    source: str = "check"  # startup, resume, clear, compact (a hook), or check (by hand)
+    transcript_path: str | None = None
+    resolve: bool = False  # by hand: find the session this command runs in
+
+
+def open_session(root: Path, opening: Opening, snap: Snapshot | None, now: datetime) -> OpenSession:
+    """Open the session (state, not history), or refresh an open one: never moves its start."""
+    sid = opening.session_id
+    current = state.load(root, sid)
+    base = Baseline.of(snap, now, sid).model_dump(mode="json")
+    if current is not None and opening.source != "resume":
+        if current.baseline is None and snap is not None:  # nothing was known at the start
+            current.baseline = Baseline.of(snap, current.measure_from, sid).model_dump(mode="json")
+        current.transcript_path = current.transcript_path or opening.transcript_path
+        state.save(root, current)
+        return current
+    opened = current or OpenSession(sid, now, now, source=opening.source)
+    if opening.source == "resume":  # a new span: measured from here, and no longer after its log
+        opened.resumed.append(now.isoformat())
+        opened.measure_from, opened.logged = now, False
+    opened.baseline = base if snap is not None else None
+    opened.entrypoint = opened.entrypoint or state.current_entrypoint()
+    opened.transcript_path = opening.transcript_path or opened.transcript_path
+    state.save(root, opened)
+    return opened
 
 
 def check(
@@ -176,11 +217,13 @@ def check(
     session_id: str | None = None,
     progress: Progress | None = None,
     hook: bool = False,
+    opening: Opening | None = None,
 ) -> Brief:
-    """Fetch (or fall back), record the session baseline in one commit, and build the brief."""
+    """Fetch (or fall back), open or refresh the session (no commit), and build the brief."""
     # A hook must not stall the session's start: it leaves the rollup (a first backfill reads every
-    # transcript) and the Console (the network) to the next `check` run by hand.
+    # transcript), the waiting closings and the Console (the network) to the next `check` by hand.
     now = now or utc_now()
+    opening = opening or Opening(session_id=session_id)
     snap: Snapshot | None
     error: str | None = None
     try:
@@ -192,28 +235,31 @@ def check(
         snap, error = None, str(exc)
     text = journal.read(paths.BACKLOG_FILE) or ""  # a backlog that cannot be read stops check first
     copilot_note = _refresh_copilot(journal, now)
-    rollup_note = None if hook else rollup_quietly(journal, None, now, progress)  # its own commit
-    with journal.transaction("check") as tx:
-        commits = session_limits.recent_history(journal, tx.budget)
-        keep_current(tx.budget, snap)
-        base = tx.budget.baseline = Baseline.of(snap, now, session_id)
-        tx.message = f"check: session start, 5h {pct(base.five_hour_util)}, week {pct(base.seven_day_util)}"
-        change = _limit_change(tx, commits, now)
-        budget = tx.budget
-    if change is not None and len(commits) >= session_limits.RECENT:  # cut short: estimates now
-        commits = session_limits.read_history(journal)  # weigh samples, which need every trailer
+    notes = [] if hook else [_fold(journal, now), rollup_quietly(journal, None, now, progress)]
+    if opening.resolve and opening.session_id is None:
+        opening = Opening(live.resolve(journal.root, paths.claude_dirs(), now), "check", resolve=True)
+    open_session(journal.root, opening, snap, now)
+    budget = journal.read_budget()
+    commits = session_limits.recent_history(journal, budget)
+    change = _limit_change(journal, budget, commits, now)
+    if change is not None:
+        budget = journal.read_budget()
+        if len(commits) >= session_limits.RECENT:  # cut short: estimates now weigh samples,
+            commits = session_limits.read_history(journal)  # which need every trailer
     rates = session_limits.rates(budget, commits)
     brief = build_brief(budget, snap, error, backlog.parse(text), now, backlog.problems(text), rates)
     if change is not None:
         brief.warnings.append(session_limits.warning(change))
-    if copilot_note:
-        brief.warnings.append(copilot_note)
-    if rollup_note:
-        brief.warnings.append(rollup_note)
+    brief.warnings += [note for note in (copilot_note, *notes) if note]
     if snap is not None:
         brief.paces = {name: window_pace(name, getattr(snap, name), now) for name in RULES}
     _api_accounts(brief, budget, journal.root, now, console=not hook)
     return brief
+
+
+def _fold(journal: Journal, now: datetime) -> str | None:
+    """Sessions that ended since the last command: into the journal first."""
+    return closing.fold_quietly(journal, paths.claude_dirs(), now)
 
 
 def _api_accounts(brief: Brief, budget: BudgetFile, home: Path, now: datetime, console: bool) -> None:

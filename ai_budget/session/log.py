@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ai_budget import paths
-from ai_budget.claude import transcripts, usage
+from ai_budget.claude import transcripts
 from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.claude.usage import UsageFile
-from ai_budget.errors import BudgetError, InvalidInput
+from ai_budget.errors import InvalidInput
+from ai_budget.fileio import LOCK_TIMEOUT_S
 from ai_budget.fmt import clean_line
 from ai_budget.journal import backlog as journal_backlog
 from ai_budget.journal.journal import Journal
@@ -19,9 +22,10 @@ from ai_budget.model import backlog
 from ai_budget.model.accounts import copilot_state, copilot_updated
 from ai_budget.model.budget import BudgetFile
 from ai_budget.model.calibration import CalibrationEntry, find_type, split_weights
-from ai_budget.model.usage import RESET_JITTER, Baseline, Snapshot
+from ai_budget.model.usage import Baseline
 from ai_budget.quantities import MAX_TOKENS, MAX_UNITS, parse_number
-from ai_budget.session import markdown
+from ai_budget.session import closing, ledger, live, markdown, state
+from ai_budget.session.measure import Scope, deltas, measure, window_reset
 from ai_budget.session.refresh import keep_current
 from ai_budget.session.results import (
     CalibrationChange,
@@ -33,11 +37,11 @@ from ai_budget.session.results import (
     Measurement,
 )
 from ai_budget.session.rollup import rollup_quietly
-from ai_budget.timeutil import local_clock
+from ai_budget.session.state import OpenSession
 from ai_budget.timeutil import now as utc_now
 
-FIVE_HOURS = timedelta(hours=5)
-Listing = tuple[list[transcripts.Transcript], list[str]]  # find_transcripts and the unreadable paths
+__all__ = ["Done", "LogRequest", "deltas", "log", "measure", "parse_done", "window_reset"]
+
 MAX_SESSION_PCT = 100.0  # one window cannot give more than all of itself
 
 
@@ -81,6 +85,10 @@ class LogRequest:
     copilot_count: int | None = None
     backlog_refs: tuple[str, ...] = ()
     now: datetime = field(default_factory=utc_now)
+    # The Claude Code session being logged; None with `resolve_session`: the one this command runs in.
+    session_id: str | None = None
+    resolve_session: bool = False
+    lock_timeout: float | None = None  # a hook's budget for the journal's lock (JournalBusy past it)
 
 
 # --- the steps: measure, decide, write ----------------------------------------------------------
@@ -90,18 +98,61 @@ def log(journal: Journal, req: LogRequest, progress: Progress | None = None) -> 
     """Measure the session, decide what it changes, and write it all in one commit (or nothing)."""
     budget = journal.read_budget()
     items = _checked(journal, budget, req)
+    sid = req.session_id
+    if req.resolve_session and sid is None:
+        sid = live.resolve(journal.root, req.claude_dirs, req.now)
+    if not req.local_only:
+        closing.fold_quietly(journal, req.claude_dirs, req.now)  # waiting runs first, in their own commit
     unreadable: list[str] = []  # one listing for both measurements and the rollup (thousands of files)
     listing = (transcripts.find_transcripts(req.claude_dirs, unreadable), unreadable)
-    measured = measure(budget, req, progress, listing)
+    opened = state.load(journal.root, sid)
+    scope = Scope(journal.root, sid, opened, ledger.read_all(journal.root), req.local_only)
+    measured = measure(budget, scope, req, progress, listing)
+    measured.client_cost = state.client_cost(journal.root, sid)
     # Its own commit, before the session's; a problem with it is for `check` and `report` to say.
     # Not in the session-end hook (local_only): a first backfill could outlast its time budget.
     if not req.local_only:
         rollup_quietly(journal, req.claude_dirs, req.now, progress, listing)
-    with journal.transaction("session") as tx:
+    hook = req.lock_timeout is not None
+    with journal.transaction("session", req.lock_timeout or LOCK_TIMEOUT_S, quiet=hook) as tx:
+        _recount(measured, ledger.read_all(journal.root))  # a closing may have landed meanwhile
         decided = decide(tx.budget, items, measured, req)
         result = _write(tx, req, measured, decided)
     result.commit = tx.sha
+    _after(journal, req, measured, opened)
     return result
+
+
+def _recount(m: Measurement, records: list[dict[str, Any]]) -> None:
+    """What is new of the session against the ledger as it is under the lock."""
+    if m.session_id is None or m.prior is None or m.recorded is None:
+        return
+    observed = {k: (m.prior.get(k) or 0) + (m.recorded.get(k) or 0) for k in ledger.COUNT_FIELDS}
+    cost = m.recorded.get("cost_usd")
+    observed["cost_usd"] = None if cost is None else Decimal(str(cost)) + (m.prior.get("cost_usd") or 0)
+    m.prior = ledger.session_sums(records, m.session_id)
+    m.recorded = live.increment(observed, m.prior)
+
+
+def _after(journal: Journal, req: LogRequest, m: Measurement, opened: OpenSession | None) -> None:
+    """The open session after its log: ended (the end hook logged it), or logged and measured anew
+    from now on, so what follows is its tail and a second log measures from here."""
+    if req.automatic:
+        state.remove(journal.root, m.session_id)
+        return
+    if m.session_id is None:
+        state.remove(journal.root, None)  # a terminal session ends with its log
+        return
+    end = m.end
+    base = Baseline.of(end, req.now, m.session_id) if end is not None else None
+    now_open = opened or state.OpenSession(
+        m.session_id, req.now, req.now, source="log", entrypoint=state.current_entrypoint()
+    )
+    now_open.logged, now_open.measure_from = True, req.now
+    now_open.baseline = base.model_dump(mode="json") if base is not None else None
+    if now_open.transcript_path is None and m.tokens is not None and m.tokens.session_file is not None:
+        now_open.transcript_path = str(m.tokens.session_file)
+    state.save(journal.root, now_open)
 
 
 def _checked(journal: Journal, budget: BudgetFile, req: LogRequest) -> list[Item]:
@@ -118,117 +169,17 @@ def _day(req: LogRequest) -> date:
     return req.now.astimezone().date()
 
 
-def measure(
-    budget: BudgetFile, req: LogRequest, progress: Progress | None = None, listing: Listing | None = None
-) -> Measurement:
-    """The baseline, fresh end values, the deltas and the tokens spent (reads; writes nothing)."""
-    base, baseline_note = _start(budget, req.now)
-    end, end_note = _end(req, budget, base)
-    started_at = base.started_at if base is not None else req.now
-    index = transcripts.Index(progress=progress)  # one cache for both queries: each file read once
-    spent, tokens_note = _tokens(req.claude_dirs, started_at if base is not None else None, index, listing)
-    newest, _ = _tokens(req.claude_dirs, None, index, listing)
-    return Measurement(
-        started_at=started_at,
-        ended_at=req.now,
-        baseline=base,
-        baseline_note=baseline_note,
-        end=end,
-        end_note=end_note,
-        deltas=deltas(base, end),
-        tokens=spent,
-        tokens_note=tokens_note,
-        newest=newest,
-    )
-
-
-def _start(budget: BudgetFile, now: datetime) -> tuple[Baseline | None, str | None]:
-    """The baseline `check` recorded, else the last known values; and a note when it is not exact."""
-    base = budget.baseline
-    if base is not None:
-        if base.source == "last-known" and base.fetched_at is not None:
-            return base, (
-                f"the fetch at `check` failed, so the start values are from "
-                f"{local_clock(base.fetched_at, now)}: the delta may include earlier use"
-            )
-        return base, None
-    known = budget.claude.snapshot()
-    if known is None:
-        return None, "no `ai-budget check` this session and no earlier values: the delta is unknown"
-    return Baseline.of(known, known.observed_at), (
-        "no `ai-budget check` this session: measured against the last known values "
-        f"from {local_clock(known.observed_at, now)}"
-    )
-
-
-def _end(req: LogRequest, budget: BudgetFile, base: Baseline | None) -> tuple[Snapshot | None, str | None]:
-    """Fresh end values (skipping the cache, honouring a 429 wait); last known ones only if newer."""
-    try:
-        end = usage.fresh_or_last_known(
-            req.claude_dirs[0],
-            budget.claude,
-            force=True,
-            file=req.usage_file,
-            source=req.usage_source,
-            allow_api=budget.settings.usage_api and not req.local_only,
-            moment=req.now,
-        )
-    except BudgetError as exc:
-        return None, str(exc)
-    if end.fresh:
-        return end, None
-    if base is not None and base.fetched_at is not None and end.observed_at > base.fetched_at:
-        return end, f"{end.error}; using values from {local_clock(end.observed_at, req.now)}"
-    return None, f"{end.error}; no values newer than the session start"
-
-
-def window_reset(base: Baseline, end: Snapshot) -> bool:
-    """Whether the 5-hour window reset between the baseline and this fetch.
-
-    It did when the baseline's reset time has passed (a reset time that moves later by more
-    than a minute means the same); with no reset time at the start (an idle window), when the
-    session lasted over five hours.
-    """
-    resets = base.five_hour_resets_at
-    if resets is None:
-        return end.observed_at - base.started_at > FIVE_HOURS
-    if end.observed_at >= resets:
-        return True
-    later = end.five_hour.resets_at
-    return later is not None and later - resets > RESET_JITTER
-
-
-def deltas(base: Baseline | None, end: Snapshot | None) -> Deltas:
-    """How the windows moved between the baseline and the end values; None across a reset."""
-    if base is None or end is None:
-        return Deltas()
-    found = Deltas(
-        window_reset=window_reset(base, end),
-        weekly_reset=base.seven_day_resets_at is not None and end.observed_at >= base.seven_day_resets_at,
-    )
-    five, seven = end.five_hour.utilization, end.seven_day.utilization
-    if not found.window_reset and base.five_hour_util is not None and five is not None:
-        found.five_hour = round(five - base.five_hour_util, 2)
-    if not found.weekly_reset and base.seven_day_util is not None and seven is not None:
-        found.seven_day = round(seven - base.seven_day_util, 2)
-    return found
-
-
-def _tokens(
-    claude_dirs: list[Path], since: datetime | None, index: transcripts.Index, listing: Listing | None
-) -> tuple[transcripts.Report | None, str | None]:
-    try:
-        return transcripts.tokens(claude_dirs, since=since, index=index, listing=listing), None
-    except BudgetError as exc:
-        return None, str(exc)
-
-
 def decide(budget: BudgetFile, items: list[Item], measured: Measurement, req: LogRequest) -> Decision:
     """The session's lessons for calibration and Copilot (computed; budget is not changed here)."""
     note = calibration_note(items, measured.deltas)
     changes: list[CalibrationChange] = []
+    if note is None and measured.shared_with:
+        note = (
+            f"other Claude Code sessions ran at the same time ({', '.join(measured.shared_with[:3])}): "
+            "the 5-hour delta is shared, calibration unchanged"
+        )
     if note is None and measured.deltas.five_hour is not None:
-        out = measured.tokens.total.output_tokens if measured.tokens is not None else None
+        out = measured.span_output
         # No tokens in the window (transcripts gone, or elsewhere), or an impossible count: no tokens sample.
         out = out if out and out <= MAX_TOKENS else None
         changes = samples(budget.calibration, items, measured.deltas.five_hour, out)
@@ -304,6 +255,34 @@ def _write(tx: Transaction, req: LogRequest, measured: Measurement, decided: Dec
     )
     result.markdown = markdown.render(result)
     tx.write(rel, markdown.appended(tx.read(rel), result.markdown, local))
+    line = _ledger_line(req, measured)
+    if line is not None:
+        month = ledger.month_file(req.now)
+        tx.write(month, ledger.appended(tx.read(month), [line]))
     tx.message = markdown.commit_subject(result)
     tx.trailers = markdown.commit_trailers(result)
     return result
+
+
+def _ledger_line(req: LogRequest, m: Measurement) -> dict[str, Any] | None:
+    """This log's line in the ledger: what is new of the session (nothing new: no line)."""
+    if m.recorded is None:
+        return None
+    before = m.prior is not None and any(m.prior.get(name) for name in ledger.COUNT_FIELDS)
+    first = m.first_time if m.first_time is not None and not before else m.started_at
+    transcript = m.tokens.session_file if m.tokens is not None else None
+    return {
+        **m.recorded,
+        "kind": "auto" if req.automatic else "session",
+        "session_id": m.session_id,
+        "recorded_at": req.now.isoformat(),
+        "started_at": min(first, m.started_at).isoformat(),
+        "ended_at": req.now.isoformat(),
+        "entrypoint": state.current_entrypoint() or live.entrypoint_of(transcript),
+        "resumed": False,
+        "unpriced_models": m.unpriced,
+        "client_cost_usd": m.client_cost,
+        "five_hour_delta": m.deltas.five_hour,
+        "seven_day_delta": m.deltas.seven_day,
+        "shared_with": m.shared_with,
+    }

@@ -58,6 +58,8 @@ def _claude_note(m: Measurement) -> str:
 
 def _tokens(m: Measurement) -> tuple[str, str]:
     """The tokens line's scope and text."""
+    if m.session_id is not None:
+        return _session_tokens(m)
     if m.tokens is None:
         return "", f"not counted ({m.tokens_note})"
     spent = m.tokens.total
@@ -66,15 +68,66 @@ def _tokens(m: Measurement) -> tuple[str, str]:
     if m.tokens.unpriced_models:
         cost += f" (no price for {', '.join(m.tokens.unpriced_models)})"
     text = (
-        f"{spent.output_tokens:,} output, {spent.cache_creation_input_tokens:,} cache written, "
+        f"{spent.input_tokens:,} input, {spent.output_tokens:,} output, "
+        f"{spent.cache_creation_input_tokens:,} cache written, "
         f"{spent.cache_read_input_tokens:,} cache read, {plural(spent.web_search_requests, 'web search')} "
         f"and {plural(spent.web_fetch_requests, 'fetch')}; API-equivalent {cost}"
     )
     return scope, text
 
 
+def _session_tokens(m: Measurement) -> tuple[str, str]:
+    """A Claude Code session's line: what this record adds, the session so far, Claude Code's figure."""
+    scope = f" (Claude Code session `{m.session_id}`)"
+    if m.recorded is None:
+        note = m.tokens_note or "nothing new in its transcript since its last record"
+        return scope, f"none new ({note})"
+    r = m.recorded
+    cost = money(r["cost_usd"]) if r.get("cost_usd") is not None else "unknown"
+    if m.unpriced:
+        cost += f" (no price for {', '.join(m.unpriced)})"
+    text = (
+        f"{plural(r['exchanges'], 'API call')}: {r['input_tokens']:,} input, {r['output_tokens']:,} output, "
+        f"{r['cache_creation_input_tokens']:,} cache written, {r['cache_read_input_tokens']:,} cache read, "
+        f"{plural(r['web_search_requests'], 'web search')} and {plural(r['web_fetch_requests'], 'fetch')}; "
+        f"API-equivalent {cost}"
+    )
+    prior = m.prior or {}
+    if prior.get("output_tokens") or prior.get("exchanges"):
+        text += (
+            f" (new since its last record; the session so far: "
+            f"{prior['output_tokens'] + r['output_tokens']:,} output tokens)"
+        )
+    if m.shared_with:
+        others = ", ".join(f"`{s}`" for s in m.shared_with[:5])
+        text += (
+            f"\n\n> ran at the same time as {others}: "
+            "the 5-hour window is the account's, so the delta is shared"
+        )
+    return scope, text + client_cost_note(r.get("cost_usd"), m.client_cost)
+
+
+def client_cost_note(ours: float | None, theirs: float | None) -> str:
+    """Claude Code's own cost figure beside ours, and what the difference is."""
+    if theirs is None:
+        return ""
+    if ours is None:
+        return f"\n\n> Claude Code's own figure for the session: {money(theirs)}"
+    gap = theirs - ours
+    why = (
+        "requests Claude Code makes but does not write to its transcript (session titles, summaries), "
+        "or prices its own table has for a newer model"
+        if gap > 0
+        else "prices in Claude Code's own table that differ from ours"
+    )
+    head = f"\n\n> Claude Code's own figure for the session: {money(theirs)}"
+    if abs(gap) < 0.00005:
+        return head + " (the same)"
+    return head + f" ({money(abs(gap))} {'more' if gap > 0 else 'less'}: {why})"
+
+
 def _newest(m: Measurement) -> str:
-    if m.newest is None or not m.newest.session_id:
+    if m.session_id is not None or m.newest is None or not m.newest.session_id:
         return ""
     n = m.newest.total
     price = f", {money(n.cost)}" if n.cost is not None else ""
@@ -162,15 +215,36 @@ def commit_trailers(result: LogResult) -> list[tuple[str, str]]:
     """Trailers from which `history` rebuilds the session's figures."""
     m = result.measured
     spent = m.tokens.total if m.tokens is not None else None
+    output: str = str(spent.output_tokens) if spent else "unknown"
+    cost_text = f"{spent.cost:.4f}" if spent and spent.cost is not None else "unknown"
+    if m.session_id is not None:  # the record's own part of the session
+        r = m.recorded or {}
+        output = str(r.get("output_tokens", 0)) if m.tokens is not None else "unknown"
+        cost_text = f"{r['cost_usd']:.4f}" if r.get("cost_usd") is not None else cost_text
     trailers = [
         ("Session-Start", m.started_at.isoformat()),
         ("Five-Hour-Delta", _figure(m.deltas.five_hour, m.deltas.window_reset)),
         ("Seven-Day-Delta", _figure(m.deltas.seven_day, m.deltas.weekly_reset)),
-        ("Output-Tokens", str(spent.output_tokens) if spent else "unknown"),
-        ("Cost-USD", f"{spent.cost:.4f}" if spent and spent.cost is not None else "unknown"),
+        ("Output-Tokens", output),
+        ("Cost-USD", cost_text),
         ("Tasks", "; ".join(f"{i.type}={fmt_units(i.units)}" for i in result.decided.items) or "none"),
     ]
     trailers += [("Calibration", c.after.trailer(c.name)) for c in result.decided.changes]
+    if m.session_id is not None:
+        trailers.append(("Claude-Session", m.session_id))
+    if m.recorded is not None:
+        r = m.recorded
+        trailers += [
+            ("Input-Tokens", str(r["input_tokens"])),
+            (
+                "Cache-Tokens",
+                f"written={r['cache_creation_input_tokens']} read={r['cache_read_input_tokens']}",
+            ),
+        ]
+    if m.client_cost is not None:
+        trailers.append(("Client-Cost-USD", f"{m.client_cost:.4f}"))
+    if m.shared_with:
+        trailers.append(("Shared-With", " ".join(m.shared_with[:10])))
     if result.automatic:
         trailers.append(("Logged-By", "session-end hook"))
     return trailers

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ai_budget.claude import transcripts
 from ai_budget.model.backlog import Task
@@ -32,9 +33,17 @@ class Measurement:
     end: Snapshot | None
     end_note: str | None
     deltas: Deltas
-    tokens: transcripts.Report | None
+    tokens: transcripts.Report | None  # the session's own totals (in a terminal: every session's since start)
     tokens_note: str | None
     newest: transcripts.Report | None
+    session_id: str | None = None  # the Claude Code session measured (None: a terminal session)
+    recorded: dict[str, Any] | None = None  # what this record adds to the ledger (new since its last line)
+    prior: dict[str, Any] | None = None  # what the ledger already held of the session
+    unpriced: list[str] = field(default_factory=list)
+    span_output: int | None = None  # output tokens in the span the 5-hour delta covers (calibration's)
+    first_time: datetime | None = None
+    shared_with: list[str] = field(default_factory=list)  # sessions that ran at the same time
+    client_cost: float | None = None  # Claude Code's own cost figure for the session, when it gave one
 
 
 @dataclass

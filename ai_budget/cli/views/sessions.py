@@ -1,0 +1,33 @@
+"""`sessions` for a person: one line per Claude Code session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ai_budget.fmt import money
+from ai_budget.timeutil import parse_time
+
+
+def _when(text: Any) -> str:
+    moment = parse_time(text)
+    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else "?"
+
+
+def sessions_text(rows: list[dict[str, Any]]) -> str:
+    """A table: start, session, state, calls, input and output tokens, cost (and Claude Code's)."""
+    if not rows:
+        return "No sessions in the journal yet: they are recorded when a Claude Code session ends."
+    lines = [f"{'started':16}  {'session':12}  {'state':7}  {'calls':>5}  {'input':>9}  {'output':>9}  cost"]
+    for r in rows:
+        sid = (r["session_id"] or "terminal")[:12]
+        cost = money(r["cost_usd"]) if r["cost_usd"] is not None else "?"
+        if r["client_cost_usd"] is not None:
+            cost += f" (Claude Code: {money(r['client_cost_usd'])})"
+        state = r["state"] + ("*" if r["pending"] else "")
+        lines.append(
+            f"{_when(r['started_at']):16}  {sid:12}  {state:7}  {r['calls']:>5}  "
+            f"{r['input_tokens']:>9,}  {r['output_tokens']:>9,}  {cost}"
+        )
+    if any(r["pending"] for r in rows):
+        lines.append("* waiting for the journal: written by the next command that can take its lock")
+    return "\n".join(lines)
