@@ -48,6 +48,8 @@ def status_text(state: dict[str, Any]) -> str:
     if state["error"]:
         return f"Error: {state['error']}"
     lines = [f"settings    {state['settings']}" + ("" if state["exists"] else " (none yet)")]
+    code = state.get("claude_code") or {}
+    lines.append(f"claude      {code.get('found') or 'not on PATH (skills need Claude Code 2.1 or later)'}")
     lines += [f"skill       {s['action']:<10} {s['path']}" for s in state["skills"]]
     lines += [f"hook        {v:<10} {event}" for event, v in state["hooks"].items()]
     statusline = state["statusline"]
@@ -69,19 +71,33 @@ def status_text(state: dict[str, Any]) -> str:
     help="If you have a statusline, make ours run it and show its line first (it is kept otherwise).",
 )
 @click.option("--allow", is_flag=True, help="Add the permission rule Bash(ai-budget:*): skills never stall.")
+@click.option(
+    "--legacy-commands/--no-legacy-commands",
+    default=None,
+    help="Also install commands/budget-*.md, for Claude Code before 2.1 (default: only when "
+    "`claude --version` says it is older).",
+)
 @json_option
 def integrate_install(
-    no_hooks: bool, no_statusline: bool, wrap_existing: bool, allow: bool, json_: bool
+    no_hooks: bool,
+    no_statusline: bool,
+    wrap_existing: bool,
+    allow: bool,
+    legacy_commands: bool | None,
+    json_: bool,
 ) -> None:
     """Install the skills, the hooks and the statusline into Claude Code's settings.json."""
-    from ai_budget.integrations import claude_settings
+    from ai_budget.integrations import claude_settings, claude_version
 
+    if legacy_commands is None:
+        legacy_commands = claude_version.wants_legacy(claude_version.found()[1])
     result = claude_settings.install(
         paths.primary_claude_dir(),
         hooks=not no_hooks,
         statusline=not no_statusline,
         wrap=wrap_existing,
         allow=allow,
+        legacy=legacy_commands,
     )
     show(json_, lambda: result_json(result), lambda: result_text(result))
     if not json_ and result.written:
@@ -105,11 +121,13 @@ def integrate_uninstall(json_: bool) -> None:
 @json_option
 def integrate_status(json_: bool) -> None:
     """Show what is installed: each skill, each hook, the statusline and the permission rule."""
-    from ai_budget.integrations import claude_settings, skills
+    from ai_budget.integrations import claude_settings, claude_version, skills
 
     claude_dir = paths.primary_claude_dir()
     state = claude_settings.status(claude_dir)
-    state["skills"] = [o.as_dict() for o in skills.states(claude_dir)]
+    said, version = claude_version.found()
+    state["claude_code"] = {"found": said, "version": ".".join(map(str, version)) if version else None}
+    state["skills"] = [o.as_dict() for o in skills.states(claude_dir, claude_version.wants_legacy(version))]
     if json_:
         emit_json(state)
     else:

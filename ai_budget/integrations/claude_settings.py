@@ -24,7 +24,8 @@ RECORD = "ai-budget-integration.json"
 PERMISSION = "Bash(ai-budget:*)"
 # event -> (matcher, our subcommand, timeout in s); SessionEnd's 5 s raises Claude Code's 1.5 s budget.
 HOOKS: dict[str, tuple[str | None, str, int | None]] = {
-    "SessionStart": ("startup", "hook session-start", None),
+    # A resume continues a session and /clear starts a new one: both open it; a compaction does not.
+    "SessionStart": ("startup|resume|clear", "hook session-start", None),
     "SessionEnd": (None, "hook session-end", 5),
     "UserPromptSubmit": (None, "hook prompt", None),
 }
@@ -225,6 +226,8 @@ def add_hook(data: dict[str, Any], event: str, exe: str, record: dict[str, Any])
     command = f"{exe} {sub}"
     record["hooks"][event] = command
     for existing in _handlers(data, event):
+        if matcher is not None:
+            _match(data, event, existing, matcher)
         if existing["command"] == command:
             return Change(f"hook {event}", "kept", command)
         existing["command"] = command
@@ -235,6 +238,13 @@ def add_hook(data: dict[str, Any], event: str, exe: str, record: dict[str, Any])
         handler["timeout"] = timeout
     groups.append({"matcher": matcher, "hooks": [handler]} if matcher else {"hooks": [handler]})
     return Change(f"hook {event}", "added", command)
+
+
+def _match(data: dict[str, Any], event: str, handler: dict[str, Any], matcher: str) -> None:
+    """Bring the matcher of our handler's group up to date when the group holds only ours."""
+    for group in data["hooks"][event]:
+        if isinstance(group, dict) and group.get("hooks") == [handler] and group.get("matcher") != matcher:
+            group["matcher"] = matcher
 
 
 def remove_hook(data: dict[str, Any], event: str, record: dict[str, Any]) -> Change:
@@ -339,7 +349,9 @@ class Result:
     skills: list[Any]  # skills.Outcome
 
 
-def install(claude_dir: Path, *, hooks: bool, statusline: bool, wrap: bool, allow: bool) -> Result:
+def install(
+    claude_dir: Path, *, hooks: bool, statusline: bool, wrap: bool, allow: bool, legacy: bool = False
+) -> Result:
     """Skills, hooks, statusline (and the permission rule) into `claude_dir`; refused before any write."""
     exe = executable()
     doc, before = read_settings(claude_dir / SETTINGS), read_record(claude_dir)
@@ -350,7 +362,7 @@ def install(claude_dir: Path, *, hooks: bool, statusline: bool, wrap: bool, allo
         changes.append(add_statusline(data, exe, wrap, record))
     if allow:
         changes.append(add_permission(data, record))
-    outcomes = skills.install(claude_dir)  # refuses edited copies before it writes anything
+    outcomes = skills.install(claude_dir, legacy=legacy)  # refuses edited copies before writing anything
     added = {o.path.relative_to(claude_dir).as_posix() for o in outcomes if o.action == "installed"}
     record["skills"] = sorted(set(record["skills"]) | added)
     if before is None or not same(record, before):  # first: a record of more than is there is harmless

@@ -70,19 +70,29 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
-def sources() -> list[tuple[Path, str]]:
-    """(shipped file, path relative to the Claude dir) for each skill and legacy command."""
+def sources(legacy: bool = True) -> list[tuple[Path, str]]:
+    """(shipped file, path relative to the Claude dir) for each skill, and each legacy command when
+    `legacy` (Claude Code before 2.1, which has no skills in its slash menu)."""
     root = shipped("skills")
     found = [(root / name / "SKILL.md", f"skills/{name}/SKILL.md") for name in NAMES]
-    found += [(root / "commands" / f"{name}.md", f"commands/{name}.md") for name in NAMES]
+    if legacy:
+        found += legacy_sources()
     return found
 
 
-def install(claude_dir: Path, force: bool = False) -> list[Outcome]:
-    """Copy the skills into `claude_dir`; refuse (before writing anything) to overwrite edits."""
+def legacy_sources() -> list[tuple[Path, str]]:
+    """The legacy commands/ files: on Claude Code 2.1 and later a second copy of each skill."""
+    root = shipped("skills")
+    return [(root / "commands" / f"{name}.md", f"commands/{name}.md") for name in NAMES]
+
+
+def install(claude_dir: Path, force: bool = False, legacy: bool = False) -> list[Outcome]:
+    """Copy the skills into `claude_dir`; refuse (before writing anything) to overwrite edits.
+    Without `legacy`, legacy command files ai-budget wrote earlier (unedited) are removed: beside
+    the skills they list every command twice."""
     plan: list[tuple[Path, str, str]] = []
     refused: list[Path] = []
-    for source, rel in sources():
+    for source, rel in sources(legacy):
         target = claude_dir / rel
         content = stamped(source.read_text(encoding="utf-8"))
         if not target.exists():
@@ -106,13 +116,16 @@ def install(claude_dir: Path, force: bool = False) -> list[Outcome]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
         outcomes.append(Outcome(target, action))
+    if not legacy:
+        stale = [rel for _, rel in legacy_sources() if (claude_dir / rel).is_file()]
+        outcomes += [o for o in remove(claude_dir, stale) if o.action == "removed"]
     return outcomes
 
 
 def remove(claude_dir: Path, rels: list[str]) -> list[Outcome]:
     """Delete these installed files if unedited (and their empty skill folder); keep edited ones."""
     outcomes = []
-    known = {rel for _, rel in sources()}
+    known = {rel for _, rel in sources(legacy=True)}
     for rel in (r for r in rels if r in known):
         target = claude_dir / rel
         if not target.is_file():
@@ -128,11 +141,14 @@ def remove(claude_dir: Path, rels: list[str]) -> list[Outcome]:
     return outcomes
 
 
-def states(claude_dir: Path) -> list[Outcome]:
-    """Each skill and legacy command: current, outdated (unedited, older), edited or missing."""
+def states(claude_dir: Path, legacy: bool = False) -> list[Outcome]:
+    """Each skill (and legacy command, when wanted or present): current, outdated (unedited, older),
+    edited or missing."""
     outcomes = []
-    for source, rel in sources():
+    for source, rel in sources(legacy=True):
         target = claude_dir / rel
+        if rel.startswith("commands/") and not legacy and not target.is_file():
+            continue
         if not target.is_file():
             state = "missing"
         else:
