@@ -140,3 +140,17 @@ def claude_dir(home: Path) -> Path:
     """~/.claude with a fake login."""
     write_login(home / ".claude")
     return home / ".claude"
+
+
+def opened(repo: Path) -> dict | None:
+    """The journal's open session (state, not git), the newest when several; None when none is open."""
+    from ai_budget.session import state
+
+    found = state.all_open(repo)
+    return found[-1].to_json() if found else None
+
+
+def baseline(repo: Path) -> dict | None:
+    """The windows the open session started from (what budget.json's baseline used to hold)."""
+    found = opened(repo)
+    return found["baseline"] if found is not None else None

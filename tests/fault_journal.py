@@ -16,6 +16,9 @@ from pathlib import Path
 from conftest import budget, run
 from usage_server import usage_body
 
+from ai_budget import paths
+from ai_budget.session import state
+
 TASKS = ("[H] first task {flashcard: 4}", "[M] second task", "[L] third task")
 
 
@@ -56,16 +59,28 @@ class Primed:
 
 
 # Journals built once per run and copied for each test (building one costs seven commands); with the
-# usage answers they were started with, so the baseline's reset times match the end answer's.
-_TEMPLATES: dict[bool, tuple[Path, bytes, bytes]] = {}
+# usage answers they were started with, so the baseline's reset times match the end answer's, and the
+# state folder (the open session `check` started, the usage history) as it was.
+_TEMPLATES: dict[bool, tuple[Path, bytes, bytes, Path]] = {}
+
+
+def _copy_state(source: Path, target: Path, old_root: Path, new_root: Path) -> None:
+    """A state folder copied for a journal that moved: its sessions folder renamed for the new root."""
+    if not source.is_dir():
+        return
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+    moved = target / state.folder(old_root).relative_to(paths.state_dir())
+    if moved.is_dir():
+        shutil.move(str(moved), str(target / state.folder(new_root).relative_to(paths.state_dir())))
 
 
 def prime(root: Path, folder: Path, check: bool = True) -> Primed:
     """Make `root` an initialised journal with calibration, a backlog and (with `check`) a baseline."""
     start, end = folder / "start.json", folder / "end.json"
     if check in _TEMPLATES and not root.exists():
-        template, start_body, end_body = _TEMPLATES[check]
+        template, start_body, end_body, saved = _TEMPLATES[check]
         shutil.copytree(template, root, symlinks=True)
+        _copy_state(saved, paths.state_dir(), template, root)
         start.write_bytes(start_body)
         end.write_bytes(end_body)
         return Primed(root, start, end)
@@ -87,7 +102,9 @@ def prime(root: Path, folder: Path, check: bool = True) -> Primed:
         atexit.register(shutil.rmtree, folder_of_templates, True)
         template = Path(folder_of_templates) / "journal"
         shutil.copytree(root, template, symlinks=True)
-        _TEMPLATES[check] = (template, start.read_bytes(), end.read_bytes())
+        saved = Path(folder_of_templates) / "state"
+        _copy_state(paths.state_dir(), saved, root, template)
+        _TEMPLATES[check] = (template, start.read_bytes(), end.read_bytes(), saved)
     return Primed(root, start, end)
 
 

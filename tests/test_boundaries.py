@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import assert_clean, budget, run, subjects
+from conftest import assert_clean, baseline, budget, run, subjects
 from transcript_builder import assistant, project_dir, usage, write
 from usage_server import Reply, UsageServer, usage_body
 
@@ -148,7 +148,7 @@ def test_two_sessions_in_one_project(session: Path, claude_dir: Path, server: Us
     """`log` counts every session since the baseline, and reports the newest session on its own."""
     server.answer(Reply(body=usage_body(five=10.0)))
     run("check")
-    started = datetime.fromisoformat(budget(session)["baseline"]["started_at"])
+    started = datetime.fromisoformat(baseline(session)["started_at"])
     folder = project_dir(claude_dir)
     before, after = started - timedelta(minutes=30), started + timedelta(seconds=1)
     # Session A (older file) worked after the baseline only; session B (newest) before and after it.

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, assert_clean, budget, python_cli, run, subjects
+from conftest import REPO, assert_clean, baseline, budget, python_cli, run, subjects
 from usage_server import Reply, UsageServer, usage_body
 
 SAMPLES = REPO.parent / "shared" / "reference" / "samples"
@@ -202,7 +202,7 @@ def test_session_start_records_the_baseline_and_briefs_claude(journal: Path, cla
     )
     assert len(context["additionalContext"]) <= 1500
     assert subjects(journal)[0] == "check: session start, 5h 37.0%, week 22.0%"
-    assert budget(journal)["baseline"]["session_id"] == "7c1e2a4b-3d5f-4a60-9b8c-1d2e3f405162"
+    assert baseline(journal)["session_id"] == "7c1e2a4b-3d5f-4a60-9b8c-1d2e3f405162"
     assert_clean(journal)
 
 
@@ -249,7 +249,7 @@ def test_session_end_logs_an_unlogged_session_without_a_request(
     assert (done.returncode, done.stdout) == (0, ""), done.stderr
     assert subjects(journal)[0].endswith(": no work logged, 5h +4.0% (automatic)")
     assert "Logged-By: session-end hook" in os.popen(f"git -C {journal} log -1 --format=%B").read()
-    assert budget(journal)["baseline"] is None
+    assert baseline(journal) is None
     assert server.requests == []
     assert took < 5  # Claude Code's SessionEnd budget is 1.5 s by default; install raises it to 5
     # Logged once: a second end (or a `/budget-log` before it) leaves nothing to log.

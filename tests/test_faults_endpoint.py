@@ -115,14 +115,15 @@ def test_a_broken_answer_without_earlier_values_is_one_line(
 def test_check_and_log_survive_a_broken_answer(
     primed: Primed, fault: fs.FaultServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """check and log fall back past a reset connection: each lands its one commit, nothing half-done."""
+    """check and log fall back past a reset connection: check writes nothing to git (a session start is
+    state), log lands its one commit, nothing half-done."""
     monkeypatch.setenv("AI_BUDGET_CACHE_TTL", "0")
     fault.answer(fs.reset())
     before = state(primed.root)
     outcome = attempt("check")
     succeeded(outcome)
     assert "connection" in outcome.out + outcome.err
-    one_commit(primed.root, before)
+    unchanged(primed.root, before)
     before = state(primed.root)
     succeeded(attempt("log", "--done", "flashcard 1 one"))
     one_commit(primed.root, before)

@@ -287,8 +287,9 @@ def edit_budget(root: Path, change: str, into: str) -> bytes:
 HAND_EDITS = {
     "calibration-nan": ('"total_5h_pct": 20.0', '"total_5h_pct": NaN', "total_5h_pct"),
     "units-infinity": ('"units": 10.0', '"units": Infinity', "units"),
-    "claude-infinity": ('"five_hour_util": 30.0', '"five_hour_util": Infinity', "five_hour_util"),
-    "overflowing-float": ('"five_hour_util": 30.0', '"five_hour_util": 1e999', "five_hour_util"),
+    # The claude section's first value (check no longer writes it: null until a log does).
+    "claude-infinity": ('"five_hour_util": null', '"five_hour_util": Infinity', "five_hour_util"),
+    "overflowing-float": ('"five_hour_util": null', '"five_hour_util": 1e999', "five_hour_util"),
     "margin-minus-infinity": ('"safety_margin_pct": 10.0', '"safety_margin_pct": -Infinity', "safety_margin"),
     "tier-nan": ('"green": 50.0', '"green": NaN', "green"),
     "copilot-float-count": ('"premium_requests_limit": 300', '"premium_requests_limit": 1e999', "limit"),

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import assert_clean, budget, git, run, subjects
+from conftest import baseline as open_baseline
 from transcript_builder import assistant, project_dir, usage, write
 from usage_server import UsageServer
 
@@ -123,7 +124,7 @@ def test_done_without_positive_units_up_to_a_million_is_refused(text: str) -> No
 
 def test_check_records_the_baseline_and_says_so_in_one_commit(cards: Path, claude_dir: Path) -> None:
     brief = start(cards, claude_dir, 30.0)
-    base = budget(cards)["baseline"]
+    base = open_baseline(cards)
     assert (base["started_at"], base["fetched_at"], base["source"]) == (
         NOW.isoformat(),
         NOW.isoformat(),
@@ -140,7 +141,7 @@ def test_check_with_nothing_known_records_an_empty_baseline(cards: Path, claude_
     brief = start(cards, claude_dir, None)  # the closed port: no usage at all
     assert brief.usage is None and brief.error is not None and brief.error.startswith("cannot reach")
     assert brief.tier == "unknown"
-    base = budget(cards)["baseline"]
+    base = open_baseline(cards)
     assert (base["started_at"], base["five_hour_util"], base["source"]) == (NOW.isoformat(), None, None)
     assert subjects(cards)[0] == "check: session start, 5h ?, week ?"
     assert (
@@ -165,7 +166,7 @@ def test_a_failed_fetch_at_check_is_planned_on_the_last_known_values(cards: Path
     assert brief.usage is not None and brief.usage.source == "last-known"
     assert brief.warnings[0].startswith("Claude data is 1h 0m old (cannot reach http://127.0.0.1:9 (")
     assert brief.warnings[0].endswith("); using the last known values")
-    base = budget(cards)["baseline"]
+    base = open_baseline(cards)
     assert (base["source"], base["fetched_at"]) == ("last-known", (NOW - timedelta(hours=1)).isoformat())
 
 
@@ -226,7 +227,7 @@ def test_log_measures_against_the_baseline_and_rounds_the_delta(cards: Path, cla
     m = result.measured
     assert (m.started_at, m.ended_at, m.baseline_note, m.end_note) == (NOW, LATER, None, None)
     assert (m.deltas.window_reset, m.deltas.five_hour, m.deltas.seven_day) == (False, 15.17, 2.25)
-    assert budget(cards)["baseline"] is None
+    assert open_baseline(cards) is None
     assert budget(cards)["claude"]["five_hour_util"] == 52.5
     # 15.17 % over 1 h 20 min is 11.4 %/h.
     assert "5-hour 37.3% → 52.5% (+15.2%, 11.4 %/h over 1h 20m); weekly" in result.markdown
@@ -729,9 +730,9 @@ def test_with_the_endpoint_switched_off_neither_check_nor_log_calls_it(
 
 def test_check_keeps_the_claude_code_session_and_the_paces(cards: Path, claude_dir: Path) -> None:
     assert start(cards, claude_dir, None).paces == {}  # nothing known: no pace
-    assert budget(cards)["baseline"]["session_id"] is None
+    assert open_baseline(cards)["session_id"] is None
     brief = check(Journal.open(cards), claude_dir, file=saved(30.0), now=NOW, session_id="sess-42")
-    assert budget(cards)["baseline"]["session_id"] == "sess-42"
+    assert open_baseline(cards)["session_id"] == "sess-42"
     assert set(brief.paces) == {"five_hour", "seven_day"}
     assert brief.route is not None
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, assert_clean, budget, git, run, subjects
+from conftest import FIXTURES, assert_clean, baseline, budget, git, run, subjects
 from transcript_builder import assistant, project_dir, usage, write
 from usage_server import Reply, UsageServer, usage_body
 
@@ -70,7 +70,7 @@ def test_check_then_log(loop: Path, claude_dir: Path, server: UsageServer) -> No
     assert rec["checkpoint"]["pct_available"] == 14.5
     assert [t["number"] for t in rec["defer"]] == [3]
     assert rec["wait_for_reset"] is False
-    assert budget(loop)["baseline"]["five_hour_util"] == 37.0
+    assert baseline(loop)["five_hour_util"] == 37.0
     assert subjects(loop)[0] == "check: session start, 5h 37.0%, week 22.0%"
     assert_clean(loop)
 
@@ -250,7 +250,7 @@ def test_unknown_type_is_refused_before_anything(loop: Path, claude_dir: Path, s
         '`ai-budget calibration add poem --unit "per item"`\n'
     )
     assert len(subjects(loop)) == count
-    assert budget(loop)["baseline"] is not None
+    assert baseline(loop) is not None
     bad_units = run("log", "--done", "flashcard many")
     assert bad_units.stderr == ("Error: the units in --done 'flashcard many' must be a number, got 'many'\n")
     assert run("log", "--done", "flashcard").stderr.startswith(

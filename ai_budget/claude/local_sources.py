@@ -27,6 +27,20 @@ def statusline(claude_dir: Path) -> Snapshot | None:
     return Snapshot(response, observed, "statusline") if observed is not None else None
 
 
+def history() -> Snapshot | None:
+    """The newest readings in the usage history (every source's), whatever their age."""
+    from ai_budget.claude import usage_history
+
+    found = usage_history.newest()
+    if found is None:
+        return None
+    observed, body = found
+    try:
+        return Snapshot(UsageResponse.model_validate(body), observed, "history")
+    except ValidationError:
+        return None
+
+
 def claude_cache(claude_dir: Path) -> Snapshot | None:
     """Claude Code's cached usage answer (`cachedUsageUtilization`), whatever its age."""
     found = feeds.read_claude_cache(claude_dir)

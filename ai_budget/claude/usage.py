@@ -96,8 +96,13 @@ def cache_or_endpoint(claude_dir: Path, force: bool = False) -> Snapshot:
 
 
 def last_known(claude_dir: Path, section: ClaudeSection | None, error: str) -> Snapshot | None:
-    """The newest values kept anywhere (feed, caches, budget.json), labelled as last known."""
-    options = [*local_sources.all_local(claude_dir), section.snapshot() if section is not None else None]
+    """The newest values kept anywhere (feed, caches, the usage history, budget.json), labelled as last
+    known. The history holds what `check` saw, which it no longer writes into budget.json."""
+    options = [
+        *local_sources.all_local(claude_dir),
+        local_sources.history(),
+        section.snapshot() if section is not None else None,
+    ]
     found = [s for s in options if s is not None]
     if not found:
         return None

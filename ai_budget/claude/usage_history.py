@@ -181,6 +181,32 @@ def series(
     return [(_time(a), u, _time(r) if r is not None else None) for a, u, r in rows]
 
 
+def newest(path: Path | None = None) -> tuple[datetime, dict[str, dict[str, Any]]] | None:
+    """The newest reading of the two main windows (each its own last row) and when the newer was seen."""
+    found: dict[str, dict[str, Any]] = {}
+    latest = None
+    try:
+        with connected(path=path) as conn:
+            ingest(conn)
+            for window in ("five_hour", "seven_day"):
+                row = conn.execute(
+                    "SELECT observed_at, utilization, resets_at FROM observations WHERE window = ? "
+                    "ORDER BY observed_at DESC LIMIT 1",
+                    (window,),
+                ).fetchone()
+                if row is None:
+                    continue
+                at, used, resets = row
+                found[window] = {
+                    "utilization": used,
+                    "resets_at": _time(resets).isoformat() if resets is not None else None,
+                }
+                latest = max(latest or at, at)
+    except (sqlite3.Error, OSError):
+        return None
+    return (_time(latest), found) if latest is not None and len(found) == 2 else None
+
+
 def _time(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc)
 

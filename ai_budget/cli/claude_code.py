@@ -34,14 +34,27 @@ def _run_hook(handler: Callable[[dict[str, Any]], str | None]) -> None:
         from ai_budget.integrations.hooks import read_event
 
         out = handler(read_event(sys.stdin.buffer.read()))
-    except BaseException as exc:  # a hook must never fail Claude Code: say why on stderr only
+    except BaseException as exc:  # a hook must never fail Claude Code, nor print into its session
         if not isinstance(exc, (SystemExit, KeyboardInterrupt)):
-            from ai_budget.redact import scrub
-
-            click.echo(scrub(f"ai-budget hook: {exc}".splitlines()[0]), err=True)
+            _note_failure(exc)
         return
     if out:
         click.echo(out)
+
+
+def _note_failure(exc: BaseException) -> None:
+    """Why a hook did nothing, as the last line of `hooks.log` in the state folder (never printed)."""
+    import contextlib
+    from datetime import datetime, timezone
+
+    from ai_budget import paths
+    from ai_budget.redact import scrub
+
+    with contextlib.suppress(Exception):
+        path = paths.state_dir() / "hooks.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = scrub(f"{datetime.now(timezone.utc).isoformat()} {type(exc).__name__}: {exc}".splitlines()[0])
+        path.write_text(line[:500] + "\n", encoding="utf-8")
 
 
 @hook_group.command(name="session-start")

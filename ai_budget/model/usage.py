@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 
 from ai_budget.model.fields import Loose, Timestamp
 
-Source = Literal["statusline", "claude-cache", "api", "cache", "file", "last-known"]
+Source = Literal["statusline", "claude-cache", "api", "cache", "file", "history", "last-known"]
 # The endpoint's resets_at jitters by fractions of a second between calls.
 RESET_JITTER = timedelta(minutes=1)
 MAX_UTILIZATION = 200.0

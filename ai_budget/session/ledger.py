@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
+import json
 
 from ai_budget import paths
 from ai_budget.claude.transcripts.records import Row
@@ -32,7 +32,8 @@ def month_file(moment: datetime) -> str:
 
 def line(record: dict[str, Any]) -> str:
     """One ledger line (keys sorted, so a line reads the same wherever it was written)."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS).decode() + "\n"
+    # json, not orjson: a count past 64 bits (a damaged transcript) must still be written as read
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def appended(existing: str | None, records: Iterable[dict[str, Any]]) -> str:
@@ -48,13 +49,13 @@ def read_all(root: Path) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for path in sorted((root / LEDGER_DIR).glob("*.jsonl")):
         try:
-            raw = path.read_bytes()
+            raw = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
         for text in raw.splitlines():
             try:
-                record = orjson.loads(text)
-            except orjson.JSONDecodeError:
+                record = json.loads(text)
+            except ValueError:
                 continue
             if isinstance(record, dict):
                 found.append(record)

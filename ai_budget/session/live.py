@@ -47,7 +47,7 @@ class Observed:
     def to_json(self) -> dict[str, Any]:
         return {
             **self.counts,
-            "cost_usd": float(round(self.cost, 6)) if self.cost is not None else None,
+            "cost_usd": round(float(self.cost), 6) if self.cost is not None else None,
             "unpriced_models": self.unpriced,
             "first_time": self.first.isoformat() if self.first else None,
             "last_time": self.last.isoformat() if self.last else None,
@@ -105,7 +105,7 @@ def increment(observed: dict[str, Any], sums: dict[str, Any]) -> dict[str, Any] 
     if cost is None:
         new["cost_usd"] = None
     else:
-        new["cost_usd"] = float(round(max(Decimal(0), Decimal(str(cost)) - (had or Decimal(0))), 6))
+        new["cost_usd"] = round(max(0.0, float(cost) - float(had or 0)), 6)
     return new
 
 

@@ -110,7 +110,7 @@ def _counts(report: transcripts.Report | None) -> dict[str, Any] | None:
         return None
     total = report.total
     found: dict[str, Any] = {name: int(getattr(total, name)) for name in ledger.COUNT_FIELDS}
-    found["cost_usd"] = float(round(total.cost, 6)) if total.cost is not None else None
+    found["cost_usd"] = round(float(total.cost), 6) if total.cost is not None else None
     return found
 
 

@@ -17,6 +17,7 @@ SOURCE_LABEL = {
     "api": "from the usage endpoint",
     "cache": "cached",
     "file": "from a file",
+    "history": "from the usage history",
     "last-known": "last known values",
 }
 
