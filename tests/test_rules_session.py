@@ -23,7 +23,7 @@ from ai_budget.model import backlog
 from ai_budget.model.accounts import copilot_state
 from ai_budget.model.budget import BudgetFile, CopilotSection
 from ai_budget.model.usage import Baseline, Snapshot, UsageResponse
-from ai_budget.session import markdown
+from ai_budget.session import markdown, state
 from ai_budget.session.check import (
     Brief,
     backlog_warnings,
@@ -122,7 +122,10 @@ def test_done_without_positive_units_up_to_a_million_is_refused(text: str) -> No
 # --- check ----------------------------------------------------------------------------------------
 
 
-def test_check_records_the_baseline_and_says_so_in_one_commit(cards: Path, claude_dir: Path) -> None:
+def test_check_opens_the_session_in_the_state_folder_and_commits_nothing(
+    cards: Path, claude_dir: Path
+) -> None:
+    before = subjects(cards)
     brief = start(cards, claude_dir, 30.0)
     base = open_baseline(cards)
     assert (base["started_at"], base["fetched_at"], base["source"]) == (
@@ -131,8 +134,8 @@ def test_check_records_the_baseline_and_says_so_in_one_commit(cards: Path, claud
         "file",
     )
     assert (base["five_hour_util"], base["seven_day_util"]) == (30.0, 22.0)
-    assert budget(cards)["claude"]["five_hour_util"] == 30.0
-    assert subjects(cards)[0] == "check: session start, 5h 30.0%, week 22.0%"
+    assert budget(cards)["claude"]["five_hour_util"] is None  # the reading is in the usage history
+    assert subjects(cards) == before  # a session start is state, not history
     assert (brief.tier, brief.plan.headroom_pct, brief.now) == ("green", 60.0, NOW)
     assert_clean(cards)
 
@@ -143,7 +146,7 @@ def test_check_with_nothing_known_records_an_empty_baseline(cards: Path, claude_
     assert brief.tier == "unknown"
     base = open_baseline(cards)
     assert (base["started_at"], base["five_hour_util"], base["source"]) == (NOW.isoformat(), None, None)
-    assert subjects(cards)[0] == "check: session start, 5h ?, week ?"
+    assert not subjects(cards)[0].startswith("check")
     assert (
         brief.warnings[0] == f"no Claude utilisation known ({brief.error}): the plan assumes an unused window"
     )
@@ -160,8 +163,14 @@ def test_check_estimates_and_plans_the_backlog(cards: Path, claude_dir: Path) ->
     assert brief.plan.minutes_to_reset == 180
 
 
+def new_session(journal: Path) -> None:
+    """The terminal session ended (as a log ends it), so the next check opens a new one."""
+    state.remove(journal, None)
+
+
 def test_a_failed_fetch_at_check_is_planned_on_the_last_known_values(cards: Path, claude_dir: Path) -> None:
     start(cards, claude_dir, 30.0, at=NOW - timedelta(hours=1))
+    new_session(cards)
     brief = start(cards, claude_dir, None)
     assert brief.usage is not None and brief.usage.source == "last-known"
     assert brief.warnings[0].startswith("Claude data is 1h 0m old (cannot reach http://127.0.0.1:9 (")
@@ -246,6 +255,7 @@ def test_a_failed_check_makes_the_log_say_where_its_start_values_are_from(
     cards: Path, claude_dir: Path
 ) -> None:
     start(cards, claude_dir, 30.0, at=NOW - timedelta(hours=1))
+    new_session(cards)
     start(cards, claude_dir, None)
     result = finish(cards, claude_dir, five=40.0)
     assert result.measured.baseline_note == (
@@ -260,8 +270,7 @@ def test_a_failed_check_makes_the_log_say_where_its_start_values_are_from(
 
 def test_without_check_the_last_known_values_are_the_start(cards: Path, claude_dir: Path) -> None:
     start(cards, claude_dir, 30.0, at=NOW - timedelta(hours=2))
-    with Journal.open(cards).transaction("drop the baseline") as tx:
-        tx.budget.baseline = None
+    new_session(cards)
     result = finish(cards, claude_dir, five=41.0)
     m = result.measured
     assert m.baseline_note == (
@@ -327,7 +336,7 @@ def test_since_the_start_the_tokens_are_every_sessions_after_it(cards: Path, cla
     assert result.measured.tokens is not None and result.measured.newest is not None
     assert result.measured.tokens.total.output_tokens == 110  # both sessions, only after the start
     assert result.measured.newest.total.output_tokens == 1010  # the newest session, all of it
-    assert "**Tokens** (since 14:05, all sessions): 110 output" in result.markdown
+    assert "**Tokens** (since 14:05, all sessions): 110 output, 0 input" in result.markdown
 
 
 def baseline(resets: datetime | None = RESET, week_resets: datetime | None = WEEK_RESET) -> Baseline:
@@ -608,7 +617,7 @@ def test_without_a_start_the_tokens_are_the_newest_sessions(cards: Path, claude_
     ]
     write(project_dir(claude_dir) / "s.jsonl", lines)
     text = finish(cards, claude_dir, five=None).markdown
-    assert "**Tokens** (newest session): 10 output, 0 cache written, 0 cache read" in text
+    assert "**Tokens** (newest session): 10 output, 0 input, 0 cache written, 0 cache read" in text
     assert "API-equivalent $0.00 (no price for claude-mystery-1, claude-mystery-2)" in text
     assert "\n\nNewest session s: 10 output tokens, 3 API calls, $0.00\n" in text
 
@@ -732,7 +741,8 @@ def test_check_keeps_the_claude_code_session_and_the_paces(cards: Path, claude_d
     assert start(cards, claude_dir, None).paces == {}  # nothing known: no pace
     assert open_baseline(cards)["session_id"] is None
     brief = check(Journal.open(cards), claude_dir, file=saved(30.0), now=NOW, session_id="sess-42")
-    assert open_baseline(cards)["session_id"] == "sess-42"
+    assert {s.session_id for s in state.all_open(cards)} == {None, "sess-42"}  # two sessions at once
+    assert state.load(cards, "sess-42").baseline["session_id"] == "sess-42"  # type: ignore[union-attr]
     assert set(brief.paces) == {"five_hour", "seven_day"}
     assert brief.route is not None
 

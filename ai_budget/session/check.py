@@ -191,7 +191,7 @@ def open_session(root: Path, opening: Opening, snap: Snapshot | None, now: datet
     current = state.load(root, sid)
     base = Baseline.of(snap, now, sid).model_dump(mode="json")
     if current is not None and opening.source != "resume":
-        if current.baseline is None and snap is not None:  # nothing was known at the start
+        if not (current.baseline or {}).get("fetched_at") and snap is not None:  # nothing known at the start
             current.baseline = Baseline.of(snap, current.measure_from, sid).model_dump(mode="json")
         current.transcript_path = current.transcript_path or opening.transcript_path
         state.save(root, current)
@@ -200,7 +200,7 @@ def open_session(root: Path, opening: Opening, snap: Snapshot | None, now: datet
     if opening.source == "resume":  # a new span: measured from here, and no longer after its log
         opened.resumed.append(now.isoformat())
         opened.measure_from, opened.logged = now, False
-    opened.baseline = base if snap is not None else None
+    opened.baseline = base
     opened.entrypoint = opened.entrypoint or state.current_entrypoint()
     opened.transcript_path = opening.transcript_path or opened.transcript_path
     state.save(root, opened)

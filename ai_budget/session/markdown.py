@@ -68,7 +68,7 @@ def _tokens(m: Measurement) -> tuple[str, str]:
     if m.tokens.unpriced_models:
         cost += f" (no price for {', '.join(m.tokens.unpriced_models)})"
     text = (
-        f"{spent.input_tokens:,} input, {spent.output_tokens:,} output, "
+        f"{spent.output_tokens:,} output, {spent.input_tokens:,} input, "
         f"{spent.cache_creation_input_tokens:,} cache written, "
         f"{spent.cache_read_input_tokens:,} cache read, {plural(spent.web_search_requests, 'web search')} "
         f"and {plural(spent.web_fetch_requests, 'fetch')}; API-equivalent {cost}"
@@ -87,7 +87,7 @@ def _session_tokens(m: Measurement) -> tuple[str, str]:
     if m.unpriced:
         cost += f" (no price for {', '.join(m.unpriced)})"
     text = (
-        f"{plural(r['exchanges'], 'API call')}: {r['input_tokens']:,} input, {r['output_tokens']:,} output, "
+        f"{plural(r['exchanges'], 'API call')}: {r['output_tokens']:,} output, {r['input_tokens']:,} input, "
         f"{r['cache_creation_input_tokens']:,} cache written, {r['cache_read_input_tokens']:,} cache read, "
         f"{plural(r['web_search_requests'], 'web search')} and {plural(r['web_fetch_requests'], 'fetch')}; "
         f"API-equivalent {cost}"

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ai_budget.claude import transcripts, usage
+from ai_budget.claude import local_sources, transcripts, usage
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.errors import BudgetError
@@ -132,11 +132,13 @@ def _start(
                 "began: the delta leaves out what came before"
             )
         return base, None
-    known = budget.claude.snapshot()
+    kept = [budget.claude.snapshot(), local_sources.history()]  # check no longer writes budget.json
+    known = max((k for k in kept if k is not None), key=lambda k: k.observed_at, default=None)
     if known is None:
-        return None, "no start values this session and no earlier values: the delta is unknown"
+        return None, "no `ai-budget check` this session and no earlier values: the delta is unknown"
+    known = known.as_last_known("no start values this session")
     return Baseline.of(known, known.observed_at), (
-        "no start values this session: measured against the last known values "
+        "no `ai-budget check` this session: measured against the last known values "
         f"from {local_clock(known.observed_at, now)}"
     )
 
