@@ -191,7 +191,7 @@ def hook(name: str, payload: str | dict[str, Any]) -> Any:
     return python_cli("hook", name, input=text)
 
 
-def test_session_start_records_the_baseline_and_briefs_claude(journal: Path, claude_dir: Path) -> None:
+def test_session_start_opens_the_session_and_briefs_claude(journal: Path, claude_dir: Path) -> None:
     run("statusline", input=statusline_payload())
     done = hook("session-start", (HOOKS / "session_start.json").read_text())
     assert done.returncode == 0, done.stderr
@@ -201,8 +201,9 @@ def test_session_start_records_the_baseline_and_briefs_claude(journal: Path, cla
         "tier GREEN" in context["additionalContext"] and "5-hour window 37.0%" in context["additionalContext"]
     )
     assert len(context["additionalContext"]) <= 1500
-    assert subjects(journal)[0] == "check: session start, 5h 37.0%, week 22.0%"
+    assert subjects(journal) == ["init: journal created"]  # a start is state, never a commit
     assert baseline(journal)["session_id"] == "7c1e2a4b-3d5f-4a60-9b8c-1d2e3f405162"
+    assert baseline(journal)["five_hour_util"] == 37.0
     assert_clean(journal)
 
 
@@ -218,28 +219,45 @@ def test_session_start_leaves_the_rollup_to_a_check_by_hand(journal: Path, claud
     run("statusline", input=statusline_payload())
     count = len(subjects(journal))
     assert hook("session-start", (HOOKS / "session_start.json").read_text()).returncode == 0
-    assert subjects(journal)[: len(subjects(journal)) - count] == [
-        "check: session start, 5h 37.0%, week 22.0%"
-    ]
+    assert len(subjects(journal)) == count
     assert not (journal / "usage").exists()
     assert run("check").exit_code == 0
     assert any(s.startswith("usage: rollup ") for s in subjects(journal)[:2])
 
 
-@pytest.mark.parametrize("source", ["resume", "compact", "clear"])
-def test_session_start_on_resume_or_compact_does_nothing(
-    journal: Path, claude_dir: Path, source: str
-) -> None:
-    payload = json.loads((HOOKS / "session_start.json").read_text()) | {"source": source}
+def test_session_start_on_compact_does_nothing(journal: Path, claude_dir: Path) -> None:
+    """A compaction keeps the session (and the brief is already in its context)."""
+    payload = json.loads((HOOKS / "session_start.json").read_text()) | {"source": "compact"}
     count = len(subjects(journal))
     done = hook("session-start", payload)
     assert (done.returncode, done.stdout) == (0, "")
+    assert len(subjects(journal)) == count and baseline(journal) is None
+
+
+@pytest.mark.parametrize("source", ["resume", "clear"])
+def test_session_start_on_resume_or_clear_opens_the_session(
+    journal: Path, claude_dir: Path, source: str
+) -> None:
+    """A resume continues a session, /clear starts a new one: each is opened (state) and briefed."""
+    payload = json.loads((HOOKS / "session_start.json").read_text()) | {"source": source}
+    count = len(subjects(journal))
+    done = hook("session-start", payload)
+    assert done.returncode == 0 and "additionalContext" in done.stdout
     assert len(subjects(journal)) == count
+    assert baseline(journal)["session_id"] == payload["session_id"]
 
 
 def test_session_end_logs_an_unlogged_session_without_a_request(
     journal: Path, claude_dir: Path, server: UsageServer
 ) -> None:
+    from transcript_builder import assistant, project_dir, usage, write
+
+    sid = json.loads((HOOKS / "session_end.json").read_text())["session_id"]
+    begun = datetime.now(timezone.utc) - timedelta(minutes=10)
+    replies = [
+        assistant(f"m{i}", usage(out=10), when=begun + timedelta(minutes=i), session=sid) for i in range(6)
+    ]
+    write(project_dir(claude_dir) / f"{sid}.jsonl", replies)  # a real session: six answers in five minutes
     run("statusline", input=statusline_payload(five=37.0))
     hook("session-start", (HOOKS / "session_start.json").read_text())
     run("statusline", input=statusline_payload(five=41.0))

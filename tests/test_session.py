@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, assert_clean, baseline, budget, git, run, subjects
+from conftest import FIXTURES, assert_clean, baseline, budget, git, opened, run, subjects
 from transcript_builder import assistant, project_dir, usage, write
 from usage_server import Reply, UsageServer, usage_body
 
@@ -70,8 +70,8 @@ def test_check_then_log(loop: Path, claude_dir: Path, server: UsageServer) -> No
     assert rec["checkpoint"]["pct_available"] == 14.5
     assert [t["number"] for t in rec["defer"]] == [3]
     assert rec["wait_for_reset"] is False
-    assert baseline(loop)["five_hour_util"] == 37.0
-    assert subjects(loop)[0] == "check: session start, 5h 37.0%, week 22.0%"
+    assert baseline(loop)["five_hour_util"] == 37.0  # the session is open: state, not history
+    assert not any(s.startswith("check") for s in subjects(loop))
     assert_clean(loop)
 
     work(claude_dir, [3000, 1000, 2000])
@@ -97,7 +97,7 @@ def test_check_then_log(loop: Path, claude_dir: Path, server: UsageServer) -> No
     assert after["pct_per_unit"] == pytest.approx(56.5 / 25)
     assert after["output_tokens_per_unit"] == pytest.approx(15843 / 25)
     state = budget(loop)
-    assert state["baseline"] is None
+    assert opened(loop) is None  # a terminal session ends with its log
     assert state["calibration"]["flashcard"]["samples"] == 2
     assert state["claude"]["five_hour_util"] == 55.0
     day = datetime.now().astimezone().strftime("%Y-%m-%d")

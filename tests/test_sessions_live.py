@@ -46,7 +46,7 @@ class Transcript:
 
     def reply(self, inp: int, out: int, read: int = 0, when: datetime | None = None) -> None:
         self.n += 1
-        msg = f"msg_{self.sid[:8]}_{self.n}"
+        msg = f"msg_{self.sid}_{self.n}"
         u = usage(inp=inp, out=out, read=read)
         # one response, two lines (a text block and a tool_use block), as Claude Code writes them
         lines = [

@@ -92,17 +92,18 @@ def session_end(event: dict[str, Any]) -> str | None:
     if observed is None:  # no transcript (it vanished, or the session wrote none): nothing to count
         state.remove(journal.root, sid)
         return None
+    sums = ledger.session_sums(ledger.read_all(journal.root), sid)
+    if live.increment({**observed.counts, "cost_usd": observed.cost}, sums) is None:
+        state.remove(journal.root, sid)  # all of it is in the journal already (a second end event)
+        return None
     entry = (opened.entrypoint if opened else None) or live.entrypoint_of(observed.transcript)
     kind = "tail" if opened is not None and opened.logged else "auto"
     if kind == "auto" and live.is_short(entry, observed):
         kind = "run"
     if kind == "auto" and _log_now(journal, dirs, sid, now):
         return None
-    sums = ledger.session_sums(ledger.read_all(journal.root), sid)
-    if live.increment({**observed.counts, "cost_usd": observed.cost}, sums) is not None:
-        state.add_pending(
-            journal.root, closing.closing(kind, observed, opened, now, journal.root, entry), now
-        )
+    record = closing.closing(kind, observed, opened, now, journal.root, entry)
+    state.add_pending(journal.root, record, now)
     state.remove(journal.root, sid)
     return None
 

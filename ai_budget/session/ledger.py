@@ -9,13 +9,12 @@ machines) from touching the same bytes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import json
 
 from ai_budget import paths
 from ai_budget.claude.transcripts.records import Row
