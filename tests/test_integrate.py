@@ -93,7 +93,7 @@ def test_install_then_uninstall_leaves_settings_byte_for_byte(claude: Path) -> N
     start = data["hooks"]["SessionStart"]
     assert start[0] == json.loads(ORIGINAL)["hooks"]["SessionStart"][0]  # theirs first, untouched
     ours = {"type": "command", "command": f"{executable()} hook session-start"}
-    assert start[1] == {"matcher": "startup", "hooks": [ours]}
+    assert start[1] == {"matcher": "startup|resume|clear", "hooks": [ours]}
     assert data["hooks"]["SessionEnd"] == [
         {"hooks": [{"type": "command", "command": f"{executable()} hook session-end", "timeout": 5}]}
     ]

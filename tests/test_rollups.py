@@ -245,8 +245,7 @@ def test_check_rolls_up_first_and_warns_about_a_damaged_file(
 ) -> None:
     result = run("check")
     assert result.exit_code == 0, result.stderr
-    assert subjects(journal)[:2][1] == "usage: rollup 2026-11-20..22"  # the real today is later
-    assert subjects(journal)[0].startswith("check: session start")
+    assert subjects(journal)[0] == "usage: rollup 2026-11-20..22"  # the real today is later
     path = journal / "usage" / "2026-11.csv"
     path.write_text(path.read_text() + "2026-11-23,x,1\n")
     result = run("check")
@@ -332,4 +331,5 @@ def test_check_and_log_report_the_backfill_to_a_progress_callback(
         log(Journal.open(journal), LogRequest(claude_dirs=[claude]), progress=lambda *done: seen.append(done))
     size = transcripts.stat().st_size
     assert seen[0] == (0, 1, 0, size) and seen[-1] == (1, 1, size, size)
-    assert subjects(journal)[1] == "usage: rollup 2026-11-20..22"
+    # check commits nothing of its own, log its session after the rollup
+    assert subjects(journal)[command == "log"] == "usage: rollup 2026-11-20..22"

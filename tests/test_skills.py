@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def test_every_command_a_file_names_exists_and_is_allowed(rel: str) -> None:
 
 def test_install_twice_and_refuse_edits(home: Path) -> None:
     claude = home / ".claude"
-    first = json.loads(run("skills", "install", "--json").stdout)
+    first = json.loads(run("skills", "install", "--legacy-commands", "--json").stdout)
     assert [f["action"] for f in first["files"]] == ["installed"] * 4
     installed = [Path(f["path"]) for f in first["files"]]
     assert installed == [
@@ -107,24 +108,24 @@ def test_install_twice_and_refuse_edits(home: Path) -> None:
     ]
     assert frontmatter(installed[0])["name"] == "budget-check"  # the mark does not break the frontmatter
 
-    second = json.loads(run("skills", "install", "--json").stdout)
+    second = json.loads(run("skills", "install", "--legacy-commands", "--json").stdout)
     assert [f["action"] for f in second["files"]] == ["unchanged"] * 4
 
     edited = installed[1]
     edited.write_text(edited.read_text() + "\nMy own note.\n")
-    refused = run("skills", "install")
+    refused = run("skills", "install", "--legacy-commands")
     assert refused.exit_code == 1
     assert refused.stderr == (
         f"Error: {edited} has changes of yours: keep them, or run `ai-budget skills install --force`\n"
     )
     assert edited.read_text().endswith("My own note.\n")
-    forced = json.loads(run("skills", "install", "--force", "--json").stdout)
+    forced = json.loads(run("skills", "install", "--legacy-commands", "--force", "--json").stdout)
     assert [f["action"] for f in forced["files"]] == ["unchanged", "updated", "unchanged", "unchanged"]
     assert "My own note." not in edited.read_text()
 
 
 def test_the_installed_mark_is_in_the_frontmatter_not_the_body(home: Path) -> None:
-    run("skills", "install")
+    run("skills", "install", "--legacy-commands")
     for rel in FILES:
         source = REPO / "skills" / rel
         installed = home / ".claude" / (rel if rel.startswith("commands/") else f"skills/{rel}")
@@ -208,3 +209,42 @@ def test_demo_runs_the_whole_loop_offline(tmp_path: Path) -> None:
     ):
         assert expected in out, expected
     assert not list(scratch.iterdir())  # the temporary copy is gone, nothing left behind
+
+
+def fake_claude(folder: Path, version: str) -> None:
+    """A `claude` on PATH that answers --version as the real one does (a real subprocess, no network)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = folder / "claude"
+    exe.write_text(f"#!/bin/sh\necho '{version} (Claude Code)'\n")
+    exe.chmod(0o755)
+
+
+@pytest.mark.parametrize(("version", "legacy"), [("2.1.197", False), ("2.0.76", True), ("3.0.1", False)])
+def test_legacy_commands_only_for_claude_code_before_2_1(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str, legacy: bool
+) -> None:
+    """On 2.1 and later a commands/ file beside a skill lists the command twice: skills alone there."""
+    fake_claude(tmp_path / "bin", version)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    files = json.loads(run("skills", "install", "--json").stdout)["files"]
+    names = sorted(Path(f["path"]).relative_to(home / ".claude").as_posix() for f in files)
+    commands = ["commands/budget-check.md", "commands/budget-log.md"] if legacy else []
+    assert names == sorted(["skills/budget-check/SKILL.md", "skills/budget-log/SKILL.md", *commands])
+
+
+def test_an_upgrade_removes_the_legacy_commands_ai_budget_wrote(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("skills", "install", "--legacy-commands")
+    assert (home / ".claude" / "commands" / "budget-log.md").is_file()
+    fake_claude(tmp_path / "bin", "2.1.197")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    files = json.loads(run("skills", "install", "--json").stdout)["files"]
+    assert sorted(f["action"] for f in files if "commands/" in f["path"]) == ["removed", "removed"]
+    assert not (home / ".claude" / "commands").exists()
+
+
+def test_without_claude_on_path_only_the_skills_go_in(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    files = json.loads(run("skills", "install", "--json").stdout)["files"]
+    assert all("/skills/" in f["path"] for f in files) and len(files) == 2

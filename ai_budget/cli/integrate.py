@@ -121,10 +121,10 @@ def integrate_uninstall(json_: bool) -> None:
 @json_option
 def integrate_status(json_: bool) -> None:
     """Show what is installed: each skill, each hook, the statusline and the permission rule."""
-    from ai_budget.integrations import claude_settings, claude_version, skills
+    from ai_budget.integrations import claude_status, claude_version, skills
 
     claude_dir = paths.primary_claude_dir()
-    state = claude_settings.status(claude_dir)
+    state = claude_status.status(claude_dir)
     said, version = claude_version.found()
     state["claude_code"] = {"found": said, "version": ".".join(map(str, version)) if version else None}
     state["skills"] = [o.as_dict() for o in skills.states(claude_dir, claude_version.wants_legacy(version))]

@@ -15,14 +15,22 @@ def skills_group() -> None:
 
 @skills_group.command(name="install")
 @click.option("--force", is_flag=True, help="Overwrite copies you have edited.")
+@click.option(
+    "--legacy-commands/--no-legacy-commands",
+    default=None,
+    help="Also install commands/budget-*.md, for Claude Code before 2.1 (default: only when "
+    "`claude --version` says it is older).",
+)
 @json_option
 @click.pass_context
-def skills_install(ctx: click.Context, force: bool, json_: bool) -> None:
-    """Install the skills (and legacy commands) into the Claude config dir."""
-    from ai_budget.integrations import skills
+def skills_install(ctx: click.Context, force: bool, legacy_commands: bool | None, json_: bool) -> None:
+    """Install the skills (and the legacy commands, for Claude Code before 2.1) into the Claude dir."""
+    from ai_budget.integrations import claude_version, skills
 
+    if legacy_commands is None:
+        legacy_commands = claude_version.wants_legacy(claude_version.found()[1])
     target = paths.primary_claude_dir()
-    outcomes = skills.install(target, force=force)
+    outcomes = skills.install(target, force=force, legacy=legacy_commands)
     if json_:
         emit_json({"claude_dir": str(target), "files": [o.as_dict() for o in outcomes]})
         return

@@ -212,7 +212,7 @@ def _child(parent: dict[str, Any], key: str, empty: Any, record: dict[str, Any],
     return parent[key]
 
 
-def _handlers(data: dict[str, Any], event: str) -> list[dict[str, Any]]:
+def handlers(data: dict[str, Any], event: str) -> list[dict[str, Any]]:
     """Every hook handler under `event` that runs our subcommand for it, by any path."""
     want = HOOKS[event][1].split()
     groups = [g for g in data.get("hooks", {}).get(event, []) if isinstance(g, dict)]
@@ -225,9 +225,10 @@ def add_hook(data: dict[str, Any], event: str, exe: str, record: dict[str, Any])
     matcher, sub, timeout = HOOKS[event]
     command = f"{exe} {sub}"
     record["hooks"][event] = command
-    for existing in _handlers(data, event):
-        if matcher is not None:
-            _match(data, event, existing, matcher)
+    for existing in handlers(data, event):
+        for group in data["hooks"][event]:  # our own group's matcher brought up to date too
+            if isinstance(group, dict) and group.get("hooks") == [existing] and matcher:
+                group["matcher"] = matcher
         if existing["command"] == command:
             return Change(f"hook {event}", "kept", command)
         existing["command"] = command
@@ -240,16 +241,9 @@ def add_hook(data: dict[str, Any], event: str, exe: str, record: dict[str, Any])
     return Change(f"hook {event}", "added", command)
 
 
-def _match(data: dict[str, Any], event: str, handler: dict[str, Any], matcher: str) -> None:
-    """Bring the matcher of our handler's group up to date when the group holds only ours."""
-    for group in data["hooks"][event]:
-        if isinstance(group, dict) and group.get("hooks") == [handler] and group.get("matcher") != matcher:
-            group["matcher"] = matcher
-
-
 def remove_hook(data: dict[str, Any], event: str, record: dict[str, Any]) -> Change:
     """Take our handlers out of `event`, and the groups and list they leave empty if install made them."""
-    ours = {id(h) for h in _handlers(data, event)}
+    ours = {id(h) for h in handlers(data, event)}
     if not ours:
         return Change(f"hook {event}", "gone", "not in settings.json any more")
     groups = data["hooks"][event]
@@ -350,7 +344,7 @@ class Result:
 
 
 def install(
-    claude_dir: Path, *, hooks: bool, statusline: bool, wrap: bool, allow: bool, legacy: bool = False
+    claude_dir: Path, *, hooks: bool, statusline: bool, wrap: bool, allow: bool, legacy: bool
 ) -> Result:
     """Skills, hooks, statusline (and the permission rule) into `claude_dir`; refused before any write."""
     exe = executable()
@@ -389,21 +383,3 @@ def uninstall(claude_dir: Path) -> Result:
     written = restore_settings(doc, data, record)
     (claude_dir / RECORD).unlink()
     return Result(doc.path, changes, written, None, outcomes)
-
-
-def status(claude_dir: Path) -> dict[str, Any]:
-    """What is in settings.json now: each hook, the statusline, the permission rule (or the problem)."""
-    exe, path = executable(), claude_dir / SETTINGS
-    try:
-        data, recorded, error = read_settings(path).data, read_record(claude_dir) is not None, None
-    except InvalidSettings as exc:
-        data, recorded, error = {}, False, str(exc)
-    hooks = {}
-    for event, (_, sub, _) in HOOKS.items():
-        commands = [h["command"] for h in _handlers(data, event)]
-        hooks[event] = "installed" if f"{exe} {sub}" in commands else "other-path" if commands else "missing"
-    state, command = statusline_state(data)
-    permission = PERMISSION in data.get("permissions", {}).get("allow", [])
-    where = {"settings": str(path), "exists": path.exists(), "error": error, "executable": exe}
-    found = {"recorded": recorded, "hooks": hooks, "statusline": {"state": state, "command": command}}
-    return where | found | {"permission": permission}

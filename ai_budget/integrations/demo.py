@@ -28,12 +28,14 @@ def prepare(root: Path) -> dict[str, str]:
     start = datetime.now(timezone.utc)
     for name in ("session-start.json", "session-end.json"):
         _move_resets(home / "usage" / name, start)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "CLAUDE_CODE_OAUTH_TOKEN"}
+    # Nothing of a Claude Code session the demo may run in (its session id would name a real session).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "CLAUDE_CODE_"))}
     env.update(
         HOME=str(home),
         AI_BUDGET_HOME=str(home / ".ai-budget"),
         CLAUDE_CONFIG_DIR=str(home / ".claude"),
         AI_BUDGET_CACHE_DIR=str(home / ".cache" / "ai-budget"),
+        AI_BUDGET_STATE_DIR=str(home / ".local" / "state" / "ai-budget"),
         XDG_CONFIG_HOME=str(home / ".config"),
         GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
         # The sample login is fake: anything that would call out is aimed at a closed local port.
@@ -57,8 +59,9 @@ def simulate_session(home: Path) -> str:
     raw = (home / "demo-session.jsonl").read_bytes()
     stamps = [datetime.fromisoformat(m.decode() + "+00:00") for m in STAMP.findall(raw)]
     first, last = min(stamps), max(stamps)
-    # Squeeze the sample's timeline in between the baseline `check` recorded and now.
-    started = json.loads((home / ".ai-budget" / "budget.json").read_text())["baseline"]["started_at"]
+    # Squeeze the sample's timeline in between the session `check` opened and now.
+    opened = sorted((home / ".local" / "state" / "ai-budget" / "sessions").glob("*/open/*.json"))
+    started = json.loads(opened[-1].read_text())["opened_at"]
     begin = datetime.fromisoformat(started) + timedelta(milliseconds=10)
     span = datetime.now(timezone.utc) - begin
 
