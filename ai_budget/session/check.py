@@ -226,22 +226,25 @@ def check(
     opening = opening or Opening(session_id=session_id)
     snap: Snapshot | None
     error: str | None = None
+    # A hook reads only what costs nothing (the statusline feed, Claude Code's own cache, ours): no
+    # endpoint, no GitHub, no commit (a limit change is noted by the next check by hand).
     try:
         known = journal.read_budget()
+        allow_api = known.settings.usage_api and not hook
         snap = usage.fresh_or_last_known(
-            claude_dir, known.claude, file=file, moment=now, source=source, allow_api=known.settings.usage_api
+            claude_dir, known.claude, file=file, moment=now, source=source, allow_api=allow_api
         )
     except BudgetError as exc:
         snap, error = None, str(exc)
     text = journal.read(paths.BACKLOG_FILE) or ""  # a backlog that cannot be read stops check first
-    copilot_note = _refresh_copilot(journal, now)
+    copilot_note = None if hook else _refresh_copilot(journal, now)
     notes = [] if hook else [_fold(journal, now), rollup_quietly(journal, None, now, progress)]
     if opening.resolve and opening.session_id is None:
         opening = Opening(live.resolve(journal.root, paths.claude_dirs(), now), "check", resolve=True)
     open_session(journal.root, opening, snap, now)
     budget = journal.read_budget()
     commits = session_limits.recent_history(journal, budget)
-    change = _limit_change(journal, budget, commits, now)
+    change = None if hook else _limit_change(journal, budget, commits, now)
     if change is not None:
         budget = journal.read_budget()
         if len(commits) >= session_limits.RECENT:  # cut short: estimates now weigh samples,

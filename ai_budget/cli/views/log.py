@@ -24,6 +24,11 @@ def log_json(result: LogResult) -> dict[str, Any]:
         "five_hour_delta": m.deltas.five_hour,
         "seven_day_delta": m.deltas.seven_day,
         "tokens": m.tokens.as_dict() if m.tokens is not None else None,
+        # The Claude Code session logged, what this record adds to it, and Claude Code's own cost figure.
+        "session_id": m.session_id,
+        "recorded": m.recorded,
+        "client_cost_usd": m.client_cost,
+        "shared_with": m.shared_with,
         "newest_session": m.newest.as_dict() if m.newest is not None else None,
         "items": [
             {
