@@ -192,6 +192,14 @@ def test_a_resume_continues_and_nothing_is_counted_twice(journal: Path, claude: 
     row = sessions(journal)[A]
     assert_counts(row, t)
     assert row["kinds"] == ["session", "session", "tail"]
+    lines = [
+        json.loads(x)
+        for p in (journal / "sessions" / "ledger").glob("*.jsonl")
+        for x in p.read_text().splitlines()
+    ]
+    assert [line["resumed"] for line in lines] == [False, True, True]  # the journal shows it was resumed
+    day = next((journal / "sessions").glob("*.md")).read_text()
+    assert f"(Claude Code session `{A}`, resumed)" in day
 
 
 def test_a_resume_the_journal_never_saw_counts_its_whole_transcript(journal: Path, claude: Path) -> None:

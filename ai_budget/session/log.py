@@ -279,7 +279,7 @@ def _ledger_line(req: LogRequest, m: Measurement) -> dict[str, Any] | None:
         "started_at": min(first, m.started_at).isoformat(),
         "ended_at": req.now.isoformat(),
         "entrypoint": state.current_entrypoint() or live.entrypoint_of(transcript),
-        "resumed": False,
+        "resumed": m.resumed,
         "unpriced_models": m.unpriced,
         "client_cost_usd": m.client_cost,
         "five_hour_delta": m.deltas.five_hour,

@@ -78,7 +78,7 @@ def _tokens(m: Measurement) -> tuple[str, str]:
 
 def _session_tokens(m: Measurement) -> tuple[str, str]:
     """A Claude Code session's line: what this record adds, the session so far, Claude Code's figure."""
-    scope = f" (Claude Code session `{m.session_id}`)"
+    scope = f" (Claude Code session `{m.session_id}`{', resumed' if m.resumed else ''})"
     if m.recorded is None:
         note = m.tokens_note or "nothing new in its transcript since its last record"
         return scope, f"none new ({note})"

@@ -68,6 +68,7 @@ def measure(
         tokens_note=None,
         newest=None,
         session_id=scope.session_id,
+        resumed=bool(scope.opened is not None and scope.opened.resumed),
     )
     if scope.session_id is not None:
         _session_tokens(m, req.claude_dirs, scope, index, listing)

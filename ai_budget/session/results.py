@@ -44,6 +44,7 @@ class Measurement:
     first_time: datetime | None = None
     shared_with: list[str] = field(default_factory=list)  # sessions that ran at the same time
     client_cost: float | None = None  # Claude Code's own cost figure for the session, when it gave one
+    resumed: bool = False  # the session was resumed (claude --resume) since ai-budget first saw it
 
 
 @dataclass
