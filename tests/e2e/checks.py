@@ -3,6 +3,7 @@ and the report table: per session, the server's truth beside the journal's figur
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -34,7 +35,15 @@ class Row:
         same = self.journal is not None and all(got.get(n) == self.truth[n] for n in FIELDS)
         held = [_numbers(out) for out in got.get("outputs") or []]
         responses = ",".join(map(str, self.numbers)) + " / " + (" + ".join(held) or "-")
-        return [self.test, self.label, self.session_id[:8], *figures, responses, state, "ok" if same else "DIFFERS"]
+        return [
+            self.test,
+            self.label,
+            self.session_id[:8],
+            *figures,
+            responses,
+            state,
+            "ok" if same else "DIFFERS",
+        ]
 
 
 def _numbers(output_tokens: int | None) -> str:
@@ -43,8 +52,19 @@ def _numbers(output_tokens: int | None) -> str:
     return "?" if found is None else "[" + ",".join(map(str, found)) + "]"
 
 
-HEADER = ["test", "session", "id", "calls", "output", "input", "cache written", "cache read",
-          "responses server / journal", "state", ""]
+HEADER = [
+    "test",
+    "session",
+    "id",
+    "calls",
+    "output",
+    "input",
+    "cache written",
+    "cache read",
+    "responses server / journal",
+    "state",
+    "",
+]
 
 
 def table() -> str:
@@ -90,9 +110,35 @@ def session_problems(
     if len(sessions) > 1 and (unnamed := view.unattributed()) is not None:  # an old journal: no ids
         everything = [r for sid in sessions.values() for r in rig.api.of_session(sid)]
         combined = {n: sum(truth(rig.api, sid)[n] for sid in sessions.values()) for n in FIELDS}
-        TABLE.append(Row(test, "all (journal names none)", "-", combined,
-                         sorted(r.number for r in everything), unnamed, view.source))
+        TABLE.append(
+            Row(
+                test,
+                "all (journal names none)",
+                "-",
+                combined,
+                sorted(r.number for r in everything),
+                unnamed,
+                view.source,
+            )
+        )
     return problems
+
+
+def assert_all(
+    rig: Rig,
+    test: str,
+    sessions: dict[str, str],
+    entrypoint: str,
+    processes: int,
+    earlier: list[str] | None = None,
+    view: JournalView | None = None,
+) -> None:
+    """The session checks and the client checks together; one failure lists every problem."""
+    __tracebackhide__ = True
+    problems = list(earlier or [])
+    problems += session_problems(rig, test, sessions, entrypoint, view)
+    problems += client_problems(rig, list(sessions.values()), processes)
+    assert not problems, "\n".join(problems)
 
 
 def listed_twice(body: Any) -> list[str]:
@@ -167,14 +213,14 @@ def _tool_result_problems(rig: Rig, bodies: list[dict[str, Any]]) -> list[str]:
 
 def command_output(rig: Rig, command_prefix: str) -> list[dict[str, Any]]:
     """The parsed JSON the script's Bash runs of `command_prefix…` gave back (from the tool_results)."""
-    ids = {f"toolu_fake{r.number:04d}" for r in rig.api.responses if (r.command or "").startswith(command_prefix)}
+    ids = {
+        f"toolu_fake{r.number:04d}" for r in rig.api.responses if (r.command or "").startswith(command_prefix)
+    }
     found: dict[str, Any] = {}
     for q in rig.api.requests:
         if isinstance(q.body, dict):
             for block in tool_results(q.body):
                 if block.get("tool_use_id") in ids and isinstance(block.get("content"), str):
-                    try:
+                    with contextlib.suppress(ValueError):
                         found[block["tool_use_id"]] = json.loads(block["content"])
-                    except ValueError:
-                        pass
     return list(found.values())

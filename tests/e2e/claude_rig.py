@@ -146,7 +146,10 @@ class Rig:
         """The journal's commit subjects, newest first."""
         out = subprocess.run(
             ["git", "-C", str(self.journal), "log", "--format=%s"],
-            capture_output=True, text=True, env=self.env, check=True,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            check=True,
         )
         return out.stdout.splitlines()
 
@@ -168,8 +171,13 @@ class Rig:
     def start_print(self, prompt: str, **kw: str | None) -> subprocess.Popen[str]:
         """`claude -p PROMPT` started (for sessions that run at the same time)."""
         return subprocess.Popen(
-            self.print_args(prompt, **kw), cwd=self.project, env=self.env, text=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            self.print_args(prompt, **kw),
+            cwd=self.project,
+            env=self.env,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
 
     def finish_print(self, proc: subprocess.Popen[str]) -> dict[str, Any]:
@@ -179,7 +187,9 @@ class Rig:
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
-            raise AssertionError(f"claude -p did not finish in {RUN_TIMEOUT_S:.0f} s: {err[-2000:]}") from None
+            raise AssertionError(
+                f"claude -p did not finish in {RUN_TIMEOUT_S:.0f} s: {err[-2000:]}"
+            ) from None
         assert proc.returncode == 0, f"claude -p exited {proc.returncode}: {err[-2000:]} {out[-2000:]}"
         result = json.loads(out)
         assert result.get("is_error") is False, result
@@ -268,11 +278,18 @@ class JournalView:
         for path in sorted((journal / "sessions").glob("*.md")):
             for found in TOKENS_LINE.finditer(path.read_text()):
                 out, written, read = (int(g.replace(",", "")) for g in found.groups())
-                entries.append({
-                    "session_id": None, "state": "logged", "calls": None, "input_tokens": None,
-                    "output_tokens": out, "cache_creation_input_tokens": written,
-                    "cache_read_input_tokens": read, "pending": False,
-                })
+                entries.append(
+                    {
+                        "session_id": None,
+                        "state": "logged",
+                        "calls": None,
+                        "input_tokens": None,
+                        "output_tokens": out,
+                        "cache_creation_input_tokens": written,
+                        "cache_read_input_tokens": read,
+                        "pending": False,
+                    }
+                )
         return cls("journal markdown (no `ai-budget sessions` command)", entries)
 
     def of(self, session_id: str, only_session: bool) -> dict[str, Any] | None:
@@ -294,7 +311,9 @@ class JournalView:
 
     def unattributed(self) -> dict[str, Any] | None:
         """An old journal's records summed (it named no session), for the report."""
-        return self.of("", only_session=True) if any(e.get("session_id") is None for e in self.entries) else None
+        return (
+            self.of("", only_session=True) if any(e.get("session_id") is None for e in self.entries) else None
+        )
 
 
 def truth(api: FakeMessagesAPI, session_id: str) -> dict[str, int]:

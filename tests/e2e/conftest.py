@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from e2e.checks import TABLE, table
 from e2e.claude_rig import RATE_LIMITS, SKILL_COMMANDS, Rig, find_claude
 from e2e.fake_messages_api import FakeMessagesAPI
+
 
 @pytest.fixture(scope="session")
 def claude_cli() -> tuple[str, str]:
@@ -34,9 +36,7 @@ def rate_limit_headers(moment: float) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_rig(
-    claude_cli: tuple[str, str], home: Path, tmp_path: Path
-) -> Iterator[Callable[..., Rig]]:
+def make_rig(claude_cli: tuple[str, str], home: Path, tmp_path: Path) -> Iterator[Callable[..., Rig]]:
     """Build the Rig (once per test): `oauth=True` for a claude.ai login with rate-limit headers."""
     made: list[FakeMessagesAPI] = []
 

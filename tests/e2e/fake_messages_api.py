@@ -256,16 +256,32 @@ def sse_events(response: Response, answer: Answer) -> list[tuple[str, dict[str, 
     """The stream: message_start (usage with a placeholder output), blocks, message_delta, message_stop."""
     start_usage = dict(response.usage, output_tokens=1)
     message = message_json(response, answer) | {"content": [], "stop_reason": None, "usage": start_usage}
-    events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": message})]
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("message_start", {"type": "message_start", "message": message})
+    ]
     events.append(("ping", {"type": "ping"}))
     text = answer.text
     events += [
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "text_delta", "text": text[: len(text) // 2]}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "text_delta", "text": text[len(text) // 2 :]}}),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": text[: len(text) // 2]},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": text[len(text) // 2 :]},
+            },
+        ),
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
     ]
     if answer.tool is not None:
@@ -274,16 +290,35 @@ def sse_events(response: Response, answer: Answer) -> list[tuple[str, dict[str, 
         block = {"type": "tool_use", "id": f"toolu_fake{response.number:04d}", "name": name, "input": {}}
         events += [
             ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": block}),
-            ("content_block_delta", {"type": "content_block_delta", "index": 1,
-                                     "delta": {"type": "input_json_delta", "partial_json": raw[:10]}}),
-            ("content_block_delta", {"type": "content_block_delta", "index": 1,
-                                     "delta": {"type": "input_json_delta", "partial_json": raw[10:]}}),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 1,
+                    "delta": {"type": "input_json_delta", "partial_json": raw[:10]},
+                },
+            ),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 1,
+                    "delta": {"type": "input_json_delta", "partial_json": raw[10:]},
+                },
+            ),
             ("content_block_stop", {"type": "content_block_stop", "index": 1}),
         ]
     stop = "tool_use" if answer.tool else "end_turn"
-    events.append(("message_delta", {"type": "message_delta",
-                                     "delta": {"stop_reason": stop, "stop_sequence": None},
-                                     "usage": dict(response.usage)}))
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": None},
+                "usage": dict(response.usage),
+            },
+        )
+    )
     events.append(("message_stop", {"type": "message_stop"}))
     return events
 

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 import pytest
-from e2e.checks import client_problems, command_output, session_problems
+
+from e2e.checks import assert_all, command_output
 from e2e.claude_rig import HOOK_TROUBLE, RATE_LIMITS, Rig
 from e2e.fake_messages_api import SESSION_HEADER
 from e2e.tmux_session import TmuxClaude
@@ -45,11 +46,15 @@ def rate_limit_problems(rig: Rig, screens: list[str], debug: str) -> list[str]:
     for name, prefix in (("five_hour", "5h"), ("seven_day", "7d")):
         window = claude.get(name) or {}
         want_used = round(RATE_LIMITS[name] * 100, 6)
-        want_reset = datetime.fromtimestamp(int(headers[f"anthropic-ratelimit-unified-{prefix}-reset"]), timezone.utc)
+        want_reset = datetime.fromtimestamp(
+            int(headers[f"anthropic-ratelimit-unified-{prefix}-reset"]), timezone.utc
+        )
         got_reset = window.get("resets_at")
         if claude.get("source") != "statusline" or window.get("utilization") != want_used:
-            problems.append(f"check read {name} {window} from {claude.get('source')!r}, not {want_used} % "
-                            "from the statusline")
+            problems.append(
+                f"check read {name} {window} from {claude.get('source')!r}, not {want_used} % "
+                "from the statusline"
+            )
         elif got_reset is None or datetime.fromisoformat(got_reset) != want_reset:
             problems.append(f"check read {name} resetting at {got_reset}, the header said {want_reset}")
     if not any("5h 42%" in screen for screen in screens):
@@ -75,14 +80,19 @@ def test_interactive_session_in_tmux(make_rig: Callable[..., Rig]) -> None:
         if (count := menu_count(menu, command)) != 1:
             problems.append(f"{command} is listed {count} times in the slash menu")
     problems += rate_limit_problems(rig, cc.screens, cc.debug_text())
-    problems += [f"on screen: {line.strip()}" for s in cc.screens for line in s.splitlines() if HOOK_TROUBLE.search(line)]
+    problems += [
+        f"on screen: {line.strip()}"
+        for s in cc.screens
+        for line in s.splitlines()
+        if HOOK_TROUBLE.search(line)
+    ]
     if rig.session_ends() != ["prompt_input_exit:0"]:
-        problems.append(f"SessionEnd after /exit: {rig.session_ends()}, expected prompt_input_exit with status 0")
+        problems.append(
+            f"SessionEnd after /exit: {rig.session_ends()}, expected prompt_input_exit with status 0"
+        )
     assert {q.headers.get(SESSION_HEADER) for q in rig.api.requests if q.body} == {sid}
     view = rig.journal_sessions()
-    problems += session_problems(rig, "f: interactive", {"interactive": sid}, "cli", view)
     mine = view.of(sid, only_session=True) or {}
     if view.source.startswith("ai-budget sessions") and not (mine.get("client_cost_usd") or 0) > 0:
         problems.append(f"no client cost from the statusline feed: {mine.get('client_cost_usd')!r}")
-    problems += client_problems(rig, [sid], processes=1)
-    assert not problems, "\n".join(problems)
+    assert_all(rig, "f: interactive", {"interactive": sid}, "cli", processes=1, earlier=problems, view=view)

@@ -11,15 +11,11 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from e2e.checks import client_problems, session_problems
+
+from e2e.checks import assert_all, session_problems
 from e2e.claude_rig import Rig, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-def fail_on(problems: list[str]) -> None:
-    __tracebackhide__ = True
-    assert not problems, "\n".join(problems)
 
 
 def test_a_session_with_neither_skill_is_logged_when_it_ends(make_rig: Callable[..., Rig]) -> None:
@@ -28,7 +24,7 @@ def test_a_session_with_neither_skill_is_logged_when_it_ends(make_rig: Callable[
     result = rig.print("Say hello, nothing else.", session_id=sid)
     assert result["session_id"] == sid
     assert len(rig.api.of_session(sid)) == 1
-    fail_on(session_problems(rig, "a: plain -p", {"plain": sid}, "sdk-cli") + client_problems(rig, [sid], 1))
+    assert_all(rig, "a: plain -p", {"plain": sid}, "sdk-cli", processes=1)
 
 
 def test_a_check_mid_session_keeps_what_came_before_it(make_rig: Callable[..., Rig]) -> None:
@@ -38,7 +34,7 @@ def test_a_check_mid_session_keeps_what_came_before_it(make_rig: Callable[..., R
     rig.print(f"/budget-check THEN[READ:{rig.project / 'notes.txt'}]", session_id=sid)
     kinds = [r.kind for r in rig.api.of_session(sid)]
     assert kinds == ["tool_use:Bash", "tool_use:Read", "text"], kinds  # check, then work, then the answer
-    fail_on(session_problems(rig, "b: check -p", {"check+work": sid}, "sdk-cli") + client_problems(rig, [sid], 1))
+    assert_all(rig, "b: check -p", {"check+work": sid}, "sdk-cli", processes=1)
 
 
 def test_the_tail_after_a_log_is_counted_when_the_session_ends(make_rig: Callable[..., Rig]) -> None:
@@ -49,12 +45,12 @@ def test_the_tail_after_a_log_is_counted_when_the_session_ends(make_rig: Callabl
     responses = rig.api.of_session(sid)
     assert [r.command for r in responses][:1] == ['ai-budget log --done "feature 1 x" --json']
     assert len(responses) == 3  # the log's own response, then the tail: a Read and the answer
-    fail_on(session_problems(rig, "c: log+tail -p", {"log+tail": sid}, "sdk-cli") + client_problems(rig, [sid], 1))
+    assert_all(rig, "c: log+tail -p", {"log+tail": sid}, "sdk-cli", processes=1)
 
 
 def test_a_resumed_session_continues_and_counts_nothing_twice(make_rig: Callable[..., Rig]) -> None:
-    """Ended (logged automatically), then `claude -p --resume` with `/budget-log`: one session, each
-    response once."""
+    """Ended (logged automatically), then `claude -p --resume` with `/budget-log`: one session in the
+    journal, each response in it once."""
     rig = make_rig()
     sid = str(uuid.uuid4())
     rig.print("First part of the work.", session_id=sid)
@@ -63,11 +59,10 @@ def test_a_resumed_session_continues_and_counts_nothing_twice(make_rig: Callable
     assert resumed["session_id"] == sid  # Claude Code keeps the id on --resume
     assert len(rig.api.of_session(sid)) == 3
     view = rig.journal_sessions()
-    problems += session_problems(rig, "d: after resume", {"resumed": sid}, "sdk-cli", view)
     mine = view.of(sid, only_session=True)
     if view.source.startswith("ai-budget sessions") and mine is not None and (mine.get("records") or 0) < 2:
-        problems.append(f"the resumed session shows {mine.get('records')} record(s): the resume is not visible")
-    fail_on(problems + client_problems(rig, [sid], 2))
+        problems.append(f"the resumed session has {mine.get('records')} record(s): its resume is not shown")
+    assert_all(rig, "d: after resume", {"resumed": sid}, "sdk-cli", processes=2, earlier=problems)
 
 
 def test_two_sessions_at_once_each_get_their_own_tokens(make_rig: Callable[..., Rig]) -> None:
@@ -92,4 +87,4 @@ def test_two_sessions_at_once_each_get_their_own_tokens(make_rig: Callable[..., 
     assert overlapped, "the first session ended before the second began: they did not run at once"
     assert len(rig.api.of_session(first)) == len(rig.api.of_session(second)) == 2
     sessions = {"first of two": first, "second of two": second}
-    fail_on(session_problems(rig, "e: parallel -p", sessions, "sdk-cli") + client_problems(rig, [first, second], 2))
+    assert_all(rig, "e: parallel -p", sessions, "sdk-cli", processes=2)

@@ -31,14 +31,26 @@ class TmuxClaude:
     def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["tmux", "-S", str(self.socket), "-f", "/dev/null", *args],
-            capture_output=True, text=True, env=self.rig.env, timeout=20,
+            capture_output=True,
+            text=True,
+            env=self.rig.env,
+            timeout=20,
         )
 
     def __enter__(self) -> TmuxClaude:
         command = [self.rig.claude, "--session-id", self.session_id, "--debug-file", str(self.debug)]
         started = self.tmux(
-            "new-session", "-d", "-s", "cc", "-x", str(WIDTH), "-y", str(HEIGHT),
-            "-c", str(self.rig.project), subprocess.list2cmdline(command),
+            "new-session",
+            "-d",
+            "-s",
+            "cc",
+            "-x",
+            str(WIDTH),
+            "-y",
+            str(HEIGHT),
+            "-c",
+            str(self.rig.project),
+            subprocess.list2cmdline(command),
         )
         assert started.returncode == 0, started.stderr
         return self
