@@ -45,6 +45,8 @@ HOOK_TROUBLE = re.compile(
     r"hook error|Failed with non-blocking status|timed out",
     re.IGNORECASE,
 )
+HOOKISH = re.compile(r"hook|statusline", re.IGNORECASE)
+STATUSLINE_RUN = re.compile(r"StatusLine \[[^\]]*ai-budget statusline[^\]]*\] completed with status (\d+)")
 REFUSED = "requires approval"
 RATE_LIMITS = {"five_hour": 0.42, "seven_day": 0.17}  # sent as fractions; the statusline shows 42 %, 17 %
 
@@ -230,7 +232,8 @@ class Rig:
         found = []
         for path in self.debug_files:
             text = path.read_text(errors="replace") if path.exists() else ""
-            found += [f"{path.name}: {line[:200]}" for line in text.splitlines() if HOOK_TROUBLE.search(line)]
+            ours = [line for line in text.splitlines() if HOOKISH.search(line)]  # not network noise
+            found += [f"{path.name}: {line[:200]}" for line in ours if HOOK_TROUBLE.search(line)]
         for sid in session_ids:
             for line in self.transcript(sid):
                 kind = str((line.get("attachment") or {}).get("type", ""))

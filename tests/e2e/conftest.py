@@ -58,7 +58,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     text = table()
     terminalreporter.write_sep("=", "ai-budget end-to-end: Claude Code sessions")
     terminalreporter.write_line(text)
-    basetemp = terminalreporter.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
-    path = Path(basetemp) / "e2e-report.txt"
-    path.write_text(text + "\n")
-    terminalreporter.write_line(f"(also in {path})")
+    factory = getattr(terminalreporter.config, "_tmp_path_factory", None)  # pytest's tmp_path root
+    if factory is not None:
+        path = Path(factory.getbasetemp()) / "e2e-report.txt"
+        path.write_text(text + "\n")
+        terminalreporter.write_line(f"(also in {path})")

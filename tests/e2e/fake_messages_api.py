@@ -349,6 +349,12 @@ def _handler(api: FakeMessagesAPI) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            except (BrokenPipeError, ConnectionResetError):  # Claude Code went away mid-answer
+                self.close_connection = True
+
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             self._record()
             if self.path.startswith("/api/oauth/usage") and api.usage_body is not None:

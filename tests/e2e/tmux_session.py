@@ -5,6 +5,7 @@ The tmux server is started for this session alone and killed when it closes, wha
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -13,7 +14,8 @@ from types import TracebackType
 from e2e.claude_rig import Rig, wait_until
 
 WIDTH, HEIGHT = 180, 60
-BUSY = "esc to interrupt"
+# While a turn runs, Claude Code shows a spinner and a verb: "✽ Befuddling…" (older: "esc to interrupt").
+BUSY = re.compile(r"^\s*[^\w\s]\s+\w+…|esc to interrupt", re.M)
 
 
 class TmuxClaude:
@@ -113,7 +115,7 @@ class TmuxClaude:
             lambda: message_id in self.rig.transcript_message_ids(self.session_id),
             f"{message_id} in the transcript",
         )
-        wait_until(lambda: BUSY not in self.screen(), f"the end of the turn {prompt!r}")
+        wait_until(lambda: not BUSY.search(self.screen()), f"the end of the turn {prompt!r}")
         screen = self.screen()
         self.screens.append(screen)
         return screen
