@@ -243,7 +243,7 @@ class Rig:
 
     def session_ends(self) -> list[str]:
         """The SessionEnd hook runs Claude Code finished, with their status, from the debug logs."""
-        pattern = re.compile(r"SessionEnd:(\w+) \[[^\]]*hook session-end\] completed with status (\d+)")
+        pattern = re.compile(r"SessionEnd:(\w+) \[[^\]]*hook session-end[^\]]*\] completed with status (\d+)")
         found = []
         for path in self.debug_files:
             text = path.read_text(errors="replace") if path.exists() else ""

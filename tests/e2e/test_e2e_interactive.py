@@ -81,12 +81,8 @@ def test_interactive_session_in_tmux(make_rig: Callable[..., Rig]) -> None:
         if (count := menu_count(menu, command)) != 1:
             problems.append(f"{command} is listed {count} times in the slash menu")
     problems += rate_limit_problems(rig, cc.screens, cc.debug_text())
-    problems += [
-        f"on screen: {line.strip()}"
-        for s in cc.screens
-        for line in s.splitlines()
-        if HOOK_TROUBLE.search(line)
-    ]
+    shown = dict.fromkeys(line.strip() for screen in cc.screens for line in screen.splitlines())
+    problems += [f"on screen: {line}" for line in shown if HOOK_TROUBLE.search(line)]
     if rig.session_ends() != ["prompt_input_exit:0"]:
         problems.append(
             f"SessionEnd after /exit: {rig.session_ends()}, expected prompt_input_exit with status 0"
