@@ -14,6 +14,7 @@ from e2e.fake_messages_api import responses_in, tool_results
 
 LISTING = "The following skills are available"
 TABLE: list[Row] = []  # filled by the tests, printed by conftest's terminal summary
+VERSIONS: set[str] = set()  # the Claude Code versions the rows come from
 
 
 @dataclass
@@ -74,7 +75,10 @@ def table() -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     sources = sorted({r.source for r in TABLE})
     return "\n".join(
-        ["server truth / journal, per Claude Code session (journal read from: " + "; ".join(sources) + ")"]
+        [
+            f"Claude Code {', '.join(sorted(VERSIONS))}: server truth / journal per session "
+            f"(journal read from: {'; '.join(sources)})"
+        ]
         + lines
     )
 
@@ -141,8 +145,8 @@ def assert_all(
     assert not problems, "\n".join(problems)
 
 
-def listed_twice(body: Any) -> list[str]:
-    """Names a skill listing in this request names more than once."""
+def skill_listings(body: Any) -> list[list[str]]:
+    """The skill names of each skill listing in a request (system prompt or messages)."""
     texts: list[str] = []
 
     def walk(node: Any) -> None:
@@ -157,7 +161,7 @@ def listed_twice(body: Any) -> list[str]:
 
     walk(body.get("system"))
     walk(body.get("messages"))
-    twice = []
+    listings = []
     for text in texts:
         for part in text.split(LISTING)[1:]:
             names = []
@@ -166,8 +170,8 @@ def listed_twice(body: Any) -> list[str]:
                     names.append(found.group(1))
                 elif line.strip() or names:
                     break
-            twice += sorted({n for n in names if names.count(n) > 1})
-    return twice
+            listings.append(names)
+    return listings
 
 
 def client_problems(rig: Rig, session_ids: list[str], processes: int) -> list[str]:
@@ -175,10 +179,13 @@ def client_problems(rig: Rig, session_ids: list[str], processes: int) -> list[st
     (status 0) per Claude Code process, ai-budget's commands answered JSON, no commit for a session start."""
     problems = []
     bodies = [q.body for q in rig.api.requests if isinstance(q.body, dict) and q.body.get("tools")]
-    listings = sum(1 for b in bodies if LISTING in json.dumps(b))
+    listings = [names for b in bodies for names in skill_listings(b)]
     if not listings:
         problems.append("no request carried a skill listing: cannot tell whether a skill is listed twice")
-    twice = sorted({name for b in bodies for name in listed_twice(b)})
+    if any(names.count("budget-check") != 1 for names in listings):
+        counts = sorted({names.count("budget-check") for names in listings})
+        problems.append(f"the model's skill list names budget-check {counts} times, not once")
+    twice = sorted({n for names in listings for n in names if names.count(n) > 1} - {"budget-check"})
     if twice:
         problems.append(f"listed twice in the model's skill list: {', '.join(twice)}")
     problems += _tool_result_problems(rig, bodies)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.checks import TABLE, table
+from e2e.checks import TABLE, VERSIONS, table
 from e2e.claude_rig import RATE_LIMITS, SKILL_COMMANDS, Rig, find_claude
 from e2e.fake_messages_api import FakeMessagesAPI
 
@@ -44,6 +44,7 @@ def make_rig(claude_cli: tuple[str, str], home: Path, tmp_path: Path) -> Iterato
         headers = rate_limit_headers(time.time()) if oauth else {}
         api = FakeMessagesAPI(skill_commands=SKILL_COMMANDS, ratelimit_headers=headers)
         made.append(api)
+        VERSIONS.add(claude_cli[1])
         return Rig(claude_cli[0], claude_cli[1], home, tmp_path, api, oauth=oauth)
 
     yield build
