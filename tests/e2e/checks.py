@@ -136,12 +136,13 @@ def assert_all(
     processes: int,
     earlier: list[str] | None = None,
     view: JournalView | None = None,
+    folded: bool = False,
 ) -> None:
     """The session checks and the client checks together; one failure lists every problem."""
     __tracebackhide__ = True
     problems = list(earlier or [])
     problems += session_problems(rig, test, sessions, entrypoint, view)
-    problems += client_problems(rig, list(sessions.values()), processes)
+    problems += client_problems(rig, list(sessions.values()), processes, folded)
     assert not problems, "\n".join(problems)
 
 
@@ -174,9 +175,9 @@ def skill_listings(body: Any) -> list[list[str]]:
     return listings
 
 
-def client_problems(rig: Rig, session_ids: list[str], processes: int) -> list[str]:
+def client_problems(rig: Rig, session_ids: list[str], processes: int, folded: bool = False) -> list[str]:
     """Across the whole run: no skill listed twice, nothing refused, hooks never failed, one SessionEnd
-    (status 0) per Claude Code process, ai-budget's commands answered JSON, no commit for a session start."""
+    (status 0) per Claude Code process, ai-budget's commands answered JSON, history reads as sessions."""
     problems = []
     bodies = [q.body for q in rig.api.requests if isinstance(q.body, dict) and q.body.get("tools")]
     listings = [names for b in bodies for names in skill_listings(b)]
@@ -193,9 +194,20 @@ def client_problems(rig: Rig, session_ids: list[str], processes: int) -> list[st
     ends = rig.session_ends()
     if len(ends) != processes or any(not e.endswith(":0") for e in ends):
         problems.append(f"SessionEnd hook runs (reason:status) {ends}, expected {processes} with status 0")
-    starts = [s for s in rig.subjects() if "session start" in s]
-    if starts:
+    return problems + history_problems(rig, folded)
+
+
+def history_problems(rig: Rig, folded: bool) -> list[str]:
+    """`git log` reads as sessions: no commit for a session start; print-mode runs nobody logged are
+    folded into a `runs` record, not a `session` commit each."""
+    subjects = rig.subjects()[: len(rig.subjects()) - rig.commits_after_setup]  # newest first
+    problems = []
+    if starts := [s for s in subjects if "session start" in s]:
         problems.append(f"{len(starts)} commit(s) for a session start: {starts[:3]}")
+    if folded and (each := [s for s in subjects if s.startswith("session")]):
+        problems.append(f"print-mode runs with no /budget-log made a commit each: {each[:3]}")
+    if folded and not any(s.startswith("runs") for s in subjects):
+        problems.append(f"no `runs` commit holds the folded print-mode runs (commits: {subjects[:5]})")
     return problems
 
 

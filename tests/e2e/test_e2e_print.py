@@ -24,7 +24,7 @@ def test_a_session_with_neither_skill_is_logged_when_it_ends(make_rig: Callable[
     result = rig.print("Say hello, nothing else.", session_id=sid)
     assert result["session_id"] == sid
     assert len(rig.api.of_session(sid)) == 1
-    assert_all(rig, "a: plain -p", {"plain": sid}, "sdk-cli", processes=1)
+    assert_all(rig, "a: plain -p", {"plain": sid}, "sdk-cli", processes=1, folded=True)
 
 
 def test_a_check_mid_session_keeps_what_came_before_it(make_rig: Callable[..., Rig]) -> None:
@@ -34,7 +34,7 @@ def test_a_check_mid_session_keeps_what_came_before_it(make_rig: Callable[..., R
     rig.print(f"/budget-check THEN[READ:{rig.project / 'notes.txt'}]", session_id=sid)
     kinds = [r.kind for r in rig.api.of_session(sid)]
     assert kinds == ["tool_use:Bash", "tool_use:Read", "text"], kinds  # check, then work, then the answer
-    assert_all(rig, "b: check -p", {"check+work": sid}, "sdk-cli", processes=1)
+    assert_all(rig, "b: check -p", {"check+work": sid}, "sdk-cli", processes=1, folded=True)
 
 
 def test_the_tail_after_a_log_is_counted_when_the_session_ends(make_rig: Callable[..., Rig]) -> None:
@@ -87,4 +87,4 @@ def test_two_sessions_at_once_each_get_their_own_tokens(make_rig: Callable[..., 
     assert overlapped, "the first session ended before the second began: they did not run at once"
     assert len(rig.api.of_session(first)) == len(rig.api.of_session(second)) == 2
     sessions = {"first of two": first, "second of two": second}
-    assert_all(rig, "e: parallel -p", sessions, "sdk-cli", processes=2)
+    assert_all(rig, "e: parallel -p", sessions, "sdk-cli", processes=2, folded=True)
