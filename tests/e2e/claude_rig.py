@@ -152,6 +152,7 @@ class Rig:
             text=True,
             env=self.env,
             check=True,
+            timeout=60,
         )
         return out.stdout.splitlines()
 

@@ -57,7 +57,8 @@ def usage_for(number: int) -> dict[str, int]:
 
 def responses_in(output_tokens: int) -> list[int] | None:
     """The response numbers whose output tokens add up to this total (each counted once), or None
-    when no such set exists (a response counted twice, or a number past POWERS)."""
+    when no set does. A response counted twice within one total reads as another one (16+16 = 32):
+    the report decodes each journal record on its own, and the other three figures still differ."""
     if output_tokens % 16 or output_tokens >= 2 ** (POWERS + 4):
         return None
     return [n for n in range(1, POWERS + 1) if output_tokens & 2 ** (n + 3)]
@@ -252,74 +253,34 @@ def message_json(response: Response, answer: Answer) -> dict[str, Any]:
     }
 
 
+def _event(kind: str, **fields: Any) -> tuple[str, dict[str, Any]]:
+    """One SSE event: its name and its data (which repeats the name as `type`)."""
+    return kind, {"type": kind, **fields}
+
+
+def _block(index: int, start: dict[str, Any], delta_kind: str, key: str, value: str) -> list[Any]:
+    """A content block streamed in two deltas, as the API splits long blocks."""
+    halves = (value[: len(value) // 2], value[len(value) // 2 :])
+    return [
+        _event("content_block_start", index=index, content_block=start),
+        *(_event("content_block_delta", index=index, delta={"type": delta_kind, key: h}) for h in halves),
+        _event("content_block_stop", index=index),
+    ]
+
+
 def sse_events(response: Response, answer: Answer) -> list[tuple[str, dict[str, Any]]]:
     """The stream: message_start (usage with a placeholder output), blocks, message_delta, message_stop."""
     start_usage = dict(response.usage, output_tokens=1)
     message = message_json(response, answer) | {"content": [], "stop_reason": None, "usage": start_usage}
-    events: list[tuple[str, dict[str, Any]]] = [
-        ("message_start", {"type": "message_start", "message": message})
-    ]
-    events.append(("ping", {"type": "ping"}))
-    text = answer.text
-    events += [
-        (
-            "content_block_start",
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        ),
-        (
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": text[: len(text) // 2]},
-            },
-        ),
-        (
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": text[len(text) // 2 :]},
-            },
-        ),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-    ]
+    events = [_event("message_start", message=message), _event("ping")]
+    events += _block(0, {"type": "text", "text": ""}, "text_delta", "text", answer.text)
     if answer.tool is not None:
         name, tool_input = answer.tool
-        raw = json.dumps(tool_input)
-        block = {"type": "tool_use", "id": f"toolu_fake{response.number:04d}", "name": name, "input": {}}
-        events += [
-            ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": block}),
-            (
-                "content_block_delta",
-                {
-                    "type": "content_block_delta",
-                    "index": 1,
-                    "delta": {"type": "input_json_delta", "partial_json": raw[:10]},
-                },
-            ),
-            (
-                "content_block_delta",
-                {
-                    "type": "content_block_delta",
-                    "index": 1,
-                    "delta": {"type": "input_json_delta", "partial_json": raw[10:]},
-                },
-            ),
-            ("content_block_stop", {"type": "content_block_stop", "index": 1}),
-        ]
-    stop = "tool_use" if answer.tool else "end_turn"
-    events.append(
-        (
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": stop, "stop_sequence": None},
-                "usage": dict(response.usage),
-            },
-        )
-    )
-    events.append(("message_stop", {"type": "message_stop"}))
+        start = {"type": "tool_use", "id": f"toolu_fake{response.number:04d}", "name": name, "input": {}}
+        events += _block(1, start, "input_json_delta", "partial_json", json.dumps(tool_input))
+    stop = {"stop_reason": "tool_use" if answer.tool else "end_turn", "stop_sequence": None}
+    events.append(_event("message_delta", delta=stop, usage=dict(response.usage)))
+    events.append(_event("message_stop"))
     return events
 
 
