@@ -87,6 +87,7 @@ class Rig:
     project: Path = field(init=False)
     journal: Path = field(init=False)
     env: dict[str, str] = field(init=False)
+    commits_after_setup: int = field(init=False)  # init, calibration add and so on
     debug_files: list[Path] = field(default_factory=list)
     runs: int = 0
 
@@ -99,7 +100,7 @@ class Rig:
         self._claude_json()
         self.ai_budget("init")
         self.ai_budget("calibration", "add", "feature", "--unit", "per item")  # the type /budget-log names
-        self.installed = self.ai_budget("integrate", "install")
+        self.ai_budget("integrate", "install")
         self.commits_after_setup = len(self.subjects())
 
     # --- setup ------------------------------------------------------------------------------------
@@ -111,8 +112,10 @@ class Rig:
             for k, v in os.environ.items()
             if not k.startswith(("CLAUDE", "ANTHROPIC", "TMUX")) and k != "AI_BUDGET_ANTHROPIC_URL"
         }
-        bindir = str(Path(sys.executable).parent)  # the venv's `ai-budget`, for hooks and the Bash tool
-        env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "/usr/bin:/bin")])
+        # The venv's `ai-budget` for the hooks and the Bash tool, and `claude` itself as a user has it
+        # (`integrate install` asks `claude --version` which commands to install).
+        bindirs = [str(Path(sys.executable).parent), str(Path(self.claude).parent)]
+        env["PATH"] = os.pathsep.join([*bindirs, env.get("PATH", "/usr/bin:/bin")])
         env["AI_BUDGET_HOME"] = str(self.journal)
         env["ANTHROPIC_BASE_URL"] = self.api.url
         env["AI_BUDGET_ANTHROPIC_URL"] = self.api.url  # nothing real is ever reachable
