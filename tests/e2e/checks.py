@@ -28,6 +28,7 @@ class Row:
     numbers: list[int]  # the server's response numbers in the truth
     journal: dict[str, Any] | None
     source: str
+    side: int = 0  # requests without tools under this session id: never in the transcript
 
     def cells(self) -> list[str]:
         got = self.journal or {}
@@ -42,6 +43,7 @@ class Row:
             self.session_id[:8],
             *figures,
             responses,
+            str(self.side),
             state,
             "ok" if same else "DIFFERS",
         ]
@@ -63,6 +65,7 @@ HEADER = [
     "cache written",
     "cache read",
     "responses server / journal",
+    "side",
     "state",
     "",
 ]
@@ -93,7 +96,8 @@ def session_problems(
         want = truth(rig.api, sid)
         got = view.of(sid, only_session=len(sessions) == 1)
         numbers = [r.number for r in rig.api.of_session(sid)]
-        TABLE.append(Row(test, label, sid, want, numbers, got, view.source))
+        side = len(rig.api.of_session(sid, with_tools=False))
+        TABLE.append(Row(test, label, sid, want, numbers, got, view.source, side))
         served = {r.message_id for r in rig.api.of_session(sid)}
         written = rig.transcript_message_ids(sid)
         if served != written:  # the truth's own premise: tool-bearing responses are the transcript's
