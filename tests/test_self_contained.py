@@ -82,8 +82,14 @@ class Climb(ast.NodeVisitor):
         self.depth = depth  # the repository root is `depth` folders above the file
         self.names: dict[str, int] = {}
         self.found: list[int] = []
+        self.known: dict[int, int | None] = {}  # by id(node): each expression is followed once
 
     def up(self, node: ast.expr) -> int | None:
+        if id(node) not in self.known:
+            self.known[id(node)] = self._up(node)
+        return self.known[id(node)]
+
+    def _up(self, node: ast.expr) -> int | None:
         if isinstance(node, ast.Name):
             if node.id == "__file__":
                 return 0
