@@ -413,7 +413,14 @@ def test_the_statusline_commands_written_run(claude: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] in both.stdout
 
 
-def test_the_readme_has_the_integration_section_after_the_skills() -> None:
-    readme = (REPO / "README.md").read_text()
-    sections = [line for line in readme.splitlines() if line.startswith("## ")]
-    assert sections.index("## Claude Code integration") == sections.index("## The skills") + 1
+def test_the_guide_explains_every_option_of_install() -> None:
+    """docs/guide.md's set-up section names each option `integrate install` has, and what it adds."""
+    guide = (REPO / "docs" / "guide.md").read_text()
+    section = guide.split("## Set up Claude Code", 1)[1].split("\n## ", 1)[0]
+    install = cli.commands["integrate"].commands["install"]  # type: ignore[attr-defined]
+    for param in install.params:
+        for option in getattr(param, "opts", []):
+            if option not in ("--help", "--json"):
+                assert f"`{option}`" in section, option
+    for event, (_, sub, _) in claude_settings.HOOKS.items():
+        assert f"`hooks.{event}" in section and sub in section, event
