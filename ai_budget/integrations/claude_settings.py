@@ -16,7 +16,7 @@ from typing import Any
 
 from ai_budget.errors import BudgetError
 from ai_budget.fileio import write_atomic
-from ai_budget.integrations import skills
+from ai_budget.integrations import plugin, skills
 
 SETTINGS = "settings.json"
 BACKUP = "settings.json.ai-budget.bak"
@@ -345,14 +345,16 @@ def install(claude_dir: Path, *, hooks: bool, statusline: bool, wrap: bool, allo
     doc, before = read_settings(claude_dir / SETTINGS), read_record(claude_dir)
     record = copy.deepcopy(before) if before else new_record(doc)
     data = copy.deepcopy(doc.data)
-    changes = [add_hook(data, event, exe, record) for event in HOOKS] if hooks else []
+    via = plugin.provider(claude_dir, doc.data)  # the plugin's skills and hooks run: ours would run twice
+    changes = [add_hook(data, event, exe, record) for event in HOOKS] if hooks and not via else []
+    changes += [remove_hook(data, event, record) for event in HOOKS if via and _handlers(data, event)]
     if statusline:
         changes.append(add_statusline(data, exe, wrap, record))
     if allow:
         changes.append(add_permission(data, record))
-    outcomes = skills.install(claude_dir)  # refuses edited copies before it writes anything
+    outcomes = skills.remove(claude_dir, record["skills"]) if via else skills.install(claude_dir)
     added = {o.path.relative_to(claude_dir).as_posix() for o in outcomes if o.action == "installed"}
-    record["skills"] = sorted(set(record["skills"]) | added)
+    record["skills"] = [] if via else sorted(set(record["skills"]) | added)
     if before is None or not same(record, before):  # first: a record of more than is there is harmless
         claude_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(claude_dir / RECORD, json.dumps(record, indent=2) + "\n")
@@ -386,12 +388,13 @@ def status(claude_dir: Path) -> dict[str, Any]:
         data, recorded, error = read_settings(path).data, read_record(claude_dir) is not None, None
     except InvalidSettings as exc:
         data, recorded, error = {}, False, str(exc)
-    hooks = {}
+    hooks, via = {}, plugin.provider(claude_dir, data)
     for event, (_, sub, _) in HOOKS.items():
         commands = [h["command"] for h in _handlers(data, event)]
-        hooks[event] = "installed" if f"{exe} {sub}" in commands else "other-path" if commands else "missing"
+        own = "installed" if f"{exe} {sub}" in commands else "other-path" if commands else "missing"
+        hooks[event] = ("plugin" if own == "missing" else "twice") if via else own
     state, command = statusline_state(data)
     permission = PERMISSION in data.get("permissions", {}).get("allow", [])
     where = {"settings": str(path), "exists": path.exists(), "error": error, "executable": exe}
     found = {"recorded": recorded, "hooks": hooks, "statusline": {"state": state, "command": command}}
-    return where | found | {"permission": permission}
+    return where | found | {"permission": permission, "plugin": via}
