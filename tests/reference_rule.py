@@ -1,7 +1,7 @@
 """The transcript rule written out plainly, to check `ai-budget tokens` against: no cache, no shortcuts."""
 
-# DESIGN.md "Transcript accounting" and README "`ai-budget tokens`: sessions, resume chains,
-# breakdowns". Every file is read whole with json.loads per line; every view is computed from
+# docs/design.md, "Transcript accounting" (the dedupe rule, resumed sessions, the breakdowns).
+# Every file is read whole with json.loads per line; every view is computed from
 # the same list of deduplicated messages. It answers in the JSON shapes of `tokens --json`.
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ class Session:
         return next((f for f in self.files if f.is_session), None)
 
     def order(self) -> tuple[float, float, float, str, str]:
-        """First message time, last message time, last write, id, path (README)."""
+        """First message time, last message time, last write, id, path (docs/design.md)."""
         stamps = [m.ts for f in self.files for m in f.messages.values() if m.ts is not None]
         first = min(stamps) if stamps else float("inf")
         last = max(stamps) if stamps else float("inf")

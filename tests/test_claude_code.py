@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, assert_clean, baseline, budget, python_cli, run, subjects
+from conftest import FIXTURES, assert_clean, baseline, budget, python_cli, run, subjects
 from usage_server import Reply, UsageServer, usage_body
 
-SAMPLES = REPO.parent / "shared" / "reference" / "samples"
-HOOKS = SAMPLES / "hook_stdin"
+HOOKS = FIXTURES / "hook_stdin"
 
 
 def statusline_payload(five: float = 37.0, week: float = 22.0, **extra: Any) -> str:
     """The sample statusline stdin, its reset times moved into the future."""
-    data = json.loads((SAMPLES / "statusline_stdin.json").read_text())
+    data = json.loads((FIXTURES / "statusline_stdin.json").read_text())
     soon = datetime.now(timezone.utc) + timedelta(hours=2)
     data["rate_limits"] = {
         "five_hour": {"used_percentage": five, "resets_at": int(soon.timestamp())},

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, assert_clean, budget, git, run, subjects
+from conftest import FIXTURES, assert_clean, budget, git, run, subjects
 
 # Not shaped like a GitHub token, so the masking of token-shaped text cannot hide a leak.
 TOKEN = "fake-github-token-for-tests"
-SAMPLE = REPO.parent / "shared" / "reference" / "samples" / "api" / "github_premium_request_usage_user.json"
+SAMPLE = FIXTURES / "api" / "github_premium_request_usage_user.json"
 
 
 class GitHub:

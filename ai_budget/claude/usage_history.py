@@ -136,7 +136,7 @@ def ingest(conn: sqlite3.Connection) -> int:
         return 0  # another reader took them
     stored = 0
     try:
-        for raw in taking.read_text(encoding="utf-8", errors="replace").splitlines():
+        for raw in pending.taken(taking).splitlines():
             try:
                 at, source, rows = json.loads(raw)
                 readings = [(w, float(u), _time(r) if r is not None else None) for w, u, r in rows]

@@ -68,9 +68,10 @@ Out = tuple[bool, "ProgressBar | None"]  # --json, and the bar to clear before p
 @click.option(
     "--by",
     type=click.Choice(BREAKDOWNS),
-    help="A row per local day, week (from Monday), month, session or model, and a total row.",
+    metavar="PERIOD",
+    help="A row per day, week (from Monday), month, session or model, and a total row.",
 )
-@click.option("--utc", is_flag=True, help="With --by day|week|month: UTC dates instead of local ones.")
+@click.option("--utc", is_flag=True, help="With --by day|week|month: UTC dates, not local ones.")
 @json_option
 def tokens_cmd(
     list_: bool,

@@ -16,7 +16,7 @@ from typing import Any
 
 from ai_budget.errors import BudgetError
 from ai_budget.fileio import write_atomic
-from ai_budget.integrations import skills
+from ai_budget.integrations import plugin, skills
 
 SETTINGS = "settings.json"
 BACKUP = "settings.json.ai-budget.bak"
@@ -351,14 +351,19 @@ def install(
     doc, before = read_settings(claude_dir / SETTINGS), read_record(claude_dir)
     record = copy.deepcopy(before) if before else new_record(doc)
     data = copy.deepcopy(doc.data)
-    changes = [add_hook(data, event, exe, record) for event in HOOKS] if hooks else []
+    via = plugin.provider(claude_dir, doc.data)  # the plugin's skills and hooks run: ours would run twice
+    changes = [add_hook(data, event, exe, record) for event in HOOKS] if hooks and not via else []
+    changes += [remove_hook(data, event, record) for event in HOOKS if via and handlers(data, event)]
     if statusline:
         changes.append(add_statusline(data, exe, wrap, record))
     if allow:
         changes.append(add_permission(data, record))
-    outcomes = skills.install(claude_dir, legacy=legacy)  # refuses edited copies before writing anything
+    # The plugin carries the skills: copies ai-budget wrote go; else they go in (edits refused first).
+    outcomes = (
+        skills.remove(claude_dir, record["skills"]) if via else skills.install(claude_dir, legacy=legacy)
+    )
     added = {o.path.relative_to(claude_dir).as_posix() for o in outcomes if o.action == "installed"}
-    record["skills"] = sorted(set(record["skills"]) | added)
+    record["skills"] = [] if via else sorted(set(record["skills"]) | added)
     if before is None or not same(record, before):  # first: a record of more than is there is harmless
         claude_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(claude_dir / RECORD, json.dumps(record, indent=2) + "\n")

@@ -153,7 +153,7 @@ def _cost_items(result: LogResult) -> list[str]:
 
 
 def render(result: LogResult) -> str:
-    """One `## Session` section, in the order DESIGN.md gives."""
+    """One `## Session` section, in the order docs/design.md gives."""
     m, d = result.measured, result.decided
     base = m.baseline
     after = m.end.response if m.end is not None else None
