@@ -93,7 +93,7 @@ def test_watch_shows_the_windows_and_a_chart_then_q_leaves_cleanly(journal: Path
     code, screen, raw = drive(["watch", "--interval", "1"], b"q", after=2.5)
     text = "\n".join(screen.display)
     assert code == 0, raw.decode(errors="replace")
-    assert "ai-budget watch · tier YELLOW" in text
+    assert "ai-budget watch · severity YELLOW (5-hour window at 52 %)" in text
     assert "5-hour" in text and "52.0%" in text and "weekly" in text
     # The panel wraps long lines: read its inside as one text.
     inside = " ".join(" ".join(line.strip().strip("│").split()) for line in screen.display)

@@ -16,6 +16,7 @@ from ai_budget.model.credits import Alerts, ConsoleSettings, CreditsSection
 from ai_budget.model.fields import Loose, Timestamp
 from ai_budget.model.routing import Routing
 from ai_budget.model.usage import Baseline, ClaudeSection
+from ai_budget.severity import DEFAULTS
 
 SCHEMA_VERSION = 1
 
@@ -45,11 +46,13 @@ class GeminiSection(Loose):
 
 
 class Tiers(Loose):
-    """Upper bounds (exclusive) of the green, yellow and orange tiers, in percent."""
+    """The severity's thresholds (ai_budget.severity): upper bounds (exclusive) of green, yellow and
+    orange, and the limit from which a window counts as at its limit, in percent."""
 
-    green: float = 50
-    yellow: float = 70
-    orange: float = 85
+    green: float = DEFAULTS.green
+    yellow: float = DEFAULTS.yellow
+    orange: float = DEFAULTS.orange
+    limit: float = DEFAULTS.limit
 
 
 class Settings(Loose):
