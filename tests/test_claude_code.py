@@ -176,7 +176,7 @@ def test_statusline_wraps_the_users_own_command(tmp_path: Path) -> None:
     theirs.chmod(0o755)
     done = python_cli("statusline", "--wrap", str(theirs), input=statusline_payload())
     assert done.returncode == 0
-    assert done.stdout.startswith('mine:{"session_id" · 5h 37%')
+    assert done.stdout.startswith('mine:{"session_id" · \x1b[32m5h 37%\x1b[0m ↺')
 
 
 def test_statusline_keeps_a_window_the_next_payload_lacks(journal: Path, claude_dir: Path) -> None:

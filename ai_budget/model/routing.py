@@ -71,7 +71,9 @@ class Routing(Loose):
     @classmethod
     def _known_preset(cls, value: object) -> object:
         if isinstance(value, str) and value not in PRESETS:
-            raise ValueError(f"unknown policy {value!r}{did_you_mean(value, PRESETS)} (known: {', '.join(PRESETS)})")
+            raise ValueError(
+                f"unknown policy {value!r}{did_you_mean(value, PRESETS)} (known: {', '.join(PRESETS)})"
+            )
         return value
 
     @model_validator(mode="after")

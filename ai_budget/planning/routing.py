@@ -5,7 +5,6 @@ severity's `limit`, 95 % by default), the policy's fallback, whatever its tier s
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 from ai_budget.model.routing import TASK_CLASSES, CustomPolicy, Models, Routing
@@ -126,7 +125,9 @@ def route(
         )
     elif found is None:
         model = fallback(routing)
-        reason = "no usage known: the fallback" if sev.window is None else "no weekly usage known: the fallback"
+        reason = (
+            "no usage known: the fallback" if sev.window is None else "no weekly usage known: the fallback"
+        )
     else:
         model, reason = _tier_model(routing, found[0], task, user_requested)
         reason = f"{reason} ({WINDOWS[found[1]]} window at {found[2]:g} %)"

@@ -21,7 +21,9 @@ def window_warnings(snap: Snapshot | None, settings: Settings, now: datetime) ->
         used, resets = window.utilization, window.resets_at
         if used is None or (resets is not None and resets <= now):  # reset already: planned as empty
             continue
-        when = f"until it resets at {local_clock(resets, now)} (in {countdown(resets, now)})" if resets else ""
+        when = (
+            f"until it resets at {local_clock(resets, now)} (in {countdown(resets, now)})" if resets else ""
+        )
         if used >= bounds.limit:
             found.append(
                 f"{label} window at {used:g} %, at its limit: the primary model is unavailable "

@@ -19,8 +19,9 @@ from ai_budget.planning.forecast import Pace
 from ai_budget.planning.routing import Route, route
 from ai_budget.session.credits import CreditsState, console_or_error, credits_state
 from ai_budget.session.pace import RULES, window_pace
-from ai_budget.severity import WINDOWS as LABELS
-from ai_budget.severity import Severity, Thresholds, level, severity
+from ai_budget.severity import WINDOWS, Severity, Thresholds, level, severity
+
+LABELS = WINDOWS
 # Exit statuses of `status --check`, for scripts.
 OK, WARNING, RUNS_OUT, AT_LIMIT = 0, 10, 11, 20
 

@@ -165,7 +165,10 @@ def _console_json(brief: Brief) -> dict[str, Any] | None:
 
 def brief_text(brief: Brief) -> str:
     """`check` for a person."""
-    lines = [f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: severity {brief.severity.describe()}", ""]
+    lines = [
+        f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: severity {brief.severity.describe()}",
+        "",
+    ]
     lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
     lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
     lines.append(gemini_text(brief.gemini))

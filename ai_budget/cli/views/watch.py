@@ -48,22 +48,31 @@ def _cell(value: float | None, low: float, high: float) -> str:
     return BLOCKS[min(int((value - low) / (high - low) * (len(BLOCKS) - 1)), len(BLOCKS) - 2) + 1]
 
 
-def _time_axis(now: datetime, width: int) -> str:
-    """Each whole hour's local time under its column, and `now` at the right end when there is room."""
+def _hours(now: datetime, width: int) -> list[tuple[int, datetime]]:
+    """(column, time) of each whole hour inside the chart."""
     start = now - timedelta(hours=CHART_HOURS)
-    row = [" "] * width
     hour = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    free = 0
+    found = []
     while hour < now:
-        at = int((hour - start) / (now - start) * width)
-        label = local_clock(hour, now)
-        if at >= free and at + len(label) <= width:
-            row[at : at + len(label)] = label
-            free = at + len(label) + 1
+        found.append((int((hour - start) / (now - start) * width), hour))
         hour += timedelta(hours=1)
+    return found
+
+
+def _time_axis(now: datetime, width: int) -> tuple[str, str]:
+    """The axis line with a tick at each whole hour, and under it each hour's local time (those that
+    fit) and `now` at the right end when there is room."""
+    line, row, free = ["─"] * width, [" "] * width, 0
+    for at, hour in _hours(now, width):
+        line[at] = "┬"
+        label = local_clock(hour, now)
+        start = max(at - len(label) // 2, 0)
+        if start >= free and start + len(label) <= width:
+            row[start : start + len(label)] = label
+            free = start + len(label) + 1
     if width - 3 >= free:
         row[width - 3 : width] = "now"
-    return " " * AXIS + "".join(row).rstrip()
+    return "  0%└" + "".join(line), " " * AXIS + "".join(row).rstrip()
 
 
 def chart(points: list[tuple[datetime, float]], now: datetime, width: int) -> list[str]:
@@ -74,9 +83,7 @@ def chart(points: list[tuple[datetime, float]], now: datetime, width: int) -> li
         high = 100 * (CHART_ROWS - r) / CHART_ROWS
         low = high - 100 / CHART_ROWS
         lines.append(f"{high:>3.0f}%┤" + "".join(_cell(v, low, high) for v in cols))
-    lines.append("  0%└" + "─" * width)
-    lines.append(_time_axis(now, width))
-    return lines
+    return [*lines, *_time_axis(now, width)]
 
 
 def _api_accounts(status: Status) -> list[Any]:
@@ -104,9 +111,14 @@ def _windows(status: Status, width: int) -> list[Any]:
     bar_width = max(min(20, width - 60), 5)
     for w in status.windows:
         resets = w.window.resets_at
-        when = f"resets {local_clock(resets, status.now)}, in {countdown(resets, status.now)}" if resets else ""
+        when = (
+            f"resets {local_clock(resets, status.now)}, in {countdown(resets, status.now)}" if resets else ""
+        )
         row = Text(f"{LABELS[w.name]:<7} ")
-        row.append(bar(w.window.utilization, bar_width), style=RICH.get(level(w.window.utilization, status.bounds), "white"))
+        row.append(
+            bar(w.window.utilization, bar_width),
+            style=RICH.get(level(w.window.utilization, status.bounds), "white"),
+        )
         row.append(f" {pct(w.window.utilization):>6}  {when}")
         lines += [row, Text(f"        {pace_text(w, status)}", style="dim")]
     return lines
