@@ -246,7 +246,8 @@ def test_unknown_type_is_refused_before_anything(loop: Path, claude_dir: Path, s
     result = run("log", "--done", "poem 3 about cats")
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: unknown task type 'poem' (known: essay, flashcard): add it with "
+        "Error: unknown task type 'poem' (known: circuit_diagram, css_component, essay, feature, flashcard, "
+        "migration, refactor): add it with "
         '`ai-budget calibration add poem --unit "per item"`\n'
     )
     assert len(subjects(loop)) == count
