@@ -35,6 +35,8 @@ class CopilotSection(Loose):
     last_updated_at: Timestamp | None = None
     # Where the count came from: typed in ("manual") or GitHub's billing API ("github").
     source: str | None = None
+    # False (`ai-budget copilot off`): not used, so never shown in the brief and never asked for.
+    enabled: bool = True
 
 
 class GeminiSection(Loose):
@@ -43,6 +45,8 @@ class GeminiSection(Loose):
     plan: str | None = "api"
     status: str | None = None
     last_updated: date | None = None
+    # False (`ai-budget gemini off`): not used, so never shown in the brief.
+    enabled: bool = True
 
 
 class Tiers(Loose):

@@ -128,7 +128,9 @@ def claude_warnings(
 
 
 def copilot_warnings(state: CopilotState) -> list[str]:
-    """No count yet, a monthly reset since the count, or a count over two days old."""
+    """No count yet, a monthly reset since the count, or a count over two days old (none when off)."""
+    if not state.section.enabled:
+        return []
     if state.section.premium_requests_used is None:
         return [f"Copilot: no count yet: {COPILOT_ACTION}"]
     if state.reset_since_update:

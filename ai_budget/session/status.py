@@ -121,7 +121,7 @@ def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> 
         windows=windows,
         severity=severity(five, seven, bounds),
         session=_report(claude_dirs),
-        copilot=copilot_state(budget.copilot, now) if journal is not None else None,
+        copilot=copilot_state(budget.copilot, now) if journal is not None and budget.copilot.enabled else None,
         bounds=bounds,
         route=route(budget.settings.routing, five, seven, bounds=bounds),
         credits=credits_state(budget, claude_dirs, now, journal.root if journal is not None else None),

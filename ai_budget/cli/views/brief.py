@@ -170,8 +170,10 @@ def brief_text(brief: Brief) -> str:
         "",
     ]
     lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
-    lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
-    lines.append(gemini_text(brief.gemini))
+    if brief.copilot.section.enabled:  # an account switched off is not shown
+        lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
+    if brief.gemini.enabled:
+        lines.append(gemini_text(brief.gemini))
     if brief.credits is not None:
         from ai_budget.cli.views.credits import credits_line  # only when set up (most journals)
 
