@@ -24,6 +24,17 @@ NUMBERS = dict(CONTEXT, ignore_unknown_options=True)
 class Group(click.Group):
     """A click group whose errors are one line on stderr and a non-zero exit."""
 
+    group_class = type  # its subgroups (`copilot`, `backlog`, …) are Groups too: they suggest alike
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """The command named first in args; a near miss names the command that was meant."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from ai_budget.fmt import did_you_mean
+
+            ctx.fail(f"No such command {name!r}{did_you_mean(name, self.list_commands(ctx))}.")
+        return super().resolve_command(ctx, args)
+
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
         given = args[0] if args else sys.argv[1:]

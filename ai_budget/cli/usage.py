@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 
 @cli.command(name="fetch")
-@click.option("--force", is_flag=True, help="Skip our 5-minute cache (a 429 wait is still honoured).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Ask the usage endpoint now: no local source, not our cache (a 429 wait is still honoured).",
+)
 @from_file_option
 @source_option
 @json_option
@@ -36,6 +40,12 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, source: st
     from ai_budget.cli.views.usage import usage_json, usage_text
     from ai_budget.session.refresh import fetch_into_journal
 
+    if force and source in ("statusline", "claude"):
+        from ai_budget.errors import InvalidInput
+
+        raise InvalidInput(f"--force asks the usage endpoint, --source {source} never does: drop one of them")
+    if force:
+        source = "api"  # a fresh statusline reading is still a reading from before: ask the endpoint
     journal = journal_from(ctx)
     file = read_usage_arg(from_file)
     snap = fetch_into_journal(journal, paths.primary_claude_dir(), force=force, file=file, source=source)

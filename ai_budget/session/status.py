@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ai_budget import paths
 from ai_budget.claude import transcripts, usage
-from ai_budget.errors import BudgetError
+from ai_budget.errors import BudgetError, NotAJournal
 from ai_budget.journal.journal import Journal
 from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.budget import BudgetFile
@@ -82,11 +82,13 @@ def _tokens_per_hour(report: transcripts.Report | None, hours: float) -> float |
 
 
 def _load(home: Path) -> tuple[Journal | None, BudgetFile]:
+    """The journal and its budget; with no journal, the defaults (the windows and tokens still show).
+    A damaged budget.json is said, as every other command says it: not shown as "usage unknown"."""
     try:
         journal = Journal.open(home)
-        return journal, journal.read_budget()
-    except BudgetError:
-        return None, BudgetFile()  # no journal: the windows and tokens still show
+    except NotAJournal:
+        return None, BudgetFile()
+    return journal, journal.read_budget()
 
 
 def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> Status:
@@ -121,7 +123,9 @@ def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> 
         windows=windows,
         severity=severity(five, seven, bounds),
         session=_report(claude_dirs),
-        copilot=copilot_state(budget.copilot, now) if journal is not None and budget.copilot.enabled else None,
+        copilot=copilot_state(budget.copilot, now)
+        if journal is not None and budget.copilot.enabled
+        else None,
         bounds=bounds,
         route=route(budget.settings.routing, five, seven, bounds=bounds),
         credits=credits_state(budget, claude_dirs, now, journal.root if journal is not None else None),
