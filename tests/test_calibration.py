@@ -137,7 +137,8 @@ def test_adding_a_type_again_changes_nothing_and_a_type_with_samples_keeps_its_u
     refused = run("calibration", "add", "flashcard", "--unit", "per deck")
     assert refused.exit_code == 1
     assert refused.stderr == (
-        "Error: task type 'flashcard' already exists, counted per card over 1 sample: see `ai-budget calibration`\n"
+        "Error: task type 'flashcard' already exists, counted per card over 1 sample: "
+        "see `ai-budget calibration`\n"
     )
     assert (flashcards / "budget.json").read_bytes() == before
     assert_clean(flashcards)
