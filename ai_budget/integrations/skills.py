@@ -78,28 +78,41 @@ def sources() -> list[tuple[Path, str]]:
     return found
 
 
+Plan = list[tuple[Path, str, str]]  # (target, content, action)
+
+
 def install(claude_dir: Path, force: bool = False) -> list[Outcome]:
     """Copy the skills into `claude_dir`; refuse (before writing anything) to overwrite edits."""
-    plan: list[tuple[Path, str, str]] = []
+    return apply(plan(claude_dir, force))
+
+
+def plan(claude_dir: Path, force: bool = False) -> Plan:
+    """What install would write; refuses a copy the user edited (unless `force`), writing nothing."""
+    found: Plan = []
     refused: list[Path] = []
     for source, rel in sources():
         target = claude_dir / rel
         content = stamped(source.read_text(encoding="utf-8"))
         if not target.exists():
-            plan.append((target, content, "installed"))
+            found.append((target, content, "installed"))
             continue
         current = _read(target)
         if current == content:
-            plan.append((target, content, "unchanged"))
+            found.append((target, content, "unchanged"))
         elif edited(current) and not force:
             refused.append(target)
         else:
-            plan.append((target, content, "updated"))
+            found.append((target, content, "updated"))
     if refused:
         names = ", ".join(str(p) for p in refused)
         raise BudgetError(
             f"{names} has changes of yours: keep them, or run `ai-budget skills install --force`"
         )
+    return found
+
+
+def apply(plan: Plan) -> list[Outcome]:
+    """Write what `plan` found to write."""
     outcomes = []
     for target, content, action in plan:
         if action != "unchanged":
