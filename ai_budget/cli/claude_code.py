@@ -34,11 +34,7 @@ def _run_hook(handler: Callable[[dict[str, Any]], str | None]) -> None:
         from ai_budget.integrations.hooks import read_event
 
         out = handler(read_event(sys.stdin.buffer.read()))
-    except BaseException as exc:  # a hook must never fail Claude Code: say why on stderr only
-        if not isinstance(exc, (SystemExit, KeyboardInterrupt)):
-            from ai_budget.redact import scrub
-
-            click.echo(scrub(f"ai-budget hook: {exc}".splitlines()[0]), err=True)
+    except BaseException:  # a hook never fails Claude Code and prints nothing, on stdout or stderr
         return
     if out:
         click.echo(out)
