@@ -158,8 +158,10 @@ def _list(index: Index, window: Window, subagents: bool, out: Out) -> None:
     from ai_budget.claude.transcripts.sessions import list_sessions
     from ai_budget.cli.views.tokens import sessions_text
 
-    rows = list_sessions(paths.claude_dirs(), window[0], index, window[1], subagents)
+    unreadable: list[str] = []
+    rows = list_sessions(paths.claude_dirs(), window[0], index, window[1], subagents, unreadable)
     _show(out, lambda: [r.as_dict() for r in rows], lambda: sessions_text(rows))
+    _warn(unreadable)
 
 
 def _breakdown(index: Index, by: str, utc: bool, window: Window, subagents: bool, out: Out) -> None:
@@ -168,10 +170,27 @@ def _breakdown(index: Index, by: str, utc: bool, window: Window, subagents: bool
     from ai_budget.cli.views.tokens import breakdown_text
 
     since, until = window
+    unreadable: list[str] = []
     result = breakdown(
-        paths.claude_dirs(), by, since=since, until=until, utc=utc, subagents=subagents, index=index
+        paths.claude_dirs(),
+        by,
+        since=since,
+        until=until,
+        utc=utc,
+        subagents=subagents,
+        index=index,
+        unreadable=unreadable,
     )
     _show(out, lambda: result.as_dict(), lambda: breakdown_text(result))
+    _warn(unreadable)
+
+
+def _warn(unreadable: list[str]) -> None:
+    """The folders and files that could not be read, named on stderr (a list or table has no room)."""
+    from ai_budget.claude.transcripts.report import warnings
+
+    for line in warnings(unreadable):
+        click.echo(f"Warning: {line}", err=True)
 
 
 def _show(out: Out, data: Callable[[], Any], text: Callable[[], str]) -> None:
