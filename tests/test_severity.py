@@ -117,7 +117,7 @@ def test_the_statuslines_reading_of_the_settings_is_the_models(settings: dict[st
 def test_the_defaults_are_defined_once() -> None:
     tiers = Tiers()
     assert (tiers.green, tiers.yellow, tiers.orange, tiers.limit) == tuple(DEFAULTS)
-    assert DEFAULTS == Thresholds(50.0, 70.0, 85.0, 95.0)
+    assert tuple(DEFAULTS) == (50.0, 70.0, 85.0, 95.0)
 
 
 @pytest.mark.parametrize(
