@@ -131,8 +131,10 @@ def screen(status: Status, points: list[tuple[datetime, float]], interval: float
     from rich.text import Text
 
     width = max(width, MIN_WIDTH)
-    style = RICH.get(status.severity.level, "white")
-    lines: list[Any] = []
+    sev = status.severity
+    style = RICH.get(sev.level, "white")
+    # The severity in full as the first line (a title is cut on a narrow terminal), its level in the title.
+    lines: list[Any] = [Text(f"severity {sev.describe()}", style=style)]
     if status.usage is None:
         lines.append(Text(f"Claude usage unknown: {status.error}", style="red"))
     else:
@@ -144,7 +146,7 @@ def screen(status: Status, points: list[tuple[datetime, float]], interval: float
     five = status.usage.five_hour.utilization if status.usage is not None else None
     lines += [Text(""), Text(f"5-hour window, last {CHART_HOURS} h (each column the highest reading)")]
     chart_style = RICH.get(level(five, status.bounds), "white")
-    lines += [Text(row, style=chart_style) for row in chart(points, status.now, width - 4 - AXIS - 1)]
+    lines += [Text(row, style=chart_style) for row in chart(points, status.now, width - 4 - AXIS)]
     if status.session is not None and status.session.session_id:
         t = status.session.total
         lines.append(
@@ -158,6 +160,6 @@ def screen(status: Status, points: list[tuple[datetime, float]], interval: float
             Text(f"Copilot: {c.premium_requests_used}/{c.premium_requests_limit} {status.copilot.label}")
         )
     lines += _api_accounts(status)
-    title = f"ai-budget watch · severity {status.severity.describe()} · {local_clock(status.now, status.now)}"
+    title = f"ai-budget watch · {sev.level.upper()} · {local_clock(status.now, status.now)}"
     footer = f"q to quit · refreshes every {interval:g} s"
     return Panel(Group(*lines), title=title, subtitle=footer, border_style=style, width=width)
