@@ -98,6 +98,11 @@ def test_the_slope_needs_two_distinct_times() -> None:
     # (0 h, 0 %), (0.5 h, 1 %), (1 h, 4 %): Σ(x-x̄)(y-ȳ) = 2 over Σ(x-x̄)² = 0.5, so 4 %/h.
     three = [Observation(NOW + timedelta(minutes=m), v, None) for m, v in ((0, 0.0), (30, 1.0), (60, 4.0))]
     assert slope_per_hour(three) == pytest.approx(4.0)
+    two = [Observation(NOW, 10.0, None), Observation(NOW + timedelta(minutes=30), 13.0, None)]
+    assert slope_per_hour(two) == pytest.approx(6.0)
+    # Times 0, 0, 1 h, 1 h: their spread Σ(x - x̄)² is exactly 1, and the slope is still the rise.
+    pairs = [(0, 2.0), (0, 4.0), (60, 7.0), (60, 9.0)]
+    assert slope_per_hour([Observation(NOW + timedelta(minutes=m), v, None) for m, v in pairs]) == 5.0
 
 
 def test_running_out_exactly_at_the_reset_counts_and_a_flat_full_window_does_not_run_out() -> None:
@@ -114,12 +119,29 @@ def test_a_window_already_past_its_limit_runs_out_now() -> None:
 
 
 def test_rate_and_projection_are_rounded_as_shown() -> None:
-    # 10, 10.5, 11.3 % five minutes apart: slope 7.8 %/h (least squares), projected over 3 h.
-    p = pace(every_5_min([10.0, 10.5, 11.3]), NOW, FIVE_HOUR)
-    exact = slope_per_hour(every_5_min([10.0, 10.5, 11.3]))
-    assert exact is not None
-    assert p.rate_pct_per_hour == round(exact, 2) == 7.8
-    assert p.projected_at_reset == round(11.3 + exact * 3, 1) == 34.7
+    # Three readings 5 minutes apart: the least-squares slope is (last - first) / 10 min = 1.23456 × 6 %/h.
+    values = [10.0, 10.5, 11.23456]
+    p = pace(every_5_min(values), NOW, FIVE_HOUR)
+    assert p.rate_pct_per_hour == 7.41  # 7.40736 to two places
+    assert p.projected_at_reset == 33.5  # 11.23456 + 3 × 7.40736 = 33.45664, to one place
+    idle = pace(every_5_min(values, resets=None), NOW, FIVE_HOUR)
+    assert idle.rate_pct_per_hour == 7.41
+
+
+def test_a_steep_pace_projects_to_the_reset_exactly() -> None:
+    # 10, 20, 30 % five minutes apart: 120 %/h; 3 h to the reset: 30 + 360 = 390 %.
+    p = pace(every_5_min([10.0, 20.0, 30.0]), NOW, FIVE_HOUR)
+    assert (p.rate_pct_per_hour, p.projected_at_reset) == (120.0, 390.0)
+    assert p.runs_out_at == NOW + timedelta(minutes=35)  # 70 % left at 120 %/h
+
+
+def test_a_slow_pace_past_the_limit_still_runs_out() -> None:
+    # 99.5 % rising 0.6 %/h (0.05 % per 5 minutes): 101.3 % at the reset in 3 h; 0.5 % left lasts 50 min.
+    p = pace(every_5_min([99.4, 99.45, 99.5]), NOW, FIVE_HOUR)
+    assert p.rate_pct_per_hour == pytest.approx(0.6)
+    assert p.projected_at_reset == 101.3
+    assert p.runs_out_at is not None
+    assert abs((p.runs_out_at - (NOW + timedelta(minutes=50))).total_seconds()) < 1
 
 
 def test_the_weekly_rule_needs_an_hour() -> None:
