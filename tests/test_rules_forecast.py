@@ -161,6 +161,8 @@ def test_the_weekly_rule_needs_an_hour() -> None:
         (10.0, -5.0, None),
         (10.0, 0.0, None),
         (1.0, 7.0, 9),
+        (0.5, 24.0, 1),
+        (1.0, 0.5, 120),  # a slow pace is a pace: 1 % at 0.5 %/h is two hours
     ],
 )
 def test_minutes_until_at_its_edges(needed: float, rate: float, minutes: int | None) -> None:

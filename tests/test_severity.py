@@ -60,6 +60,8 @@ def test_the_worse_window_decides_and_a_tie_names_the_five_hour_one(
 def test_nothing_known_is_unknown_and_never_at_its_limit() -> None:
     found = severity(None, None)
     assert (found.level, found.window, found.value, found.at_limit) == ("unknown", None, None, False)
+    assert found.limit == 95.0
+    assert severity(None, None, Thresholds(limit=90)).limit == 90.0
     assert found.describe() == "UNKNOWN (no usage known)"
     assert level(None) == "unknown"
 
@@ -80,6 +82,7 @@ def test_the_thresholds_are_the_users() -> None:
         "orange",
         "red",
     ]
+    assert (severity(40, 0, bounds).level, severity(0, 70, bounds).level) == ("yellow", "orange")
     assert severity(98.9, 0, bounds).at_limit is False
     assert severity(99.0, 0, bounds).at_limit is True
     assert severity(99.0, 0, bounds).limit == 99.0
