@@ -240,3 +240,79 @@ def test_a_mistyped_policy_is_refused_with_the_one_meant() -> None:
 
     with pytest.raises(ValidationError, match=r"unknown policy 'batery' \(did you mean 'battery'\?\)"):
         Routing.model_validate({"preset": "batery"})
+
+
+# --- each policy's reasons, word for word --------------------------------------------------------------
+
+BATTERY_REASONS = [
+    (10.0, "normal", False, "green: the primary model for everything (weekly window at 10 %)"),
+    (60.0, "high", False, "yellow: important work stays on the primary model (weekly window at 60 %)"),
+    (60.0, "normal", False, "yellow: non-critical work goes to the light model (weekly window at 60 %)"),
+    (
+        80.0,
+        "normal",
+        True,
+        "orange: only user-requested or complex-judgement work keeps the primary model "
+        "(weekly window at 80 %)",
+    ),
+    (80.0, "high", False, "orange: everything else goes to the light model (weekly window at 80 %)"),
+    (90.0, "critical", True, "red: everything goes to the fallback (weekly window at 90 %)"),
+]
+
+
+@pytest.mark.parametrize(("week", "task", "asked", "reason"), BATTERY_REASONS)
+def test_battery_says_why(week: float, task: str, asked: bool, reason: str) -> None:
+    assert route(Routing(), 0.0, week, task, asked).reason == reason
+
+
+METABOLIC_REASONS = [
+    (10.0, "high", "claude-sonnet-4-6", "burst: high-value work goes to the cloud (5-hour window at 10 %)"),
+    (10.0, "normal", "qwen3:14b", "burst: medium work stays local (5-hour window at 10 %)"),
+    (10.0, "routine", "qwen3:8b", "burst: routine work never goes to the cloud (5-hour window at 10 %)"),
+    (60.0, "critical", "qwen3:14b", "active: the larger local model only (5-hour window at 60 %)"),
+    (90.0, "critical", "qwen3:8b", "resting: the smaller local model only (5-hour window at 90 %)"),
+]
+
+
+@pytest.mark.parametrize(("five", "task", "model", "reason"), METABOLIC_REASONS)
+def test_metabolic_says_why(five: float, task: str, model: str, reason: str) -> None:
+    decided = route(Routing(preset="metabolic"), five, 10.0, task)
+    assert (decided.model, decided.reason, decided.cloud) == (model, reason, model == "claude-sonnet-4-6")
+
+
+def test_a_custom_table_before_its_first_rule_is_reached_is_in_its_first_tier() -> None:
+    table = Routing.model_validate(
+        {
+            "preset": "custom",
+            "custom": {
+                "tiers": [
+                    {"name": "CALM", "window": "five_hour", "at_least": 20},
+                    {"name": "BUSY", "window": "seven_day", "at_least": 60},
+                ],
+                "route": {"CALM": {"normal": "big"}, "BUSY": {"normal": "small"}},
+                "fallback": "small",
+                "cloud_models": ["big"],
+            },
+        }
+    )
+    below = route(table, 5.0, 10.0)
+    assert (below.tier, below.window, below.value, below.model) == ("CALM", "five_hour", 5.0, "big")
+    assert below.reason == "calm: your table (5-hour window at 5 %)"
+    unknown_five = route(table, None, 10.0)
+    assert (unknown_five.tier, unknown_five.window, unknown_five.value) == ("CALM", "five_hour", 0.0)
+    assert route(table, 5.0, 70.0).tier == "BUSY"
+
+
+def test_a_custom_table_left_in_place_is_not_used_by_a_preset() -> None:
+    kept = Routing.model_validate({"preset": "battery", "custom": CUSTOM.custom.model_dump()})
+    assert fallback(kept) == "claude-haiku-4-5"
+    assert cloud_models(kept) == {"claude-sonnet-4-6", "flash", "claude-haiku-4-5"}
+    assert route(kept, 10.0, 10.0).model == "claude-sonnet-4-6"
+    assert cloud_models(CUSTOM) == {"big"}
+
+
+def test_an_unknown_task_class_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(
+        ValueError, match=r"^task class must be one of routine, normal, high, critical, got 'urgent'$"
+    ):
+        route(Routing(), 10.0, 10.0, "urgent")

@@ -114,7 +114,7 @@ def route(
     window at its limit (`bounds.limit`, the severity's) sends every class to the fallback."""
     if task not in TASK_CLASSES:
         raise ValueError(f"task class must be one of {', '.join(TASK_CLASSES)}, got {task!r}")
-    preset, sev = routing.preset, severity(five, seven, bounds)
+    sev = severity(five, seven, bounds)
     found = _policy_tier(routing, five, seven)
     tier, window, value = found if found is not None else (None, None, None)
     if sev.at_limit:
@@ -131,7 +131,5 @@ def route(
     else:
         model, reason = _tier_model(routing, found[0], task, user_requested)
         reason = f"{reason} ({WINDOWS[found[1]]} window at {found[2]:g} %)"
-    cloud = model in cloud_models(routing)
-    if task == "routine" and preset == "metabolic" and cloud:  # whatever the table says
-        model, cloud, reason = routing.models.local_small, False, "routine work never goes to the cloud"
-    return Route(preset, tier, window, value, model, cloud, reason, sev)
+    # Metabolic's routine work stays local by its table and its local fallback: never the cloud.
+    return Route(routing.preset, tier, window, value, model, model in cloud_models(routing), reason, sev)
