@@ -93,13 +93,23 @@ def sections(names: list[str]) -> list[tuple[str, list[str]]]:
 
 
 class SubGroup(click.Group):
-    """A command group that lists its commands in the order they are defined (list, add, done)."""
+    """A command group that lists its commands in the order they are defined (list, add, done), and
+    names the command meant when one is mistyped."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """The command named first in args; a near miss names the command that was meant."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from ai_budget.fmt import did_you_mean
 
-class Group(click.Group):
+            ctx.fail(f"No such command {name!r}{did_you_mean(name, self.list_commands(ctx))}.")
+        return super().resolve_command(ctx, args)
+
+
+class Group(SubGroup):
     """The top-level group: its errors are one line on stderr and a non-zero exit; its help lists
     the commands by use (SECTIONS)."""
 
@@ -121,6 +131,7 @@ class Group(click.Group):
 
     def _short(self, name: str, limit: int) -> str:
         return self.commands[name].get_short_help_str(limit)
+
 
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False

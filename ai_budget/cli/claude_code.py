@@ -34,9 +34,9 @@ def _run_hook(handler: Callable[[dict[str, Any]], str | None]) -> None:
         from ai_budget.integrations.hooks import read_event
 
         out = handler(read_event(sys.stdin.buffer.read()))
-    except BaseException as exc:  # a hook must never fail Claude Code, nor print into its session
+    except BaseException as exc:  # a hook never fails Claude Code and prints nothing, on stdout or stderr
         if not isinstance(exc, (SystemExit, KeyboardInterrupt)):
-            _note_failure(exc)
+            _note_failure(exc)  # why, in the state folder's hooks.log
         return
     if out:
         click.echo(out)

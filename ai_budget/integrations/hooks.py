@@ -40,7 +40,7 @@ def _journal() -> Journal:
 
 def compact_brief(brief: Brief) -> str:
     """The brief in a few lines for the model's context (at most MAX_CONTEXT characters)."""
-    lines = [f"ai-budget: tier {brief.tier.upper()}."]
+    lines = [f"ai-budget: severity {brief.severity.describe()}."]
     if brief.usage is not None:
         for name, window in (("5-hour", brief.usage.five_hour), ("weekly", brief.usage.seven_day)):
             reset, at = "", window.resets_at
