@@ -42,6 +42,10 @@ def main() -> None:
         from ai_budget.integrations.statusline import main as statusline
 
         sys.exit(statusline(args[1:]))
+    if args == ["hook", "prompt"]:  # before every prompt the user sends: no click either
+        from ai_budget.integrations.fast_hooks import main as hook
+
+        sys.exit(hook(args[1:]))
     answers = None
     if args[:1] == ["tokens"]:
         # An unchanged question is answered from its kept answer, before click is imported.
