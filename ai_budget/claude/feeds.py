@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from ai_budget import paths
 from ai_budget.fileio import read_json, write_json
+
+TYPE_CHECKING = False  # typing's own costs every hook milliseconds of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 WINDOWS = ("five_hour", "seven_day")
 

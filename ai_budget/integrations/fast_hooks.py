@@ -13,7 +13,6 @@ import math
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude import feeds
@@ -23,6 +22,7 @@ from ai_budget.timeutil import countdown, now, parse_time
 TYPE_CHECKING = False  # not typing's own: the hook's start-up is what the user waits for
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 DEFAULT_THRESHOLDS = (80.0, 90.0, 95.0)
 LABELS = {"five_hour": "5-hour", "seven_day": "weekly"}
@@ -144,13 +144,15 @@ def prompt(event: dict[str, Any], moment: datetime | None = None) -> str | None:
     _, windows = max(found, key=lambda r: r[0])  # max keeps the first of equals: the better source
     path = alerts_file(claude_dir)
     told = read_json(path) or {}
+    before = dict(told)  # crossing() replaces entries, never changes one in place
     limits = thresholds()
     lines = []
     for name, label in LABELS.items():
         line = crossing(windows[name], name, label, told, moment, limits)
         if line:
             lines.append(line)
-    write_json(path, told)
+    if told != before:  # most prompts change nothing: no write, no fsync
+        write_json(path, told)
     return "\n".join(lines) or None
 
 
