@@ -10,7 +10,13 @@ if TYPE_CHECKING:
 
 # Commands run often enough that importing every other command module would be most of their
 # time: the CLI module that defines each (a command not found there loads the whole CLI).
-ONE_MODULE = {"tokens": "usage", "fetch": "usage", "check": "session", "log": "session"}
+ONE_MODULE = {
+    "tokens": "usage",
+    "fetch": "usage",
+    "check": "session",
+    "log": "session",
+    "hook": "claude_code",  # at every start and end of a Claude Code session
+}
 
 
 def _cli(command: str | None) -> Callable[[], object]:
