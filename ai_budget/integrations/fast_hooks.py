@@ -117,11 +117,20 @@ def readings(claude_dir: Path) -> list[tuple[datetime, dict[str, Window]]]:
     return [r for r in found if r is not None]
 
 
+def budget_settings() -> dict[str, Any]:
+    """budget.json's `settings` as plain JSON, for the fast paths (the statusline, the hooks), or {}:
+    the full model (pydantic) costs them most of their time; a missing or odd file is no settings."""
+    try:
+        data = read_json(paths.journal_home() / paths.BUDGET_FILE) or {}
+    except Exception:  # an empty --home in the environment, an odd file: the defaults serve
+        return {}
+    settings = data.get("settings") if isinstance(data, dict) else None
+    return settings if isinstance(settings, dict) else {}
+
+
 def thresholds() -> tuple[float, ...]:
     """The user's `settings.prompt_thresholds` from budget.json (plain JSON), else the defaults."""
-    data = read_json(paths.journal_home() / paths.BUDGET_FILE) or {}
-    settings = data.get("settings") if isinstance(data, dict) else None
-    given = settings.get("prompt_thresholds") if isinstance(settings, dict) else None
+    given = budget_settings().get("prompt_thresholds")
     if isinstance(given, list) and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in given
     ):

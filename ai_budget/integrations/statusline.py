@@ -12,7 +12,7 @@ from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude import feeds
-from ai_budget.fileio import read_json
+from ai_budget.integrations.fast_hooks import budget_settings
 from ai_budget.severity import Thresholds, level, paint, severity, thresholds
 
 WRAP_TIMEOUT_S = 2.0
@@ -24,11 +24,7 @@ MAX_COST_USD = 1_000_000
 
 def _bounds() -> Thresholds:
     """The severity's thresholds from budget.json's settings, read as plain JSON (defaults when absent)."""
-    try:
-        data = read_json(paths.journal_home() / paths.BUDGET_FILE) or {}
-    except Exception:  # an empty --home in the environment, an odd file: the defaults serve
-        data = {}
-    return thresholds(data.get("settings") if isinstance(data, dict) else None)
+    return thresholds(budget_settings())
 
 
 def _clock(iso: str | None, moment: datetime) -> str:
