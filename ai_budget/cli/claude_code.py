@@ -32,7 +32,7 @@ def _run_hook(handler: Callable[[dict[str, Any]], str | None]) -> None:
     """Read the payload, run the hook; whatever goes wrong, Claude Code is never blocked."""
     from ai_budget.integrations.fast_hooks import run
 
-    out = run(handler, sys.stdin.buffer.read() if not sys.stdin.isatty() else b"")
+    out = run(handler)
     if out:
         click.echo(out)
 

@@ -54,9 +54,11 @@ def note_failure(exc: BaseException) -> None:
         path.write_text(line[:500] + "\n", encoding="utf-8")
 
 
-def run(handler: Callable[[dict[str, Any]], str | None], stdin: bytes) -> str | None:
-    """Run a hook on its payload; on any problem, None (and the reason in hooks.log)."""
+def run(handler: Callable[[dict[str, Any]], str | None], stdin: bytes | None = None) -> str | None:
+    """Run a hook on its payload (`stdin`, else read here); on any problem, None (the reason in hooks.log)."""
     try:
+        if stdin is None:
+            stdin = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
         return handler(read_event(stdin))
     except BaseException as exc:  # a hook never fails Claude Code and prints nothing, on stdout or stderr
         if not isinstance(exc, (SystemExit, KeyboardInterrupt)):
@@ -66,14 +68,13 @@ def run(handler: Callable[[dict[str, Any]], str | None], stdin: bytes) -> str | 
 
 def main(argv: list[str]) -> int:
     """`ai-budget hook prompt` without click: the line (if any) on stdout, exit 0 whatever happens."""
-    try:
-        stdin = sys.stdin.buffer.read() if not sys.stdin.isatty() else b""
-    except BaseException as exc:
-        note_failure(exc)
-        return 0
-    out = run(prompt, stdin) if argv == ["prompt"] else None
+    out = run(prompt) if argv == ["prompt"] else None
     if out:
-        sys.stdout.write(out + "\n")
+        try:
+            sys.stdout.write(out + "\n")
+            sys.stdout.flush()
+        except BaseException as exc:  # Claude Code closed the pipe: nothing to tell it any more
+            note_failure(exc)
     return 0
 
 
