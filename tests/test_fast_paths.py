@@ -130,3 +130,24 @@ def test_hook_prompt_imports_neither_click_nor_pydantic_nor_git(journal: Path, c
         "ai-budget: 5-hour window at 85 %: finish the current step, then suggest /budget-log.",
         "heavy: []",
     ]
+
+
+def test_the_statusline_imports_neither_click_nor_pydantic_nor_git(journal: Path) -> None:
+    payload = {"session_id": "s1", "cost": {"total_cost_usd": 0.5}, "rate_limits": {}}
+    code = (
+        "import sys\n"
+        "sys.argv = ['ai-budget', 'statusline', '--no-color']\n"
+        "from ai_budget.entry import main\n"
+        "try:\n    main()\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('click', 'pydantic', 'git', 'ai_budget.journal') if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(payload), capture_output=True, text=True
+    )
+    assert done.stderr == ""
+    assert done.stdout.splitlines()[-1] == "heavy: []"
+    from ai_budget.session import state
+
+    assert state.client_cost(journal, "s1") == 0.5  # it did keep the cost, through the light module

@@ -96,14 +96,14 @@ def _client_cost(payload: Any, moment: datetime) -> None:
     """Claude Code's own cost of this session, kept for `log` to show beside the transcript's."""
     if not isinstance(payload, dict):
         return
-    from ai_budget.session import state  # plain files: no pydantic, no git
+    from ai_budget.session import names  # plain files: no pydantic, no git, no dataclasses
 
-    sid = state.clean_id(payload.get("session_id"))
+    sid = names.clean_id(payload.get("session_id"))
     cost = (
         (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
     )
     if sid is not None and isinstance(cost, (int, float)) and not isinstance(cost, bool) and 0 <= cost < 1e9:
-        state.record_client_cost(paths.journal_home(), sid, float(cost), moment)
+        names.record_client_cost(paths.journal_home(), sid, float(cost), moment)
 
 
 def _wrapped(command: str, stdin: bytes) -> str:
