@@ -151,3 +151,15 @@ def test_the_statusline_imports_neither_click_nor_pydantic_nor_git(journal: Path
     from ai_budget.session import state
 
     assert state.client_cost(journal, "s1") == 0.5  # it did keep the cost, through the light module
+
+
+def test_an_unchanged_cost_is_not_written_again(journal: Path) -> None:
+    from ai_budget.session import names
+
+    first, later = now(), now() + timedelta(minutes=5)
+    names.record_client_cost(journal, "s2", 0.25, first)
+    path = names.client_cost_file(journal, "s2")
+    names.record_client_cost(journal, "s2", 0.25, later)
+    assert json.loads(path.read_text())["at"] == first.isoformat()  # the same figure: the file stays
+    names.record_client_cost(journal, "s2", 0.5, later)
+    assert json.loads(path.read_text()) == {"cost_usd": 0.5, "at": later.isoformat()}

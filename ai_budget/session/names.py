@@ -47,8 +47,12 @@ def client_cost_file(root: Path, session_id: str) -> Path:
 
 
 def record_client_cost(root: Path, session_id: str, cost: float, moment: datetime) -> None:
-    """Keep Claude Code's `cost.total_cost_usd` for a session (the statusline calls this)."""
-    write_json(client_cost_file(root, session_id), {"cost_usd": cost, "at": moment.isoformat()})
+    """Keep Claude Code's `cost.total_cost_usd` for a session (the statusline calls this); an unchanged
+    figure is not written again (the statusline runs far more often than the cost moves)."""
+    path = client_cost_file(root, session_id)
+    if (read_json(path) or {}).get("cost_usd") == cost:
+        return
+    write_json(path, {"cost_usd": cost, "at": moment.isoformat()})
 
 
 def client_cost(root: Path, session_id: str | None) -> float | None:
