@@ -10,10 +10,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ai_budget.errors import BadText, JournalBusy
 from ai_budget.redact import scrub
+
+TYPE_CHECKING = False  # typing's own costs every hook milliseconds of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 LOCK_TIMEOUT_S = 30.0
 LOCK_NOTICE_S = 1.0  # after this long, say why nothing is happening

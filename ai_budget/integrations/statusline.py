@@ -12,7 +12,7 @@ from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude import feeds
-from ai_budget.fileio import read_json
+from ai_budget.integrations.fast_hooks import budget_settings
 from ai_budget.severity import Thresholds, level, paint, severity, thresholds
 
 WRAP_TIMEOUT_S = 2.0
@@ -24,11 +24,7 @@ MAX_COST_USD = 1_000_000
 
 def _bounds() -> Thresholds:
     """The severity's thresholds from budget.json's settings, read as plain JSON (defaults when absent)."""
-    try:
-        data = read_json(paths.journal_home() / paths.BUDGET_FILE) or {}
-    except Exception:  # an empty --home in the environment, an odd file: the defaults serve
-        data = {}
-    return thresholds(data.get("settings") if isinstance(data, dict) else None)
+    return thresholds(budget_settings())
 
 
 def _clock(iso: str | None, moment: datetime) -> str:
@@ -100,14 +96,14 @@ def _client_cost(payload: Any, moment: datetime) -> None:
     """Claude Code's own cost of this session, kept for `log` to show beside the transcript's."""
     if not isinstance(payload, dict):
         return
-    from ai_budget.session import state  # plain files: no pydantic, no git
+    from ai_budget.session import names  # plain files: no pydantic, no git, no dataclasses
 
-    sid = state.clean_id(payload.get("session_id"))
+    sid = names.clean_id(payload.get("session_id"))
     cost = (
         (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
     )
     if sid is not None and isinstance(cost, (int, float)) and not isinstance(cost, bool) and 0 <= cost < 1e9:
-        state.record_client_cost(paths.journal_home(), sid, float(cost), moment)
+        names.record_client_cost(paths.journal_home(), sid, float(cost), moment)
 
 
 def _wrapped(command: str, stdin: bytes) -> str:
