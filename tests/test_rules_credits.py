@@ -256,6 +256,11 @@ def test_models_workspaces_and_tokens_from_odd_answers() -> None:
     assert got.now == datetime(2026, 12, 1, tzinfo=timezone.utc)
 
 
+def test_tokens_with_no_model_and_no_cost_make_a_line_named_other() -> None:
+    got = month({"cost": [], "usage": [{"results": [{"output_tokens": 9}]}]})
+    assert [(m.model, m.cost, m.output_tokens) for m in got.models] == [("other", D(0), 9)]
+
+
 def test_a_month_with_nothing_spent_is_zero_dollars() -> None:
     got = month({"cost": [], "notes": ["a note", 5]})
     assert got.total == 0 and isinstance(got.total, Decimal)

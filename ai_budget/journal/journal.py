@@ -34,10 +34,12 @@ class Journal:
         """A budget.json that is a folder (or a device): init cannot help; moving it away does."""
         path = self.budget_path
         if path.exists() and not path.is_file():
-            raise CorruptBudget(
-                f"{path} is not a file: move it away (`mv {path} {path}.moved`), then "
+            then = (
                 f"restore the last good copy with `git -C {self.root} checkout budget.json`"
+                if (self.root / ".git").exists()
+                else "run `ai-budget init`"
             )
+            raise CorruptBudget(f"{path} is not a file: move it away (`mv {path} {path}.moved`), then {then}")
 
     @classmethod
     def open(cls, root: Path) -> Journal:

@@ -285,7 +285,8 @@ def _models(cost: list[dict[str, Any]], usage: list[dict[str, Any]]) -> list[Mod
         lines.setdefault(name, ModelLine(name)).cost += amount
     for bucket in usage:
         for r in _dicts(bucket.get("results")):
-            line = lines.setdefault(str(r.get("model") or "other"), ModelLine(str(r.get("model") or "other")))
+            name = str(r.get("model") or "other")
+            line = lines.setdefault(name, ModelLine(name))
             line.input_tokens += _count(r.get("uncached_input_tokens"))
             line.output_tokens += _count(r.get("output_tokens"))
             line.cache_read_tokens += _count(r.get("cache_read_input_tokens"))
