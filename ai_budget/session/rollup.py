@@ -15,6 +15,7 @@ from ai_budget.claude import usage_history
 from ai_budget.claude.transcripts import Counts, Index, Transcript, find_transcripts
 from ai_budget.claude.transcripts.discover import transcript_stats
 from ai_budget.claude.transcripts.progress import Progress
+from ai_budget.claude.transcripts.records import counts_of
 from ai_budget.errors import BudgetError
 from ai_budget.fileio import read_json, write_json
 from ai_budget.journal import rollups
@@ -167,7 +168,7 @@ def _fingerprint(index: Index, t: Transcript, tz: tzinfo, cache: dict[int, date]
             continue
         entry = days.setdefault(_day(m.timestamp, tz, cache).isoformat(), [0, 0])
         entry[0] += 1
-        entry[1] += sum(m[2:])
+        entry[1] += sum(counts_of(m))
     return days
 
 
