@@ -71,10 +71,15 @@ def prices() -> PriceList:
     return _cached[1]
 
 
+def shipped() -> tuple[dict[str, Any], list[Entry]]:
+    """The shipped table: its data and its entries."""
+    data = loads(BUILTIN.read_bytes())
+    return data, [entry(e, f"{BUILTIN.name} models[{i}]", "shipped") for i, e in enumerate(data["models"])]
+
+
 def load(budget: Path, update: Path, *, strict: bool = False) -> PriceList:
     """The shipped table, the updated one if any, and the overrides (a broken budget.json: none)."""
-    data = loads(BUILTIN.read_bytes())
-    entries = [entry(e, f"{BUILTIN.name} models[{i}]", "built-in") for i, e in enumerate(data["models"])]
+    data, entries = shipped()
     updated: list[Entry] = []
     raw_update = _read(update)
     if raw_update is not None:
