@@ -1,0 +1,371 @@
+"""The price rules by themselves: model ids, dates, bands, fast mode, geography, overrides, their checks,
+the genai-prices reader and the comparison with Claude Code's own figure. Expected dollars are worked
+out here from the rates written down below, never read back from the code."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ai_budget.claude import client_cost, price_import, price_table
+from ai_budget.claude.pricing import Band, Entry, Override, PriceList, Rates, canonical, dollars, timeline
+from ai_budget.errors import InvalidInput
+
+M = Decimal(1_000_000)
+# USD per million tokens as the official pages give them (read 2026-12-07): input, output,
+# 5-minute write, 1-hour write, cache read.
+SONNET_5_5_OCT = (Decimal(2), Decimal(10), Decimal("2.5"), Decimal(4), Decimal("0.10"))
+SONNET_5_5_SEP = (Decimal(2), Decimal(10), Decimal("2.5"), Decimal(4), Decimal("0.20"))
+SONNET_5 = (Decimal(2), Decimal(10), Decimal("2.5"), Decimal(4), Decimal("0.20"))
+HAIKU_5_5 = (Decimal("0.10"), Decimal("0.50"), Decimal("0.125"), Decimal("0.20"), Decimal("0.01"))
+HAIKU_5_5_OVER_100K = tuple(r * 5 for r in HAIKU_5_5)
+OPUS_5_5 = (Decimal(4), Decimal(20), Decimal(5), Decimal(8), Decimal("0.20"))
+
+
+def at(day: str) -> float:
+    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc).timestamp()
+
+
+def by_hand(counts: tuple[int, ...], rates: tuple[Decimal, ...], factor: Decimal = Decimal(1)) -> Decimal:
+    return sum((n * r for n, r in zip(counts, rates, strict=True)), Decimal(0)) * factor / M
+
+
+@pytest.fixture
+def shipped() -> PriceList:
+    return price_table.load(Path("/nonexistent/budget.json"), Path("/nonexistent/prices.json"))
+
+
+# --- model ids ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "claude-sonnet-5-5",
+        "claude-sonnet-5-5-20261001",
+        "claude-sonnet-5-5[1m]",
+        "Claude-Sonnet-5-5 ",
+        "claude-sonnet-5-5-latest",
+        "anthropic.claude-sonnet-5-5-v1",
+        "us.anthropic.claude-sonnet-5-5-20261001-v1:0",
+        "global.anthropic.claude-sonnet-5-5-v2:0",
+        "claude-sonnet-5-5@20261001",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-5-5-v1:0",
+        "claude-sonnet-5.5",
+    ],
+)
+def test_model_ids_as_claude_code_and_providers_write_them(written: str, shipped: PriceList) -> None:
+    assert canonical(written) == "claude-sonnet-5-5"
+    period = shipped.period(written, at("2026-11-20"))
+    assert period is not None and period.name == "Claude Sonnet 5.5"
+
+
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [
+        ("claude-sonnet-5", "Claude Sonnet 5"),
+        ("claude-sonnet-5-20260630", "Claude Sonnet 5"),
+        ("claude-opus-5", "Claude Opus 5"),
+        ("claude-opus-5-5", "Claude Opus 5.5"),
+        ("claude-fable-5", "Claude Fable 5"),
+        ("claude-fable-5-1", "Claude Fable 5.1"),
+        ("claude-mythos-5-2", "Claude Fable 5.2"),
+        ("claude-haiku-4-5-20251001", "Claude Haiku 4.5"),
+        ("claude-3-5-haiku-20241022", "Claude Haiku 3.5"),
+        ("claude-opus-4-20250514", "Claude Opus 4"),
+        ("claude-opus-4-1-20250805", "Claude Opus 4.1"),
+    ],
+)
+def test_the_most_specific_family_wins(written: str, name: str, shipped: PriceList) -> None:
+    period = shipped.period(written, None)
+    assert period is not None and period.name == name
+
+
+@pytest.mark.parametrize(
+    "written", ["claude-sonnet-5-6", "claude-sonnet", "sonnet", "claude-opus-6", "glm-5.1"]
+)
+def test_an_unknown_model_has_no_price_never_an_older_one(written: str, shipped: PriceList) -> None:
+    assert shipped.periods(written) == []
+    assert shipped.cost(written, (1, 1, 1, 1, 1)) is None
+
+
+# --- dates, bands, fast mode, geography -----------------------------------------------------------
+
+
+def test_a_message_is_priced_at_the_rate_in_force_on_its_date(shipped: PriceList) -> None:
+    counts = (1000, 2000, 3000, 4000, 500_000)
+    sep = shipped.cost("claude-sonnet-5-5", counts, ts=at("2026-10-06T23:59:59"))
+    oct_ = shipped.cost("claude-sonnet-5-5", counts, ts=at("2026-10-07"))
+    assert sep == by_hand(counts, SONNET_5_5_SEP)
+    assert oct_ == by_hand(counts, SONNET_5_5_OCT)
+    # Before the first date recorded: the first rates; undated: today's.
+    assert shipped.cost("claude-sonnet-5-5", counts, ts=at("2026-01-01")) == by_hand(counts, SONNET_5_5_SEP)
+    assert shipped.cost("claude-sonnet-5-5", counts) == by_hand(counts, SONNET_5_5_OCT)
+
+
+def test_haiku_5_5_bills_every_token_of_a_prompt_over_100k_at_five_times(shipped: PriceList) -> None:
+    # The prompt is input + cache reads + cache writes: 60,000 + 30,000 + 10,000 = 100,000.
+    at_limit = (60_000, 1000, 4000, 6000, 30_000)
+    assert shipped.cost("claude-haiku-5-5", at_limit) == by_hand(at_limit, HAIKU_5_5)
+    over = (60_001, 1000, 4000, 6000, 30_000)
+    assert shipped.cost("claude-haiku-5-5", over) == by_hand(over, HAIKU_5_5_OVER_100K)
+    # Output does not count toward the prompt.
+    long_answer = (1000, 500_000, 0, 0, 0)
+    assert shipped.cost("claude-haiku-5-5", long_answer) == by_hand(long_answer, HAIKU_5_5)
+    # A prompt given apart (the largest request of an advisor turn) decides the band.
+    assert shipped.cost("claude-haiku-5-5", at_limit, prompt=100_001) == by_hand(
+        at_limit, HAIKU_5_5_OVER_100K
+    )
+
+
+def test_fast_mode_and_us_inference_multiply_every_token_rate(shipped: PriceList) -> None:
+    counts = (1000, 2000, 3000, 4000, 5000)
+    assert shipped.cost("claude-opus-5-5", counts, speed="fast") == by_hand(counts, OPUS_5_5, Decimal(2))
+    assert shipped.cost("claude-opus-5-5", counts, geo="us") == by_hand(counts, OPUS_5_5, Decimal("1.1"))
+    both = shipped.cost("claude-opus-5-5", counts, speed="fast", geo="us")
+    assert both == by_hand(counts, OPUS_5_5, Decimal("2.2"))
+    for same in ("", "global", "not_available"):
+        assert shipped.cost("claude-opus-5-5", counts, geo=same) == by_hand(counts, OPUS_5_5)
+    assert shipped.cost("claude-opus-5-5", counts, speed="standard") == by_hand(counts, OPUS_5_5)
+
+
+def test_fast_mode_ignores_the_band_and_web_search_is_per_request(shipped: PriceList) -> None:
+    opus46 = (Decimal(5), Decimal(25), Decimal("6.25"), Decimal(10), Decimal("0.50"))
+    big = (300_000, 1000, 0, 0, 0)
+    when = at("2026-02-20")  # Opus 4.6 had a 200k band until 2026-03-13
+    assert shipped.cost("claude-opus-4-6", big, ts=when) == by_hand(
+        big, tuple(r * 2 for r in opus46[:1]) + (Decimal("37.5"), Decimal("12.5"), Decimal(20), Decimal(1))
+    )
+    assert shipped.cost("claude-opus-4-6", big, ts=when, speed="fast") == by_hand(big, opus46, Decimal(6))
+    assert shipped.cost("claude-opus-4-6", big, ts=at("2026-03-13")) == by_hand(big, opus46)
+    assert shipped.cost("claude-haiku-5-5", (0, 0, 0, 0, 0), searches=3) == Decimal("0.03")
+
+
+@pytest.mark.parametrize(("speed", "geo"), [("fast", ""), ("priority", ""), ("", "eu")])
+def test_a_mode_or_geography_with_no_known_price_has_no_price(
+    speed: str, geo: str, shipped: PriceList
+) -> None:
+    # Sonnet 5.5 has no fast mode; "priority" and "eu" are not priced anywhere.
+    assert shipped.cost("claude-sonnet-5-5", (1, 1, 1, 1, 1), speed=speed, geo=geo) is None
+
+
+def test_rates_are_exact_to_the_pico_dollar() -> None:
+    assert dollars(1) == Decimal("0.000000000001")
+    odd = PriceList([Entry("x", frozenset({"x"}), None, Rates(*[Decimal("0.0000001")] * 5), None, None, "t")])
+    assert odd.cost("x", (1, 0, 0, 0, 0)) == Decimal(0)  # 0.1 pico-dollar a token rounds to none
+    assert odd.cost("x", (10, 0, 0, 0, 0)) == Decimal(0)
+
+
+# --- overrides and timelines -----------------------------------------------------------------------
+
+
+def rates(*values: str) -> Rates:
+    return Rates(*(Decimal(v) for v in values))
+
+
+BASE = Entry(
+    "Base", frozenset({"claude-x"}), date(2026, 1, 1), rates("1", "2", "3", "4", "5"), None, None, "t"
+)
+
+
+def test_an_override_changes_only_what_it_names_from_its_date_on() -> None:
+    later = Override("claude-x", None, date(2026, 6, 1), {"output": Decimal(9)}, "settings.prices[0]")
+    periods = timeline([BASE], [later], "claude-x")
+    assert [p.since if p else None for p in periods] == [date(2026, 1, 1), date(2026, 6, 1)]
+    assert periods[0] is not None and periods[0].rates == BASE.rates
+    assert periods[1] is not None and periods[1].rates == rates("1", "9", "3", "4", "5")
+    assert periods[1].origin == "t; settings.prices[0]"
+
+
+def test_an_override_for_an_unknown_model_needs_input_and_output() -> None:
+    only_input = Override("new", None, None, {"input": Decimal(1)}, "s")
+    assert timeline([], [only_input], "new") == [None]
+    both = Override("new", None, None, {"input": Decimal(2), "output": Decimal(8)}, "s")
+    (period,) = timeline([], [both], "new")
+    # Cache rates from the published multipliers of input: 1.25×, 2×, 0.1×.
+    assert period is not None and period.rates == rates("2", "8", "2.5", "4", "0.2")
+
+
+def test_a_pattern_override_and_null_band_or_fast() -> None:
+    banded = BASE._replace(band=Band(10, rates("9", "9", "9", "9", "9")), fast=Decimal(2))
+    table = PriceList([banded], [Override(None, "claude-*", None, {"band": None, "fast": None}, "s")])
+    assert table.cost("claude-x", (100, 0, 0, 0, 0)) == Decimal(100) / M  # no band any more
+    assert table.cost("claude-x", (1, 0, 0, 0, 0), speed="fast") is None
+    assert PriceList([banded]).cost("claude-x", (100, 0, 0, 0, 0)) == Decimal(900) / M
+
+
+def test_an_updated_table_replaces_the_shipped_one_id_by_id() -> None:
+    newer = BASE._replace(ids=frozenset({"claude-x"}), rates=rates("7", "7", "7", "7", "7"), origin="u")
+    other = Entry("Y", frozenset({"claude-y"}), None, rates("1", "1", "1", "1", "1"), None, None, "t")
+    table = PriceList([BASE, other], updated=[newer])
+    assert table.cost("claude-x", (1, 0, 0, 0, 0)) == Decimal(7) / M
+    assert table.cost("claude-y", (1, 0, 0, 0, 0)) == Decimal(1) / M
+
+
+# --- checks on what users and files give -------------------------------------------------------------
+
+
+def settings(prices: object) -> bytes:
+    return json.dumps({"settings": {"prices": prices}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("prices", "message"),
+    [
+        ([{"model": "x", "input": -1}], "settings.prices[0].input: -1 is not a price"),
+        ([{"model": "x", "input": "abc"}], "'abc' is not a price"),
+        ([{"model": "x", "input": True}], "True is not a price"),
+        ([{"model": "x", "input": "NaN"}], "'NaN' is not a price"),
+        ([{"model": "x", "input": 20000}], "20000 is not a price: give a number of dollars from 0 to 10000"),
+        ([{"model": "x", "inptu": 1}], "unknown key 'inptu'"),
+        ([{"input": 1}], 'give either "model"'),
+        ([{"model": "x", "pattern": "y", "input": 1}], 'give either "model"'),
+        ([{"model": "", "input": 1}], "is not a model id"),
+        ([{"model": "x"}], "sets no price"),
+        ([{"model": "x", "input": 1, "since": "7 Oct"}], "'7 Oct' is not a date: write it YYYY-MM-DD"),
+        (
+            [{"model": "x", "band": {"above": 0, "input": 1, "output": 2}}],
+            ".band.above: 0 is not a number of tokens",
+        ),
+        ([{"model": "x", "band": {"above": 10, "input": 1}}], "band: no 'output' price"),
+        ([{"model": "x", "fast": 0}], ".fast: 0 is not a multiplier"),
+        ([{"model": "x", "fast": 101}], "101 is not a price"),
+        ({"model": "x"}, "settings.prices: not a list"),
+        (["x"], "settings.prices[0]: not an object"),
+    ],
+)
+def test_bad_settings_prices_are_one_clear_line(prices: object, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        price_table.settings_overrides(settings(prices), Path("/j/budget.json"))
+    text = str(caught.value)
+    assert message in text and "\n" not in text and text.startswith("/j/budget.json settings.prices")
+
+
+def test_settings_prices_read_and_a_broken_budget_file_left_to_its_owners() -> None:
+    found = price_table.settings_overrides(
+        settings([{"pattern": "GLM-*", "input": "1.5", "output": 3}]), Path("b")
+    )
+    assert found == [
+        Override(None, "glm-*", None, {"input": Decimal("1.5"), "output": Decimal(3)}, "settings.prices[0]")
+    ]
+    assert price_table.settings_overrides(b"{not json", Path("b")) == []
+    assert price_table.settings_overrides(b"{}", Path("b")) == []
+    with pytest.raises(InvalidInput, match="is not valid JSON"):
+        price_table.settings_overrides(b"{not json", Path("b"), strict=True)
+
+
+def test_table_entries_need_ids_and_prices() -> None:
+    with pytest.raises(InvalidInput, match=r"f models\[0\].ids: give a list of model ids"):
+        price_table.entry({"ids": [], "input": 1, "output": 2}, "f models[0]", "o")
+    with pytest.raises(InvalidInput, match="no 'input' price"):
+        price_table.entry({"ids": ["a"], "output": 2}, "f", "o")
+    e = price_table.entry({"ids": ["us.anthropic.claude-a-v1"], "input": 1, "output": 2}, "f", "o")
+    assert (e.name, e.ids, e.rates.cache_write_1h) == ("claude-a", frozenset({"claude-a"}), Decimal(2))
+
+
+# --- genai-prices' format ---------------------------------------------------------------------------
+
+
+GENAI = [
+    {"id": "openai", "models": [{"id": "gpt-9", "prices": {"input_mtok": 1, "output_mtok": 1}}]},
+    {
+        "id": "anthropic",
+        "models": [
+            {
+                "id": "claude-sonnet-4-6",
+                "name": "Claude Sonnet 4.6",
+                "match": {"or": [{"starts_with": "claude-sonnet-4-6"}, {"starts_with": "claude-4-6-sonnet"}]},
+                "prices": [
+                    {
+                        "prices": {
+                            "input_mtok": {"base": 3, "tiers": [{"start": 200000, "price": 6}]},
+                            "output_mtok": {"base": 15, "tiers": [{"start": 200000, "price": 22.5}]},
+                            "cache_read_mtok": 0.3,
+                        }
+                    },
+                    {
+                        "constraint": {"start_date": "2026-03-13"},
+                        "prices": {"input_mtok": 3, "output_mtok": 15},
+                    },
+                    {"constraint": {"start_time": "01:00"}, "prices": {"input_mtok": 1, "output_mtok": 1}},
+                ],
+            },
+            {
+                "id": "claude-opus-5-5",
+                "match": {"equals": "claude-opus-5-5"},
+                "prices": {
+                    "input_mtok": 4,
+                    "output_mtok": 20,
+                    "cache_read_mtok": 0.2,
+                    "cache_write_1h_mtok": 8,
+                },
+                "price_variants": [
+                    {"when": {"processing": "batch"}, "prices": {"input_mtok": 2, "output_mtok": 10}},
+                    {"when": {"speed": "fast"}, "prices": {"input_mtok": 8, "output_mtok": 40}},
+                ],
+            },
+            {"id": "claude-sonnet-9", "name": "Broken", "prices": {"output_mtok": 1}},
+        ],
+    },
+]
+
+
+def test_genai_prices_become_dated_entries_with_bands_and_fast() -> None:
+    dataset, entries, skipped = price_import.parse(json.dumps(GENAI).encode(), "data.json")
+    assert dataset == "genai-prices"
+    assert skipped == ["Broken: no input or output price"]
+    checked = [price_table.entry(e, "t", "u") for e in entries]
+    sonnet, flat, opus = checked
+    assert sonnet.ids == flat.ids == frozenset({"claude-sonnet-4-6", "claude-4-6-sonnet"})
+    assert (sonnet.since, flat.since) == (None, date(2026, 3, 13))
+    assert sonnet.band == Band(200000, rates("6", "22.5", "3.75", "6", "0.3"))
+    assert flat.band is None
+    assert (opus.fast, opus.rates) == (Decimal(2), rates("4", "20", "5", "8", "0.2"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"<html>", "data.json is not valid JSON"),
+        (b"[]", "data.json has no Anthropic models"),
+        (b'{"claude-x": {"litellm_provider": "anthropic"}}', "LiteLLM's table, which has no dates"),
+        (b'{"a": 1}', "no price table ai-budget reads"),
+    ],
+)
+def test_what_is_not_a_price_table_says_which_to_give(raw: bytes, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        price_import.parse(raw, "data.json")
+    assert message in str(caught.value) and "genai-prices' data.json" in str(caught.value)
+
+
+def test_our_own_format_is_read_as_it_is() -> None:
+    table = {"models": [{"ids": ["claude-z"], "input": 1, "output": 2}]}
+    assert price_import.parse(json.dumps(table).encode(), "t") == ("ai-budget", table["models"], [])
+
+
+# --- beside Claude Code's own figure ------------------------------------------------------------------
+
+
+def test_our_cost_beside_the_clients() -> None:
+    same = client_cost.compare(Decimal("1.234"), 1.24)
+    assert (same.verdict, same.difference, same.reasons) == ("same", Decimal("0.006"), ())
+    higher = client_cost.compare(Decimal("1.00"), 1.25)
+    assert higher.verdict == "client higher" and higher.difference == Decimal("0.25")
+    assert higher.reasons == (client_cost.SIDE_REQUESTS, client_cost.CLIENT_TABLE)
+    lower = client_cost.compare(Decimal("2.00"), Decimal("1.50"), unpriced=["glm-5.1"])
+    assert lower.verdict == "client lower" and lower.difference == Decimal("-0.50")
+    assert lower.reasons[0] == client_cost.CLIENT_TABLE and "glm-5.1" in lower.reasons[1]
+    assert client_cost.compare(None, 1.0, ["x"]).verdict == "unknown"
+    assert client_cost.compare(Decimal(1), None).reasons == ("Claude Code reported no cost for this session",)
+    assert client_cost.compare(Decimal(1), float("nan")).verdict == "unknown"
+    assert higher.as_dict() == {
+        "cost_usd": 1.0,
+        "client_cost_usd": 1.25,
+        "difference_usd": 0.25,
+        "verdict": "client higher",
+        "reasons": list(higher.reasons),
+    }
