@@ -322,7 +322,9 @@ def test_genai_prices_become_dated_entries_with_bands_and_fast() -> None:
     sonnet, flat, opus = checked
     assert sonnet.ids == flat.ids == frozenset({"claude-sonnet-4-6", "claude-4-6-sonnet"})
     assert (sonnet.since, flat.since) == (None, date(2026, 3, 13))
-    assert sonnet.band == Band(200000, rates("6", "22.5", "3.75", "6", "0.3"))
+    # A kind the file prices without a tier costs the same in the band (cache read 0.3); a kind it
+    # does not price at all follows the band's input by the caching multipliers (6 × 1.25, 6 × 2).
+    assert sonnet.band == Band(200000, rates("6", "22.5", "7.5", "12", "0.3"))
     assert flat.band is None
     assert (opus.fast, opus.rates) == (Decimal(2), rates("4", "20", "5", "8", "0.2"))
 
