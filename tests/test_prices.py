@@ -393,3 +393,26 @@ def test_prices_with_no_transcripts_says_so(claude: Path) -> None:
     assert "Claude Fable 5.2" in text and "over 100,000 prompt tokens" in text
     assert 'every token price ×1.1 for "us"' in text
     assert "No Claude Code transcripts found" in text
+
+
+def test_an_advisor_turn_decides_the_band_on_each_request_not_on_their_sum(claude: Path) -> None:
+    # The top level adds up the two requests of the main model around the advice: 120,000 prompt
+    # tokens, while each request's own prompt is 60,000, under Haiku 5.5's 100,000.
+    mirror = {"type": "message", "input_tokens": 5, "output_tokens": 100, "cache_read_input_tokens": 59_995}
+    advice = {
+        "type": "advisor_message",
+        "model": "claude-opus-5-5",
+        "input_tokens": 1000,
+        "output_tokens": 10,
+    }
+    write(
+        project_dir(claude) / f"{SESSION}.jsonl",
+        [line("t", "claude-haiku-5-5", inp=10, out=200, read=119_990, iterations=[mirror, advice, mirror])],
+    )
+    data = tokens()
+    assert data["by_model"]["claude-haiku-5-5"]["cost_usd"] == float(
+        cost("claude-haiku-5-5", 10, 200, 0, 0, 119_990)
+    )
+    assert data["by_model"]["claude-opus-5-5"]["cost_usd"] == float(
+        cost("claude-opus-5-5", 1000, 10, 0, 0, 0)
+    )
