@@ -414,3 +414,26 @@ def test_an_advisor_turn_decides_the_band_on_each_request_not_on_their_sum(claud
     opus = cost("claude-opus-5-5", 1000, 10, 0, 0, 0)
     assert data["by_model"]["claude-haiku-5-5"]["cost_usd"] == float(round(haiku, 6))
     assert data["by_model"]["claude-opus-5-5"]["cost_usd"] == float(round(opus, 6))
+
+
+def test_a_price_change_recomputes_the_rolled_up_days_still_in_the_transcripts(
+    claude: Path, journal: Path, tmp_path: Path
+) -> None:
+    from ai_budget.journal.journal import Journal
+    from ai_budget.session.rollup import rollup
+
+    write(project_dir(claude) / f"{SESSION}.jsonl", [line("a", "claude-haiku-4-5-20251001", out=1_000_000)])
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    month = journal / "usage" / "2026-11.csv"
+
+    def cost_column() -> str:
+        (row,) = [r for r in month.read_text().splitlines() if r.startswith("2026-11-20,")]
+        return row.split(",")[9]
+
+    rollup(Journal.open(journal), [claude], now)
+    assert cost_column() == "5.0000"  # 1M output tokens at $5
+    table = {"models": [{"ids": ["claude-haiku-4-5"], "input": 1, "output": 4}]}
+    (tmp_path / "mine.json").write_text(json.dumps(table))
+    assert run("prices", "update", "--from", str(tmp_path / "mine.json")).exit_code == 0
+    rollup(Journal.open(journal), [claude], now)
+    assert cost_column() == "4.0000"

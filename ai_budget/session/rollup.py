@@ -12,6 +12,7 @@ from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude import usage_history
+from ai_budget.claude.price_table import prices
 from ai_budget.claude.transcripts import Counts, Index, Transcript, find_transcripts
 from ai_budget.claude.transcripts.discover import transcript_stats
 from ai_budget.claude.transcripts.progress import Progress
@@ -60,8 +61,10 @@ class _State:
 
 
 def state_path(journal: Journal, claude_dirs: list[Path]) -> Path:
-    """The state file of one journal and one set of Claude dirs (another set starts afresh)."""
-    key = "\n".join([str(journal.root.resolve()), *sorted(str(d) for d in claude_dirs)])
+    """The state file of one journal, one set of Claude dirs and one price table (another starts afresh:
+    a price change recomputes every day whose transcripts are still there)."""
+    digest = prices().digest
+    key = "\n".join([str(journal.root.resolve()), *sorted(str(d) for d in claude_dirs), digest])
     return paths.cache_dir() / f"rollups-{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
 
 
