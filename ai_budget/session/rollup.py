@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ai_budget import paths
-from ai_budget.claude import usage_history
-from ai_budget.claude.price_table import prices
-from ai_budget.claude.transcripts import Counts, Index, Transcript, find_transcripts
+from ai_budget.claude import price_table, usage_history
+from ai_budget.claude.transcripts import Counts, Index, Transcript, counts_of, find_transcripts
 from ai_budget.claude.transcripts.discover import transcript_stats
 from ai_budget.claude.transcripts.progress import Progress
-from ai_budget.claude.transcripts.records import counts_of
 from ai_budget.errors import BudgetError
 from ai_budget.fileio import read_json, write_json
 from ai_budget.journal import rollups
@@ -61,9 +59,8 @@ class _State:
 
 
 def state_path(journal: Journal, claude_dirs: list[Path]) -> Path:
-    """The state file of one journal, one set of Claude dirs and one price table (another starts afresh:
-    a price change recomputes every day whose transcripts are still there)."""
-    digest = prices().digest
+    """The state file of one journal, Claude dirs and price table (another starts afresh, recosting)."""
+    digest = price_table.prices().digest
     key = "\n".join([str(journal.root.resolve()), *sorted(str(d) for d in claude_dirs), digest])
     return paths.cache_dir() / f"rollups-{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
 
