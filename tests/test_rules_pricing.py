@@ -56,6 +56,10 @@ def shipped() -> PriceList:
         "claude-sonnet-5-5@20261001",
         "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-5-5-v1:0",
         "claude-sonnet-5.5",
+        # Everything after the first mark is dropped, whatever follows it.
+        "claude-sonnet-5-5[1m][beta]",
+        "claude-sonnet-5-5@20261001@us",
+        "projects/p/locations/global/publishers/anthropic/models/claude-sonnet-5-5@20261001",
     ],
 )
 def test_model_ids_as_claude_code_and_providers_write_them(written: str, shipped: PriceList) -> None:
@@ -196,6 +200,74 @@ def test_a_pattern_override_and_null_band_or_fast() -> None:
     assert table.cost("claude-x", (100, 0, 0, 0, 0)) == Decimal(100) / M  # no band any more
     assert table.cost("claude-x", (1, 0, 0, 0, 0), speed="fast") is None
     assert PriceList([banded]).cost("claude-x", (100, 0, 0, 0, 0)) == Decimal(900) / M
+
+
+def test_overrides_from_nothing_keep_their_own_dates_band_fast_and_origin() -> None:
+    band = Band(100, rates("1", "1", "1", "1", "1"))
+    first = Override(
+        "new",
+        None,
+        date(2026, 1, 1),
+        {"input": Decimal(2), "output": Decimal(8), "band": band, "fast": Decimal(3)},
+        "settings.prices[0]",
+    )
+    second = Override("new", None, date(2026, 6, 1), {"output": Decimal(9)}, "settings.prices[1]")
+    periods = timeline([], [first, second], "new")
+    assert [(p.since, p.name, p.band, p.fast) for p in periods if p] == [
+        (date(2026, 1, 1), "new", band, Decimal(3)),
+        (date(2026, 6, 1), "new", band, Decimal(3)),
+    ]
+    assert [p.origin for p in periods if p] == [
+        "settings.prices[0]",
+        "settings.prices[0]; settings.prices[1]",
+    ]
+    # A gap (no input and output yet) has no price, before and at its date.
+    gap = PriceList([], [Override("new", None, None, {"input": Decimal(1)}, "s")])
+    assert gap.periods("new") == [None] and gap.cost("new", (1, 1, 1, 1, 1)) is None
+    assert gap.period("new", at("2026-01-01")) is None
+
+
+def test_an_override_keeps_the_band_and_fast_rate_it_does_not_name() -> None:
+    banded = BASE._replace(band=Band(10, rates("9", "9", "9", "9", "9")), fast=Decimal(2))
+    earlier = Override("claude-x", None, date(2025, 12, 1), {"output": Decimal(7)}, "s")
+    (before, after) = timeline([banded], [earlier], "claude-x")
+    assert before is not None and after is not None
+    # From 2025-12-01, before the table's first date: the table's first row with the override.
+    assert (before.since, before.rates.output, before.band, before.fast) == (
+        date(2025, 12, 1),
+        Decimal(7),
+        banded.band,
+        Decimal(2),
+    )
+    assert (after.since, after.rates.output) == (date(2026, 1, 1), Decimal(7))
+
+
+def test_rows_are_taken_in_date_order_whatever_their_order_or_names() -> None:
+    june = Entry("A", frozenset({"m"}), date(2026, 6, 1), rates("2", "2", "2", "2", "2"), None, None, "t")
+    january = Entry("Z", frozenset({"m"}), date(2026, 1, 1), rates("1", "1", "1", "1", "1"), None, None, "t")
+    table = PriceList([june, january])
+    assert [p.name for p in table.periods("m") if p] == ["Z", "A"]
+    assert table.period("m", at("2026-03-01")) == table.periods("m")[0]
+    assert table.period("m", at("2026-07-01")) == table.periods("m")[1]
+    assert table.period("m", at("2025-07-01")) == table.periods("m")[0]
+    assert PriceList([]).digest == ""
+
+
+def test_a_date_is_a_utc_date_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch, shipped: PriceList
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        # 02:00 UTC on 7 October is still 6 October in New York: the cut applies (UTC).
+        fresh = price_table.load(Path("/nonexistent/budget.json"), Path("/nonexistent/prices.json"))
+        counts = (0, 0, 0, 0, 1_000_000)
+        assert fresh.cost("claude-sonnet-5-5", counts, ts=at("2026-10-07T02:00")) == Decimal("0.10")
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
 
 
 def test_an_updated_table_replaces_the_shipped_one_id_by_id() -> None:

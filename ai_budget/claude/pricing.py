@@ -106,14 +106,14 @@ def _epoch(since: date | None) -> float:
     return datetime(since.year, since.month, since.day, tzinfo=timezone.utc).timestamp()
 
 
-def _apply(period: Period | None, o: Override, name: str) -> Period | None:
-    """A period with an override's changes; from nothing, only when it gives input and output."""
+def _apply(period: Period | None, o: Override, name: str, start: date | None) -> Period | None:
+    """A period with an override's changes; from nothing (from `start`), only if it gives input and output."""
     if period is None:
         if "input" not in o.changes or "output" not in o.changes:
             return None
         base = o.changes["input"]
-        rates = Rates(*(o.changes.get(k, base * CACHE_MULTIPLIERS.get(k, 1)) for k in RATE_KEYS))
-        return Period(o.since, name, rates, o.changes.get("band"), o.changes.get("fast"), o.origin)
+        rates = Rates(*(o.changes[k] if k in o.changes else base * CACHE_MULTIPLIERS[k] for k in RATE_KEYS))
+        return Period(start, name, rates, o.changes.get("band"), o.changes.get("fast"), o.origin)
     rates = Rates(*(o.changes.get(k, getattr(period.rates, k)) for k in RATE_KEYS))
     band = o.changes.get("band", period.band)  # a null band or fast in settings removes it
     fast = o.changes.get("fast", period.fast)
@@ -136,8 +136,8 @@ def timeline(entries: Sequence[Entry], overrides: Iterable[Override], model_id: 
             period = Period(start, entry.name, entry.rates, entry.band, entry.fast, entry.origin)
         for o in mine:
             if _day(o.since) <= _day(start):
-                period = _apply(period, o, model_id)
-        found.append(period if period is None else period._replace(since=start))
+                period = _apply(period, o, model_id, start)
+        found.append(period)
     return found
 
 
