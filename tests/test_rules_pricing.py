@@ -205,17 +205,17 @@ def test_a_pattern_override_and_null_band_or_fast() -> None:
 def test_overrides_from_nothing_keep_their_own_dates_band_fast_and_origin() -> None:
     band = Band(100, rates("1", "1", "1", "1", "1"))
     first = Override(
-        "new",
+        "claude-new",
         None,
         date(2026, 1, 1),
         {"input": Decimal(2), "output": Decimal(8), "band": band, "fast": Decimal(3)},
         "settings.prices[0]",
     )
-    second = Override("new", None, date(2026, 6, 1), {"output": Decimal(9)}, "settings.prices[1]")
-    periods = timeline([], [first, second], "new")
+    second = Override("claude-new", None, date(2026, 6, 1), {"output": Decimal(9)}, "settings.prices[1]")
+    periods = timeline([], [first, second], "claude-new")
     assert [(p.since, p.name, p.band, p.fast) for p in periods if p] == [
-        (date(2026, 1, 1), "new", band, Decimal(3)),
-        (date(2026, 6, 1), "new", band, Decimal(3)),
+        (date(2026, 1, 1), "claude-new", band, Decimal(3)),
+        (date(2026, 6, 1), "claude-new", band, Decimal(3)),
     ]
     assert [p.origin for p in periods if p] == [
         "settings.prices[0]",
@@ -225,6 +225,8 @@ def test_overrides_from_nothing_keep_their_own_dates_band_fast_and_origin() -> N
     gap = PriceList([], [Override("new", None, None, {"input": Decimal(1)}, "s")])
     assert gap.periods("new") == [None] and gap.cost("new", (1, 1, 1, 1, 1)) is None
     assert gap.period("new", at("2026-01-01")) is None
+    named = PriceList([], [first]).periods("claude-new@20260101")
+    assert [p.name for p in named if p] == ["claude-new"]  # the matched id names a model the table lacks
 
 
 def test_an_override_keeps_the_band_and_fast_rate_it_does_not_name() -> None:
