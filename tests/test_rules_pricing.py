@@ -445,3 +445,132 @@ def test_our_cost_beside_the_clients() -> None:
         "verdict": "client higher",
         "reasons": list(higher.reasons),
     }
+
+
+# --- where prices are read from ------------------------------------------------------------------------
+
+
+def write_settings(folder: Path, prices: object) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "budget.json").write_bytes(settings(prices))
+    return folder
+
+
+def test_the_table_in_force_follows_the_journal_and_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "AI_BUDGET_HOME", str(write_settings(tmp_path / "default", [{"model": "m", "input": 1, "output": 1}]))
+    )
+    monkeypatch.setenv("AI_BUDGET_STATE_DIR", str(tmp_path / "state"))
+    other = write_settings(tmp_path / "other", [{"model": "m", "input": 2, "output": 2}])
+    try:
+        price_table.use_home(other)
+        assert price_table.budget_path() == other / "budget.json"
+        first = price_table.prices()
+        assert first is price_table.prices()  # read once while nothing changed
+        assert first.cost("m", (1, 0, 0, 0, 0)) == Decimal(2) / M
+        price_table.use_home(None)
+        assert price_table.budget_path() == tmp_path / "default" / "budget.json"
+        assert price_table.prices().cost("m", (1, 0, 0, 0, 0)) == Decimal(1) / M
+        (tmp_path / "state").mkdir()
+        update = {
+            "from": "f",
+            "fetched": "2026-12-01T10:00:00+00:00",
+            "models": [{"ids": ["m"], "input": 5, "output": 5}],
+        }
+        (tmp_path / "state" / "prices.json").write_text(json.dumps(update))
+        again = price_table.prices()
+        assert again.updated[0].origin == "prices update from f (2026-12-01)"
+        assert again.cost("m", (1, 0, 0, 0, 0)) == Decimal(1) / M  # settings.prices still applies on top
+        assert again.cost("claude-haiku-4-5", (0, 0, 0, 0, 0)) == 0 and again.digest != first.digest
+    finally:
+        price_table.use_home(None)
+
+
+def test_a_broken_budget_file_gives_no_overrides_and_an_unreadable_one_a_line(tmp_path: Path) -> None:
+    broken = tmp_path / "budget.json"
+    broken.write_text("{not json")
+    assert price_table.load(broken, tmp_path / "none.json").overrides == []
+    with pytest.raises(InvalidInput, match="is not valid JSON"):
+        price_table.load(broken, tmp_path / "none.json", strict=True)
+    with pytest.raises(InvalidInput, match=r"cannot be read \(Is a directory\): check its permissions"):
+        price_table.load(tmp_path, tmp_path / "none.json")  # a folder where the file should be
+    assert price_table.settings_overrides(b"[]", Path("b")) == []
+
+
+def test_a_broken_updated_table_says_how_to_get_back(tmp_path: Path) -> None:
+    bad = {"from": "x", "fetched": "2026-12-01", "models": [{"ids": ["a"], "input": -1, "output": 1}]}
+    with pytest.raises(InvalidInput) as caught:
+        price_table.updated_entries(json.dumps(bad).encode(), Path("/s/prices.json"))
+    assert str(caught.value).startswith("/s/prices.json models[0].input: -1 is not a price")
+    assert str(caught.value).endswith(
+        "; run `ai-budget prices update` again, or `ai-budget prices reset` to go back to the shipped table"
+    )
+    with pytest.raises(
+        InvalidInput, match=r"^/s/prices.json is not a price table ai-budget wrote: run `ai-budget"
+    ):
+        price_table.updated_entries(b"[]", Path("/s/prices.json"))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"web_search_per_request": "-1", "geo": {}, "models": []},
+            "web_search_per_request: '-1' is not a price",
+        ),
+        ({"web_search_per_request": "0.01", "geo": {"us": "x"}, "models": []}, "geo.us: 'x' is not a price"),
+        (
+            {"web_search_per_request": "0.01", "geo": {}, "models": [{"ids": []}]},
+            r"pricing.json models\[0\].ids",
+        ),
+    ],
+)
+def test_a_broken_shipped_table_names_the_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: object, message: str
+) -> None:
+    shipped_file = tmp_path / "pricing.json"
+    shipped_file.write_text(json.dumps(data))
+    monkeypatch.setattr(price_table, "BUILTIN", shipped_file)
+    with pytest.raises(InvalidInput, match=message):
+        price_table.load(tmp_path / "none", tmp_path / "none")
+
+
+def test_the_checks_name_each_place_and_accept_the_edges() -> None:
+    def refused(item: object, where: str = "f") -> str:
+        with pytest.raises(InvalidInput) as caught:
+            price_table.entry(item, where, "o")
+        return str(caught.value)
+
+    assert refused({"ids": ["a"], "input": "x", "output": 1}).startswith("f.input: 'x'")
+    assert refused({"ids": ["a"], "input": 1, "output": 1, "cache_read": -1}).startswith("f.cache_read: -1")
+    assert refused({"ids": ["a"], "input": 1, "output": 1, "since": "x"}).startswith("f.since: 'x'")
+    assert refused({"ids": ["a"], "input": 1, "output": 1, "fast": 0}).startswith("f.fast: 0")
+    assert refused(
+        {"ids": ["a"], "input": 1, "output": 1, "band": {"above": 5, "input": 1, "output": 1, "x": 1}}
+    ).startswith(
+        "f.band: unknown key 'x': use above, cache_read, cache_write_1h, cache_write_5m, input, output"
+    )
+    assert refused(
+        {"ids": ["a"], "input": 1, "output": 1, "band": {"above": 5, "input": 1, "output": -2}}
+    ).startswith("f.band.output: -2")
+    assert refused(
+        {"ids": ["a"], "input": 1, "output": 1, "band": {"above": True, "input": 1, "output": 1}}
+    ).startswith("f.band.above: True is not a number of tokens")
+    assert refused({"ids": [5], "input": 1, "output": 1}).startswith("f.ids: give a list of model ids")
+    edge = price_table.entry(
+        {"ids": ["a"], "input": 10000, "output": 0, "band": {"above": 1, "input": 1, "output": 1}}, "f", "o"
+    )
+    assert (edge.rates.input, edge.rates.output, edge.band and edge.band.above) == (Decimal(10000), 0, 1)
+
+
+def test_override_checks_and_what_they_set() -> None:
+    with pytest.raises(InvalidInput, match=r"^w\.model: 5 is not a model id"):
+        price_table.override({"model": 5, "input": 1}, "w")
+    with pytest.raises(InvalidInput, match=r"^w\.pattern: ' ' is not a model id"):
+        price_table.override({"pattern": " ", "input": 1}, "w")
+    band = {"above": 10, "input": 4, "output": 4}
+    o = price_table.override({"model": "m", "band": band, "fast": 3}, "/j[x]/budget.json settings.prices[3]")
+    assert o.origin == "settings.prices[3]"
+    assert o.changes == {"band": Band(10, rates("4", "4", "5", "8", "0.4")), "fast": Decimal(3)}

@@ -192,7 +192,7 @@ def _rates(item: Mapping[str, Any], where: str) -> Rates:
     base = rate(item["input"], f"{where}.input")
     return Rates(
         *(
-            rate(item[k], f"{where}.{k}") if k in item else base * CACHE_MULTIPLIERS.get(k, Decimal(1))
+            rate(item[k], f"{where}.{k}") if k in item else base * CACHE_MULTIPLIERS[k]
             for k in RATE_KEYS
         )
     )
