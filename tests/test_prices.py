@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -257,19 +258,31 @@ def test_update_from_a_file_reprices_and_reset_goes_back(claude: Path, tmp_path:
 
 
 class Served:
-    """A loopback HTTP server answering every GET with one status, content type and body."""
+    """A loopback HTTP server answering every GET with one status, headers and body (and keeping the
+    request's headers); `short` announces more bytes than it sends, `delay` waits before answering."""
 
     def __init__(self) -> None:
         self.status, self.kind, self.body = 200, "application/json", b"[]"
+        self.location: str | None = None
+        self.short, self.delay = False, 0.0
+        self.asked: dict[str, str] = {}
         served = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+                served.asked = dict(self.headers.items())
+                time.sleep(served.delay)
                 self.send_response(served.status)
-                self.send_header("Content-Type", served.kind)
-                self.send_header("Content-Length", str(len(served.body)))
+                if served.kind:
+                    self.send_header("Content-Type", served.kind)
+                if served.location:
+                    self.send_header("Location", served.location)
+                self.send_header("Content-Length", str(len(served.body) + (100 if served.short else 0)))
                 self.end_headers()
-                self.wfile.write(served.body)
+                try:
+                    self.wfile.write(served.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading (too big): what it said is the test's
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -290,13 +303,29 @@ def served() -> Iterator[Served]:
     server.close()
 
 
-def test_update_from_a_loopback_address(claude: Path, served: Served) -> None:
+def test_update_from_a_loopback_address(claude: Path, served: Served, home: Path) -> None:
     write(project_dir(claude) / f"{SESSION}.jsonl", [line("a", "claude-sonnet-5-5", inp=1_000_000)])
     served.body = json.dumps(genai(1.25)).encode()
+    served.kind = ""  # no Content-Type at all: the body decides
     result = run("prices", "update", "--from", served.url, "--json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["models"] == ["claude-sonnet-5-5"]
+    assert json.loads(result.stdout) == {
+        "from": served.url,
+        "dataset": "genai-prices",
+        "written": str(home / ".local" / "state" / "ai-budget" / "prices.json"),
+        "models": ["claude-sonnet-5-5"],
+        "changed": ["claude-sonnet-5-5: input 2 → 1.25"],
+        "skipped": [],
+    }
+    assert (
+        served.asked["User-Agent"].startswith("ai-budget/") and served.asked["Accept"] == "application/json"
+    )
     assert tokens()["cost_usd"] == 1.25
+    written = json.loads((home / ".local" / "state" / "ai-budget" / "prices.json").read_text())
+    assert written["fetched"].endswith("+00:00")
+    # The same table again changes nothing in force.
+    again = json.loads(run("prices", "update", "--from", served.url, "--json").stdout)
+    assert again["changed"] == []
 
 
 @pytest.mark.parametrize(
@@ -307,7 +336,11 @@ def test_update_from_a_loopback_address(claude: Path, served: Served) -> None:
         (200, "application/json", b"<html>", "returned a web page, not a price list"),
         (200, "application/json", b"{oops", "is not valid JSON"),
         (200, "application/json", b" " * (8 << 20) + b"[]", "sent more than 8,388,608 bytes"),
-        (302, "text/plain", b"", "redirects (HTTP 302)"),
+        (302, "text/plain", b"", "redirects (HTTP 302) to elsewhere: give that address"),
+        (300, "text/plain", b"", "redirects (HTTP 300)"),
+        (400, "application/json", b"[]", "answered HTTP 400"),
+        (200, "Text/HTML; charset=utf-8", b"hello", "returned a web page"),
+        (200, "application/json", b"  \n<html>", "returned a web page"),
     ],
 )
 def test_a_bad_address_is_one_line_and_nothing_written(
@@ -327,7 +360,7 @@ def test_a_bad_address_is_one_line_and_nothing_written(
         (b"{not json", "is not valid JSON"),
         (
             json.dumps({"models": [{"ids": ["claude-x-1"], "input": -3, "output": 1}]}).encode(),
-            "-3 is not a price",
+            "models[0].input: -3 is not a price",
         ),
         (
             json.dumps({"models": [{"ids": ["claude-x-1"], "input": 3, "output": 1, "colour": 1}]}).encode(),
@@ -351,7 +384,33 @@ def test_a_bad_file_is_one_line_and_nothing_written(
     result = run("prices", "update", "--from", str(path))
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+    assert result.stderr.startswith(f"Error: {path}")
     assert written.read_bytes() == before  # the table in place is left as it was
+
+
+def test_a_redirect_names_where_it_points(served: Served) -> None:
+    served.status, served.location = 301, "https://example.invalid/data.json"
+    result = run("prices", "update", "--from", served.url)
+    assert "redirects (HTTP 301) to https://example.invalid/data.json: give that address" in result.stderr
+
+
+def test_an_address_that_cannot_be_fetched_says_why(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ai_budget.claude import price_import
+
+    cases = {
+        "https://127.0.0.1:9/data.json": "9/data.json cannot be reached: check the address and the network",
+        "http://127.0.0.1:99999/x": "is not an http(s) address ai-budget can fetch",
+    }
+    for url, message in cases.items():
+        result = run("prices", "update", "--from", url)
+        assert result.exit_code == 1 and message in result.stderr, url
+    served.short = True
+    result = run("prices", "update", "--from", served.url)
+    assert "broke off the transfer: try again" in result.stderr
+    served.short, served.delay = False, 1.5
+    monkeypatch.setattr(price_import, "TIMEOUT_S", 0.5)
+    result = run("prices", "update", "--from", served.url)
+    assert "did not answer within 0.5 s: try again later" in result.stderr
 
 
 def test_a_huge_or_missing_file_is_refused(tmp_path: Path) -> None:
@@ -362,6 +421,12 @@ def test_a_huge_or_missing_file_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "a price list is far smaller" in result.stderr
     result = run("prices", "update", "--from", str(tmp_path / "none.json"))
     assert result.exit_code == 1 and "no such file" in result.stderr
+    result = run("prices", "update", "--from", str(tmp_path))
+    assert result.exit_code == 1 and f"{tmp_path} is a folder: give a price file" in result.stderr
+    at_most = tmp_path / "at-most.json"
+    at_most.write_bytes(b" " * ((8 << 20) - 2) + b"[]")  # exactly the limit: read, then found wanting
+    result = run("prices", "update", "--from", str(at_most))
+    assert result.exit_code == 1 and "has no Anthropic models" in result.stderr
 
 
 # --- what has no price ------------------------------------------------------------------------------

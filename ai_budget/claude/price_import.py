@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +171,13 @@ def _genai_ids(model: dict[str, Any]) -> set[str]:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{value!r} is not a price")
-    return str(Decimal(str(value)))
+    """A price as text, exactly as written (ValueError when it is no number)."""
+    if not isinstance(value, bool) and isinstance(value, (int, float, str)):
+        try:
+            return str(Decimal(str(value)))
+        except InvalidOperation:
+            pass
+    raise ValueError(f"{value!r} is not a price")
 
 
 def _genai_rates(prices: dict[str, Any]) -> dict[str, Any]:
@@ -242,8 +246,7 @@ def _changes(before: PriceList, after: PriceList, ids: list[str]) -> list[str]:
     found = []
     for model_id in ids:
         old, new = before.period(model_id, None), after.period(model_id, None)
-        if new is None:
-            continue
+        assert new is not None  # every id of the new table has its rows
         if old is None:
             found.append(f"{model_id}: newly priced")
             continue
