@@ -345,14 +345,22 @@ def test_table_entries_need_ids_and_prices() -> None:
 
 
 GENAI = [
+    "not a provider",
     {"id": "openai", "models": [{"id": "gpt-9", "prices": {"input_mtok": 1, "output_mtok": 1}}]},
     {
         "id": "anthropic",
         "models": [
+            "not a model",
             {
                 "id": "claude-sonnet-4-6",
                 "name": "Claude Sonnet 4.6",
-                "match": {"or": [{"starts_with": "claude-sonnet-4-6"}, {"starts_with": "claude-4-6-sonnet"}]},
+                "match": {
+                    "or": [
+                        {"starts_with": "claude-4-6-sonnet"},
+                        {"and": [{"equals": "claude-sonnet-4-6-fast"}]},
+                        {"starts_with": "claude-sonnet-4-6"},
+                    ]
+                },
                 "prices": [
                     {
                         "prices": {
@@ -361,11 +369,14 @@ GENAI = [
                             "cache_read_mtok": 0.3,
                         }
                     },
+                    {"constraint": {"start_time": "01:00"}, "prices": {"input_mtok": 1, "output_mtok": 1}},
                     {
                         "constraint": {"start_date": "2026-03-13"},
                         "prices": {"input_mtok": 3, "output_mtok": 15},
                     },
-                    {"constraint": {"start_time": "01:00"}, "prices": {"input_mtok": 1, "output_mtok": 1}},
+                ],
+                "price_variants": [
+                    {"when": {"speed": "fast"}, "prices": {"input_mtok": 18, "output_mtok": 90}},
                 ],
             },
             {
@@ -383,6 +394,10 @@ GENAI = [
                 ],
             },
             {"id": "claude-sonnet-9", "name": "Broken", "prices": {"output_mtok": 1}},
+            {"id": "claude-sonnet-8", "prices": {"input_mtok": "abc", "output_mtok": 1}},
+            {"id": "claude-sonnet-7", "prices": {"input_mtok": True, "output_mtok": 1}},
+            {"name": "Nameless", "prices": {"input_mtok": 1, "output_mtok": 1}},
+            {"prices": {"input_mtok": 1, "output_mtok": 1}},
         ],
     },
 ]
@@ -391,11 +406,20 @@ GENAI = [
 def test_genai_prices_become_dated_entries_with_bands_and_fast() -> None:
     dataset, entries, skipped = price_import.parse(json.dumps(GENAI).encode(), "data.json")
     assert dataset == "genai-prices"
-    assert skipped == ["Broken: no input or output price"]
+    assert skipped == [
+        "Broken: no input or output price",
+        "claude-sonnet-8: 'abc' is not a price",
+        "claude-sonnet-7: True is not a price",
+        "Nameless: no model id",
+        "?: no model id",
+    ]
     checked = [price_table.entry(e, "t", "u") for e in entries]
     sonnet, flat, opus = checked
-    assert sonnet.ids == flat.ids == frozenset({"claude-sonnet-4-6", "claude-4-6-sonnet"})
+    ids = {"claude-sonnet-4-6", "claude-4-6-sonnet", "claude-sonnet-4-6-fast"}
+    assert sonnet.ids == flat.ids == frozenset(ids)
+    assert (sonnet.name, opus.name) == ("Claude Sonnet 4.6", "claude-opus-5-5")
     assert (sonnet.since, flat.since) == (None, date(2026, 3, 13))
+    assert sonnet.fast == flat.fast == Decimal(6)  # fast over the tiered price's base: 18 / 3
     # A kind the file prices without a tier costs the same in the band (cache read 0.3); a kind it
     # does not price at all follows the band's input by the caching multipliers (6 × 1.25, 6 × 2).
     assert sonnet.band == Band(200000, rates("6", "22.5", "7.5", "12", "0.3"))
@@ -436,6 +460,21 @@ def test_our_cost_beside_the_clients() -> None:
     assert lower.verdict == "client lower" and lower.difference == Decimal("-0.50")
     assert lower.reasons[0] == client_cost.CLIENT_TABLE and "glm-5.1" in lower.reasons[1]
     assert client_cost.compare(None, 1.0, ["x"]).verdict == "unknown"
+    assert client_cost.compare(None, 1.0, ["y", "x", "y"]).as_dict() == {
+        "cost_usd": None,
+        "client_cost_usd": 1.0,
+        "difference_usd": None,
+        "verdict": "unknown",
+        "reasons": ["no price is known here for x, y: ours leaves their calls out"],
+    }
+    assert client_cost.compare(Decimal("0.5"), None).as_dict()["cost_usd"] == 0.5
+    edge = client_cost.compare(Decimal("1.0000004"), Decimal("1.01"))  # 0.0099996: within a cent
+    assert (edge.verdict, edge.ours, edge.client) == ("same", Decimal("1.0000004"), Decimal("1.01"))
+    assert edge.as_dict()["cost_usd"] == 1.0  # to the millionth
+    cent = client_cost.compare(Decimal("1.00"), Decimal("1.01"))
+    assert cent.verdict == "same"
+    lower_fields = client_cost.compare(Decimal(3), 1)
+    assert (lower_fields.ours, lower_fields.client) == (Decimal(3), Decimal(1))
     assert client_cost.compare(Decimal(1), None).reasons == ("Claude Code reported no cost for this session",)
     assert client_cost.compare(Decimal(1), float("nan")).verdict == "unknown"
     assert higher.as_dict() == {
