@@ -613,3 +613,13 @@ def test_override_checks_and_what_they_set() -> None:
     o = price_table.override({"model": "m", "band": band, "fast": 3}, "/j[x]/budget.json settings.prices[3]")
     assert o.origin == "settings.prices[3]"
     assert o.changes == {"band": Band(10, rates("4", "4", "5", "8", "0.4")), "fast": Decimal(3)}
+
+
+def test_load_names_the_file_a_bad_price_is_in(tmp_path: Path) -> None:
+    update = tmp_path / "prices.json"
+    update.write_text(json.dumps({"from": "x", "fetched": "2026-12-01", "models": [{"ids": ["a"]}]}))
+    with pytest.raises(InvalidInput, match=f"^{update} models\\[0\\]: no 'input' price"):
+        price_table.load(tmp_path / "none.json", update)
+    budget = write_settings(tmp_path / "j", [{"model": "m", "fast": -1}]) / "budget.json"
+    with pytest.raises(InvalidInput, match=f"^{budget} settings.prices\\[0\\].fast: -1"):
+        price_table.load(budget, tmp_path / "none.json")
