@@ -623,3 +623,44 @@ def test_load_names_the_file_a_bad_price_is_in(tmp_path: Path) -> None:
     budget = write_settings(tmp_path / "j", [{"model": "m", "fast": -1}]) / "budget.json"
     with pytest.raises(InvalidInput, match=f"^{budget} settings.prices\\[0\\].fast: -1"):
         price_table.load(budget, tmp_path / "none.json")
+
+
+def test_update_reports_new_models_changed_rates_and_what_it_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AI_BUDGET_STATE_DIR", str(tmp_path / "state"))
+    data = [
+        {
+            "id": "anthropic",
+            "models": [
+                {"id": "claude-aardvark-1", "prices": {"input_mtok": 1, "output_mtok": 2}},
+                {"id": "claude-haiku-4-5", "prices": {"input_mtok": 2, "output_mtok": 6}},
+                {
+                    "id": "claude-opus-4-6",
+                    "prices": {
+                        "input_mtok": {"base": 5, "tiers": [{"start": 200000, "price": 10}]},
+                        "output_mtok": 25,
+                    },
+                    "price_variants": [
+                        {"when": {"speed": "fast"}, "prices": {"input_mtok": 30, "output_mtok": 150}}
+                    ],
+                },
+                {"id": "claude-sonnet-9", "prices": {"output_mtok": 1}},
+            ],
+        }
+    ]
+    source = tmp_path / "data.json"
+    source.write_text(json.dumps(data))
+    done = price_import.update(str(source), datetime(2026, 12, 7, 9, 30, tzinfo=timezone.utc))
+    assert done.models == ["claude-aardvark-1", "claude-haiku-4-5", "claude-opus-4-6"]
+    assert done.changed == [
+        "claude-aardvark-1: newly priced",
+        "claude-haiku-4-5: input 1 → 2, output 5 → 6, cache_write_5m 1.25 → 2.50, cache_write_1h 2 → 4, "
+        "cache_read 0.10 → 0.2",
+    ]
+    assert done.skipped == ["claude-sonnet-9: no input or output price"]
+    written = json.loads((tmp_path / "state" / "prices.json").read_text())
+    assert (written["dataset"], written["fetched"]) == ("genai-prices", "2026-12-07T09:30:00+00:00")
+    opus = written["models"][2]
+    assert (opus["fast"], opus["band"]["above"]) == ("6", 200000)  # fast over the tiered input's base
+    assert price_import.reset() == tmp_path / "state" / "prices.json" and price_import.reset() is None
