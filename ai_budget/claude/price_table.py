@@ -108,7 +108,10 @@ def _read(path: Path) -> bytes | None:
 
 def _digest(raw_update: bytes | None, overrides: list[Override]) -> str:
     """What the prices depend on, hashed: costs kept in the transcript cache are only reused with it."""
-    from hashlib import blake2b
+    try:  # the C module alone: hashlib loads OpenSSL first, milliseconds of every `tokens`
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import blake2b
 
     parts = repr(
         (BUILTIN.read_bytes(), raw_update, [(o[:3], sorted(o.changes.items()), o.origin) for o in overrides])
