@@ -194,10 +194,7 @@ def _rates(item: Mapping[str, Any], where: str) -> Rates:
             raise InvalidInput(f"{where}: no {key!r} price: give dollars per million tokens")
     base = rate(item["input"], f"{where}.input")
     return Rates(
-        *(
-            rate(item[k], f"{where}.{k}") if k in item else base * CACHE_MULTIPLIERS[k]
-            for k in RATE_KEYS
-        )
+        *(rate(item[k], f"{where}.{k}") if k in item else base * CACHE_MULTIPLIERS[k] for k in RATE_KEYS)
     )
 
 
