@@ -152,3 +152,57 @@ def test_counts_and_report_keep_their_json_keys() -> None:
         "main_file_missing",
     ]
     assert report.as_dict()["since"] == "2026-11-20T10:00:00+00:00"
+
+
+def test_advisor_calls_are_calls_of_their_own_keyed_by_their_response() -> None:
+    from ai_budget.claude.price_table import prices
+    from ai_budget.claude.transcripts.records import prompt_of
+
+    def advice(model: str, inp: int, speed: str | None = None) -> dict:
+        found = {"type": "advisor_message", "model": model, "input_tokens": inp, "output_tokens": 10}
+        return found if speed is None else {**found, "speed": speed}
+
+    mirror = {
+        "type": "message",
+        "input_tokens": 4,
+        "cache_creation_input_tokens": 9,
+        "cache_read_input_tokens": 2,
+    }
+    u = usage(inp=8, out=1, read=4, inference_geo="us", speed="fast")
+    u["iterations"] = [
+        "odd",
+        mirror,
+        advice("claude-haiku-5-5", 150_000),
+        advice("claude-opus-5-5", 1, "fast"),
+        mirror,
+    ]
+    found = parse(json.loads(assistant("msg_a", u, when=WHEN, model="claude-opus-5-5")))
+    assert found is not None
+    assert [key for key, _ in found] == ["msg_a", "msg_a#advisor2", "msg_a#advisor3"]
+    top, haiku, opus = (m for _, m in found)
+    assert (top.timestamp, top.speed, top.geo, top.prompt) == (WHEN.timestamp(), "fast", "us", 4 + 9 + 2)
+    assert (haiku.timestamp, haiku.model, haiku.speed, haiku.geo, haiku.prompt) == (
+        WHEN.timestamp(),
+        "claude-haiku-5-5",
+        "",
+        "us",
+        0,
+    )
+    assert (opus.speed, opus.input) == ("fast", 1)
+    # Another response's advisor call is another call.
+    other = parse(json.loads(assistant("msg_b", u, when=WHEN)))
+    assert other is not None and other[1][0] == "msg_b#advisor2"
+    # The advisor's own prompt decides its band: 150,000 tokens of Haiku 5.5 at 5 × $0.10, in the us (1.1×).
+    row = contribution(haiku, prices())
+    assert row[9] == 150_000 * 500_000 * 11 // 10 + 10 * 2_500_000 * 11 // 10  # pico-dollars
+    # Only advisor entries: the band is decided on the response's own counts.
+    alone = usage(inp=150_000, out=1)
+    alone["iterations"] = [advice("claude-opus-5-5", 1)]
+    ((_, response), _) = parse(json.loads(assistant("msg_c", alone, when=WHEN, model="claude-haiku-5-5")))
+    assert response.prompt == 0
+    assert contribution(response, prices())[9] == 150_000 * 500_000 + 1 * 2_500_000
+    # A request's prompt: input, cache reads, and the larger of the flat and nested writes.
+    base = Message(None, "m", "", "", 1, 0, 2, 10, 3, 4, 0, 0, 0)
+    assert prompt_of(base) == 1 + 2 + 10
+    assert prompt_of(base._replace(cache_write_flat=5)) == 1 + 2 + 3 + 4
+    assert prompt_of(base._replace(cache_write_flat=7)) == 1 + 2 + 7
