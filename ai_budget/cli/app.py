@@ -42,6 +42,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("report", "Per day, week or month; --html writes a page of charts"),
             ("history", "The journal's commits, with each session's figures"),
             ("sessions", "The Claude Code sessions the journal knows"),
+            ("prices", "The API prices in force, and models with none; update, reset"),
             ("fetch", "Claude's 5-hour and weekly utilisation, into the journal"),
         ),
     ),
@@ -190,6 +191,12 @@ def cli(ctx: click.Context, home: str | None) -> None:
     """A local, git-backed budget journal for Claude Pro/Max, Copilot and Gemini."""
     ctx.ensure_object(dict)
     ctx.obj["home"] = home
+    # settings.prices are read from the journal --home names; once the price table is loaded, a
+    # later command run in the same process (tests) starts again from the default journal.
+    if home is not None or "ai_budget.claude.price_table" in sys.modules:
+        from ai_budget.claude.price_table import use_home
+
+        use_home(paths.journal_home(home) if home is not None else None)
 
 
 def emit_json(data: Any) -> None:
