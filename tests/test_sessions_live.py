@@ -348,3 +348,22 @@ def test_what_counts_as_a_short_run(entrypoint: str | None, minutes: float, call
 
     assert (timedelta(minutes=2), 5) == (live.SHORT_SPAN, live.SHORT_CALLS)
     assert live.is_short(entrypoint, observed(minutes, calls)) is short
+
+
+def test_claude_codes_own_cost_is_shown_beside_ours(journal: Path, claude: Path) -> None:
+    """The statusline hands over Claude Code's cost for the session; the log shows both and why."""
+    t = Transcript(claude, A)
+    start(t)
+    t.reply(1000, 100)
+    feed = {"session_id": A, "cost": {"total_cost_usd": 5.25}, "model": {"id": "claude-sonnet-4-5"}}
+    assert python_cli("statusline", input=json.dumps(feed)).returncode == 0
+    done = inside(t, "log", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    ours = data["recorded"]["cost_usd"]
+    assert data["client_cost_usd"] == 5.25 and 0 < ours < 5.25
+    day = next((journal / "sessions").glob("*.md")).read_text()
+    assert f"Claude Code's own figure for the session: $5.25, ${5.25 - ours:,.2f} more than ours: " in day
+    assert "requests it never writes to a transcript" in day
+    assert "Client-Cost-USD: 5.2500" in git(journal, "log", "-1", "--format=%B")
+    assert sessions(journal)[A]["client_cost_usd"] == 5.25
