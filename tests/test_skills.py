@@ -205,6 +205,8 @@ def test_demo_runs_the_whole_loop_offline(tmp_path: Path) -> None:
         "- flashcard ×15: SMA101 chapter 4",
         "5-hour 37.0% → 55.0% (+18.0%)",
         "6,550 output",
+        "**Tokens** (Claude Code session `",  # check and log run as the skills run them, in a session
+        "- flashcard: 2 samples → 3, 2.56 → 1.36 %/card",  # the session taught calibration
         "$ ai-budget history --calibration flashcard",
     ):
         assert expected in out, expected

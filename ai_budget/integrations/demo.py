@@ -36,6 +36,9 @@ def prepare(root: Path) -> dict[str, str]:
         CLAUDE_CONFIG_DIR=str(home / ".claude"),
         AI_BUDGET_CACHE_DIR=str(home / ".cache" / "ai-budget"),
         AI_BUDGET_STATE_DIR=str(home / ".local" / "state" / "ai-budget"),
+        # As inside Claude Code, where the skills run `check` and `log`: they belong to this session.
+        CLAUDE_CODE_SESSION_ID=str(uuid.uuid4()),
+        CLAUDE_CODE_ENTRYPOINT="cli",
         XDG_CONFIG_HOME=str(home / ".config"),
         GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
         # The sample login is fake: anything that would call out is aimed at a closed local port.
@@ -54,7 +57,7 @@ def _move_resets(path: Path, start: datetime) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
-def simulate_session(home: Path) -> str:
+def simulate_session(home: Path, session: str) -> str:
     """Write the demo session's transcript as if Claude Code had worked on it since `check`."""
     raw = (home / "demo-session.jsonl").read_bytes()
     stamps = [datetime.fromisoformat(m.decode() + "+00:00") for m in STAMP.findall(raw)]
@@ -70,20 +73,19 @@ def simulate_session(home: Path) -> str:
         new = begin + span * ((when - first) / (last - first))
         return b'"timestamp":"' + new.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3].encode() + b'Z"'
 
-    session = str(uuid.uuid4())
     target = home / ".claude" / "projects" / SAMPLE_PROJECT / f"{session}.jsonl"
     body = STAMP.sub(moved, raw).replace(b"d3m0d3m0-5e55-4a1b-9c2d-0123456789ab", session.encode())
     target.write_bytes(body)
     return f"(a Claude Code session works on the flashcards: transcript {target.name} written)"
 
 
-def steps(home: Path) -> list[list[str] | Callable[[], str]]:
+def steps(home: Path, session: str) -> list[list[str] | Callable[[], str]]:
     """The loop, one ai-budget command line per step (a callable stands for Claude Code working)."""
     usage = home / "usage"
     return [
         ["init"],
         ["check", "--from-file", str(usage / "session-start.json")],
-        lambda: simulate_session(home),
+        lambda: simulate_session(home, session),
         ["tokens"],
         [
             "log",
@@ -111,7 +113,7 @@ def run(echo: Callable[[str], None], keep: bool = False) -> int:
         env = prepare(root)
         home = Path(env["HOME"])
         echo(f"SAMPLE DATA, not your account: a copy of sample_home in {root}; nothing is sent anywhere.\n")
-        for step in steps(home):
+        for step in steps(home, env["CLAUDE_CODE_SESSION_ID"]):
             if callable(step):
                 echo(step() + "\n")
                 continue
