@@ -68,7 +68,15 @@ def observe(
         )
     except BudgetError:
         return None
-    if report.session_id != session_id:  # a prefix of another id is not this session
+    return observed_in(report, session_id, index)
+
+
+def observed_in(
+    report: transcripts.Report, session_id: str, index: transcripts.Index | None = None
+) -> Observed | None:
+    """A session's report (`tokens --session`) as what the ledger compares against; None when the
+    report is of another session (a prefix of another id is not this one)."""
+    if report.session_id != session_id:
         return None
     total = report.total
     stamps = [scan_times(index, p) for p in report.files]

@@ -94,7 +94,7 @@ def _session_tokens(
     except BudgetError as exc:
         m.tokens_note = f"no transcript of session {sid} ({exc})"
         return
-    observed = live.observe(claude_dirs, sid, index, listing=listing)
+    observed = live.observed_in(m.tokens, sid, index)  # the report just made: no second count
     if observed is None:
         return
     m.prior = ledger.session_sums(scope.records, sid)
