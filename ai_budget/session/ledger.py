@@ -19,7 +19,7 @@ from typing import Any
 from ai_budget import paths
 from ai_budget.claude.transcripts.records import Row
 
-LEDGER_DIR = f"{paths.SESSIONS_DIR}/ledger"
+LEDGER_DIR = paths.LEDGER_DIR
 COUNT_FIELDS = Row._fields  # exchanges, input_tokens, output_tokens, cache reads and writes, web tools
 KINDS = ("session", "auto", "tail", "run")  # by `log`, by the session-end hook, after a log, a short run
 
