@@ -68,7 +68,7 @@ def report_cmd(
 ) -> None:
     """The past per day, week or month: sessions, API calls, tokens, cost, peak utilisation, calibration.
 
-    Finished days are first rolled up into the journal (usage/YYYY-MM.csv, one commit), so the
+    Finished days are first rolled up into the journal (usage/MACHINE/YYYY-MM.csv, one commit), so the
     report reaches back past Claude Code's transcript cleanup.
     """
     from ai_budget import paths

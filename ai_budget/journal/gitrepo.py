@@ -230,6 +230,15 @@ class GitRepo:
         self.git(*args, "--", *rel_paths)
         return self.head_sha() or self.git("rev-parse", "HEAD").strip()  # the files: no git process
 
+    def commit_merge(self, message: str, trailers: Sequence[tuple[str, str]]) -> str | None:
+        """Commit the merge in progress (everything in the index), with these trailers."""
+        self._ensure_identity()
+        args = ["commit", "--quiet", "--no-verify", "-m", message]
+        if trailers:
+            args += ["-m", "\n".join(f"{key}: {value}" for key, value in trailers)]
+        self.git(*args)
+        return self.head_sha()
+
     def unstage(self, rel_paths: Sequence[str]) -> None:
         """Put the index back as HEAD has these paths (after a failed commit); best effort."""
         with contextlib.suppress(GitFailed):

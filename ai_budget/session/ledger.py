@@ -3,7 +3,7 @@
 `sessions/ledger/YYYY-MM.jsonl` (the local month the line was recorded in). A line holds what was new
 in that session since its previous line (its `exchanges`, tokens and cost), so the lines of one session
 add up to what its transcript holds: a log, then its tail at the session's end, then a resume and its
-log, each counted once. Lines are only ever appended, which is what keeps two writers (or, later, two
+log, each counted once. Lines are only ever appended, which is what keeps two writers (or two
 machines) from touching the same bytes.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude.transcripts.records import Row
+from ai_budget.jsonio import record_line
 
 LEDGER_DIR = paths.LEDGER_DIR
 COUNT_FIELDS = Row._fields  # exchanges, input_tokens, output_tokens, cache reads and writes, web tools
@@ -31,8 +32,7 @@ def month_file(moment: datetime) -> str:
 
 def line(record: dict[str, Any]) -> str:
     """One ledger line (keys sorted, so a line reads the same wherever it was written)."""
-    # json, not orjson: a count past 64 bits (a damaged transcript) must still be written as read
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return record_line(record)
 
 
 def appended(existing: str | None, records: Iterable[dict[str, Any]]) -> str:

@@ -17,6 +17,7 @@ from ai_budget.fileio import LOCK_TIMEOUT_S
 from ai_budget.fmt import clean_line
 from ai_budget.journal import backlog as journal_backlog
 from ai_budget.journal.journal import Journal
+from ai_budget.journal.samples import new_key, sample_trailer
 from ai_budget.journal.transaction import Transaction
 from ai_budget.model import backlog
 from ai_budget.model.accounts import copilot_state, copilot_updated
@@ -257,11 +258,23 @@ def _write(tx: Transaction, req: LogRequest, measured: Measurement, decided: Dec
     tx.write(rel, markdown.appended(tx.read(rel), result.markdown, local))
     line = _ledger_line(req, measured)
     if line is not None:
+        line["machine"] = tx.machine
         month = ledger.month_file(req.now)
         tx.write(month, ledger.appended(tx.read(month), [line]))
     tx.message = markdown.commit_subject(result)
-    tx.trailers = markdown.commit_trailers(result)
+    tx.trailers = markdown.commit_trailers(result) + _sample_trailers(decided)
     return result
+
+
+def _sample_trailers(decided: Decision) -> list[tuple[str, str]]:
+    """A trailer per sample, with an id of its own: what a merged history's calibration is summed from."""
+    if not decided.changes:
+        return []
+    return [
+        sample_trailer(i.type, i.units, i.pct, i.output_tokens, new_key())
+        for i in decided.items
+        if i.pct is not None
+    ]
 
 
 def _ledger_line(req: LogRequest, m: Measurement) -> dict[str, Any] | None:
