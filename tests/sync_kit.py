@@ -76,7 +76,9 @@ class Machine:
             env={**self.env, **extra},
             timeout=180,
         )
-        return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
+        return subprocess.CompletedProcess(
+            done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+        )
 
     def ok(self, *args: str, **extra: str) -> str:
         """`ai-budget ARGS`, which must succeed; its output."""
@@ -93,10 +95,13 @@ class Machine:
             stderr=subprocess.PIPE,
         )
 
-    def setup(self, remote: str | None = None) -> Machine:
-        """init, a name of its own, and (given one) the remote."""
+    def setup(self, remote: str | None = None, card: bool = True) -> Machine:
+        """init, a name of its own, the task type the sessions log (each machine adds it on its own),
+        and (given one) the remote."""
         self.ok("init")
         self.ok("machine", self.name)
+        if card:
+            self.ok("calibration", "add", TYPE, "--unit", "per card")
         if remote is not None:
             self.ok("remote", "add", remote)
         return self
@@ -173,7 +178,12 @@ class Session:
         first = json.loads(user("go", session=self.sid, cwd=CWD, when=datetime.now(timezone.utc)))
         first["entrypoint"] = "cli"
         self.transcript.write_text(json.dumps(first) + "\n")
-        event = {"session_id": self.sid, "transcript_path": str(self.transcript), "cwd": CWD, "source": "startup"}
+        event = {
+            "session_id": self.sid,
+            "transcript_path": str(self.transcript),
+            "cwd": CWD,
+            "source": "startup",
+        }
         self._hook("session-start", {**event, "hook_event_name": "SessionStart"})
         start = self.machine.home / f"{self.sid}-start.json"
         start.write_text(usage_body(five=self.five_before))
@@ -188,7 +198,12 @@ class Session:
         self._inside("log", "--done", f"{TYPE} {self.units:g} work", "--from-file", str(end))
         self.machine.last_five = self.five_after
         self.closed = next(_CLOCK)
-        event = {"session_id": self.sid, "transcript_path": str(self.transcript), "cwd": CWD, "reason": "other"}
+        event = {
+            "session_id": self.sid,
+            "transcript_path": str(self.transcript),
+            "cwd": CWD,
+            "reason": "other",
+        }
         self._hook("session-end", {**event, "hook_event_name": "SessionEnd"})
 
     def overlaps(self, other: Session) -> bool:
@@ -198,11 +213,7 @@ class Session:
 def expected_calibration(sessions: list[Session], start: dict[str, Any]) -> dict[str, Any]:
     """The `card` entry one machine holding every session would have: a sample for each session that ran
     while no other machine's did (the 5-hour window is the account's), added to where it started."""
-    alone = [
-        s
-        for s in sessions
-        if not any(o.machine is not s.machine and s.overlaps(o) for o in sessions)
-    ]
+    alone = [s for s in sessions if not any(o.machine is not s.machine and s.overlaps(o) for o in sessions)]
     units = Decimal(str(start["units"])) + sum((Decimal(str(s.units)) for s in alone), Decimal(0))
     pct = Decimal(str(start["total_5h_pct"])) + sum(
         (Decimal(str(s.five_after)) - Decimal(str(s.five_before)) for s in alone), Decimal(0)
@@ -211,9 +222,9 @@ def expected_calibration(sessions: list[Session], start: dict[str, Any]) -> dict
         "samples": start["samples"] + len(alone),
         "units": float(units),
         "total_5h_pct": float(pct),
-        "token_units": float(Decimal(str(start["token_units"])) + sum(
-            (Decimal(str(s.units)) for s in alone), Decimal(0)
-        )),
+        "token_units": float(
+            Decimal(str(start["token_units"])) + sum((Decimal(str(s.units)) for s in alone), Decimal(0))
+        ),
         "total_output_tokens": start["total_output_tokens"] + sum(s.output for s in alone),
     }
 
@@ -242,3 +253,45 @@ def no_conflict_markers(repo: Path) -> None:
 def fsck(repo: Path) -> None:
     done = subprocess.run(["git", "-C", str(repo), "fsck", "--strict"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+class GitDaemon:
+    """`git daemon` serving a folder of bare repositories on 127.0.0.1, pushes allowed; stopped by close()."""
+
+    def __init__(self, base: Path):
+        import socket
+        import time
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.base = base
+        self.process = subprocess.Popen(
+            [
+                "git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack",
+                f"--base-path={base}", "--listen=127.0.0.1", f"--port={self.port}", "--informative-errors",
+                str(base),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError("git daemon did not start")
+
+    def url(self, name: str) -> str:
+        return f"git://127.0.0.1:{self.port}/{name}"
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

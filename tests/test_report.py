@@ -319,7 +319,8 @@ def test_a_damaged_rollup_stops_the_report(journal: Path, home: Path, built: Pat
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.strip() == (
         f"Error: usage/{MACHINE}/2026-11.csv line 4: api_calls 'one' is not a whole number: fix or remove "
-        f"that line (`git -C {journal} log -p -- usage/{MACHINE}/2026-11.csv` shows what it was), then run it again"
+        f"that line (`git -C {journal} log -p -- usage/{MACHINE}/2026-11.csv` shows what it was), "
+        "then run it again"
     )
     assert path.read_text() == damaged and git(journal, "rev-parse", "HEAD") == head
 

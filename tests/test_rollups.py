@@ -139,7 +139,8 @@ def test_finished_days_are_rolled_up_in_one_commit(journal: Path, claude: Path, 
     assert result.written == [date(2026, 11, 20), date(2026, 11, 21)]
     assert csv_lines(journal) == [HEADER, *DAY_20, *DAY_21]
     assert subjects(journal)[0] == "usage: rollup 2026-11-20..21"
-    assert git(journal, "show", "--name-only", "--format=", "HEAD").split() == [f"usage/{MACHINE}/2026-11.csv"]
+    changed = git(journal, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed == [f"usage/{MACHINE}/2026-11.csv"]
     assert_clean(journal)
 
 
@@ -250,7 +251,8 @@ def test_check_rolls_up_first_and_warns_about_a_damaged_file(
     path.write_text(path.read_text() + "2026-11-23,x,1\n")
     result = run("check")
     assert result.exit_code == 0, result.stderr
-    assert f"daily rollup skipped: usage/{MACHINE}/2026-11.csv line 6: 3 cells where 12 belong" in result.stdout
+    problem = f"usage/{MACHINE}/2026-11.csv line 6: 3 cells where 12 belong"
+    assert f"daily rollup skipped: {problem}" in result.stdout
 
 
 def test_log_rolls_up_first(journal: Path, claude: Path, transcripts: Path) -> None:

@@ -31,7 +31,6 @@ def two_machines(tmp_path: Path) -> tuple[Machine, Machine, Path]:
     joins it."""
     remote = bare(tmp_path / "remote.git")
     laptop = Machine(tmp_path, "laptop").setup(str(remote))
-    laptop.ok("calibration", "add", TYPE, "--unit", "per card")
     laptop.ok("calibrate", TYPE, "10", "5")
     laptop.sync()
     desktop = Machine(tmp_path, "desktop").setup(str(remote))
@@ -81,7 +80,9 @@ def assert_one_journal(machines: list[Machine], remote: Path, sessions: list[Ses
         for line in path.read_text().splitlines()
     ]
     assert sorted(line["session_id"] for line in lines) == sorted(s.sid for s in sessions)
-    assert {line["session_id"]: line["machine"] for line in lines} == {s.sid: s.machine.name for s in sessions}
+    assert {line["session_id"]: line["machine"] for line in lines} == {
+        s.sid: s.machine.name for s in sessions
+    }
     logs = "".join(p.read_text() for p in (machines[0].journal / "sessions").glob("*.md"))
     for s in sessions:
         assert logs.count(f"session `{s.sid}`") == 1

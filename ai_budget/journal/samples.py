@@ -202,8 +202,17 @@ def legacy(commits: list[Commit]) -> list[Tracked]:
                 step_pct = max(Decimal(0), pct - before[2])
                 found.append(
                     Tracked(
-                        f"{c.sha}:{name}", name, units - before[1], step_pct, None, at,
-                        _time(c.trailer("Session-Start")), None, None, c.sha, count - before[0],
+                        f"{c.sha}:{name}",
+                        name,
+                        units - before[1],
+                        step_pct,
+                        None,
+                        at,
+                        _time(c.trailer("Session-Start")),
+                        None,
+                        None,
+                        c.sha,
+                        count - before[0],
                     )  # fmt: skip
                 )
         state[c.sha] = now

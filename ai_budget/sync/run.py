@@ -1,10 +1,10 @@
 """`ai-budget sync`: fetch the remote's journal, merge it into this one by meaning, push the result.
 
-The order keeps the journal whole whatever stops it: the fetch and the push run without the journal's lock
-(another command may write meanwhile); everything that changes the journal runs under it: first what was
-changed by hand is committed, then the merge, with calibration rebuilt from the merged history, is one
-commit or nothing (a killed sync's merge is undone by the next command). A push the remote turns down
-because it moved on meanwhile starts the round again.
+The order keeps the journal whole whatever stops it. The fetch and the push run without the journal's
+lock (another command may write meanwhile). What was changed by hand is committed first; the merge is
+made and committed beside the journal (`merge.py`), and the journal only moves to it, under its lock, as
+a fast-forward (a killed one is put back by the next command). A push the remote turns down because it
+moved on meanwhile starts the round again.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ai_budget import fileio, paths
 from ai_budget.errors import BudgetError, GitFailed, NewerSchema
@@ -21,10 +20,9 @@ from ai_budget.fmt import plural
 from ai_budget.journal import machine, recovery, samples
 from ai_budget.journal.gitrepo import GitRepo
 from ai_budget.journal.journal import Journal
-from ai_budget.jsonio import loads
 from ai_budget.model import budget as budget_file
-from ai_budget.sync import calibration, prepare
-from ai_budget.sync.remote import Remote, SyncFailed, chosen, detail, failure, network_env, timeout
+from ai_budget.sync import calibration, merge, prepare
+from ai_budget.sync.remote import Remote, SyncFailed, chosen, failure, network_env, timeout
 
 SYNC_LOCK = "ai-budget-sync.lock"
 SYNC_WAIT_S = 120.0  # another sync of this journal: wait for it, then find (most of) the work done
@@ -162,65 +160,6 @@ def _received(repo: GitRepo, head: str | None, tip: str) -> tuple[int, dict[str,
     return len(records), sessions
 
 
-def _lines(root: Path) -> list[dict[str, Any]]:
-    """The merged ledger's lines (a line that is not a JSON object is left out)."""
-    found = []
-    for path in sorted((root / paths.LEDGER_DIR).glob("*.jsonl")):
-        for text in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            with contextlib.suppress(ValueError):
-                record = loads(text)
-                if isinstance(record, dict):
-                    found.append(record)
-    return found
-
-
-def _merge(journal: Journal, remote: Remote, head: str, tip: str, result: SyncResult) -> None:
-    """Merge the remote's head into the journal: every file by its driver, calibration rebuilt from the
-    merged history, one commit; anything short of that is undone."""
-    repo = journal.repo
-    recovery.write_sync_marker(repo, head)
-    try:
-        done = repo.run(
-            "merge", "--no-ff", "--no-commit", "--allow-unrelated-histories", "--quiet", tip,
-            env={"GIT_MERGE_AUTOEDIT": "no"},
-        )  # fmt: skip
-        if done.returncode != 0:
-            stuck = repo.git("diff", "--name-only", "--diff-filter=U").split() if (
-                repo.git_dir / "MERGE_HEAD"
-            ).exists() else []
-            raise _stuck(journal, remote, stuck, done.stderr)
-        # the drivers' budget.json (read_budget would see our own marker and wait for our own lock)
-        merged = budget_file.parse(fileio.read_text(journal.budget_path) or "", journal.budget_path)
-        bases = calibration.merge_bases(repo, head, tip)
-        rebuilt = calibration.rebuild(repo, head, tip, bases, merged.calibration, _lines(journal.root))
-        merged.calibration = rebuilt.table
-        fileio.write_atomic(journal.budget_path, budget_file.dumps(merged))
-        repo.git("add", "--", paths.BUDGET_FILE)
-        trailers = [("Synced-With", remote.name), (machine.TRAILER, machine.name(repo.config_path))]
-        trailers += [samples.withdrawn_trailer(s, why) for s, why in rebuilt.withdrawn]
-        result.withdrawn += len(rebuilt.withdrawn)
-        who = ", ".join(f"{plural(n, 'session')} from {m}" for m, n in sorted(result.sessions_in.items()))
-        subject = f"sync: merged {plural(result.received, 'commit')} from {remote.name}" + (
-            f" ({who})" if who else ""
-        )
-        result.merged = repo.commit_merge(subject, trailers)
-    except BaseException:
-        with contextlib.suppress(BudgetError):
-            recovery.undo_merge(repo, head)
-        recovery.clear_sync_marker(repo)
-        raise
-    recovery.clear_sync_marker(repo)
-
-
-def _stuck(journal: Journal, remote: Remote, files: list[str], stderr: str) -> SyncFailed:
-    where = f"in {', '.join(files[:5])}" if files else f"({detail(stderr)})"
-    return SyncFailed(
-        f"the merge with {remote.name} stopped {where}: nothing changed here; merge by hand "
-        f"(`git -C {journal.root} pull {remote.name} {branch_of(journal.repo)}`, then commit) or fix those "
-        "files on the other machine, then run `ai-budget sync` again"
-    )
-
-
 def _fast_forward(journal: Journal, head: str | None, tip: str) -> None:
     repo = journal.repo
     recovery.write_sync_marker(repo, head)
@@ -234,22 +173,30 @@ def _fast_forward(journal: Journal, head: str | None, tip: str) -> None:
     recovery.clear_sync_marker(repo)
 
 
-def integrate(journal: Journal, remote: Remote, tip: str | None, result: SyncResult) -> None:
-    """Under the journal's lock: the remote's head into the journal, and samples another machine's
-    sessions shared taken back."""
-    with journal.transaction("sync") as tx:
-        repo = journal.repo
+def integrate(journal: Journal, remote: Remote, branch: str, tip: str | None, result: SyncResult) -> None:
+    """The remote's head into the journal (merged beside it, then a fast-forward under the journal's
+    lock), and samples another machine's sessions shared taken back."""
+    repo = journal.repo
+    for _ in range(ATTEMPTS):
         head = repo.head_sha()
-        if tip is not None and tip != head and not (head and _is_ancestor(repo, tip, head)):
-            _check_names(repo, head, tip, tx.machine)
-            result.received, result.sessions_in = _received(repo, head, tip)
-            if head is None or _is_ancestor(repo, head, tip):
-                _fast_forward(journal, head, tip)
-                result.fast_forward = True
-            else:
-                _merge(journal, remote, head, tip, result)
-                return
-        withdraw = calibration.to_withdraw(repo.history(), _lines(journal.root))
+        if tip is None or tip == head or (head and _is_ancestor(repo, tip, head)):
+            break
+        _check_names(repo, head, tip, machine.name(repo.config_path))
+        result.received, result.sessions_in = _received(repo, head, tip)
+        target, withdrawn = tip, 0
+        if head is not None and not _is_ancestor(repo, head, tip):
+            message = merge.subject(remote, result.received, result.sessions_in)
+            target, withdrawn = merge.merged_commit(repo, remote, branch, head, tip, message)
+        with journal.transaction("sync"):
+            if repo.head_sha() != head:
+                continue  # a command committed meanwhile: merge again with it
+            _fast_forward(journal, head, target)
+        result.merged = target if target != tip else None
+        result.fast_forward = target == tip
+        result.withdrawn += withdrawn
+        break
+    with journal.transaction("sync") as tx:
+        withdraw = calibration.to_withdraw(repo.history(), merge.ledger_lines(journal.root))
         if withdraw:
             calibration.without(tx.budget.calibration, withdraw)
             tx.trailers = [samples.withdrawn_trailer(s, why) for s, why in withdraw]
@@ -283,6 +230,7 @@ def sync(journal: Journal, interactive: bool = False) -> SyncResult:
         env = network_env(repo, interactive)
         result = SyncResult(remote)
         _clear_stale_locks(repo, remote)
+        merge.remove_worktree(repo)  # a killed sync's
         for _ in range(ATTEMPTS):
             tip = fetch(repo, remote, branch, env)
             if tip is not None:
@@ -294,7 +242,7 @@ def sync(journal: Journal, interactive: bool = False) -> SyncResult:
                         "merged with this journal's, nothing of either lost"
                     )
             prepare.prepare(journal, tip)
-            integrate(journal, remote, tip, result)
+            integrate(journal, remote, branch, tip, result)
             head = repo.head_sha()
             result.head = head
             if head is None or head == tip:
