@@ -149,9 +149,17 @@ def tracked(commits: Iterable[Commit]) -> list[Tracked]:
             at = _time(c.date) or EPOCH
             session = (c.trailer("Claude-Session") or "").split(" ")[0] or None
             found[sid] = Tracked(
-                sid, name, units, pct, tokens, at, _time(c.trailer("Session-Start")), c.trailer(MACHINE),
-                session, c.sha,
-            )  # fmt: skip
+                key=sid,
+                type=name,
+                units=units,
+                pct=pct,
+                tokens=tokens,
+                at=at,
+                start=_time(c.trailer("Session-Start")),
+                machine=c.trailer(MACHINE),
+                session=session,
+                sha=c.sha,
+            )
     return list(found.values())
 
 
@@ -174,49 +182,61 @@ def sums(samples: Iterable[Tracked]) -> dict[str, Sums]:
     return found
 
 
+def _cumulative(value: str) -> tuple[str, int, Decimal, Decimal, Decimal | None] | None:
+    """A running `Calibration:` trailer: type, samples, units, total %, total tokens (if it had a rate)."""
+    name, fields = parse_trailer(value)
+    try:
+        count, units = int(fields["samples"]), Decimal(fields["units"])
+        pct = Decimal(fields["pct_per_unit"]) * units if units else Decimal(0)
+        rate = fields.get("tokens_per_unit", "-")
+        tokens = None if rate == "-" else Decimal(rate) * units
+    except (KeyError, ValueError, InvalidOperation):
+        return None
+    return name, count, units, pct, tokens
+
+
 def legacy(commits: list[Commit]) -> list[Tracked]:
     """Samples of commits written before `Calibration-Sample` trailers: each the step between a commit's
-    running sums and those before it on its first-parent line (a smaller count: reset by hand)."""
+    running sums and those before it on its first-parent line; a smaller count means the entry was reset
+    by hand, and its samples start again from there."""
     by_sha = {c.sha: c for c in commits}
-    state: dict[str, dict[str, tuple[int, Decimal, Decimal]]] = {}
-    found: list[Tracked] = []
+    zero = (0, Decimal(0), Decimal(0), Decimal(0))
+    state: dict[str, dict[str, tuple[int, Decimal, Decimal, Decimal]]] = {}
+    found: dict[str, list[Tracked]] = {}
     for c in _oldest_first(commits):
         parent = c.parents[0] if c.parents and c.parents[0] in by_sha else None
         now = dict(state.get(parent, {})) if parent else {}
         modern = any(k == SAMPLE for k, _ in c.trailers)
         for key, value in c.trailers:
-            if key != "Calibration":
+            parsed = _cumulative(value) if key == "Calibration" else None
+            if parsed is None:
                 continue
-            name, fields = parse_trailer(value)
-            try:
-                count, units = int(fields["samples"]), Decimal(fields["units"])
-                pct = Decimal(fields["pct_per_unit"]) * units if units else Decimal(0)
-            except (KeyError, ValueError, InvalidOperation):
-                continue
-            before = now.get(name.lower(), (0, Decimal(0), Decimal(0)))
+            name, count, units, pct, tokens = parsed
+            before = now.get(name.lower(), zero)
             if count < before[0] or units < before[1]:
-                before = (0, Decimal(0), Decimal(0))
-            now[name.lower()] = (count, units, pct)
-            if not modern and count > before[0] and units > before[1]:
-                at = _time(c.date) or EPOCH
-                step_pct = max(Decimal(0), pct - before[2])
-                found.append(
-                    Tracked(
-                        f"{c.sha}:{name}",
-                        name,
-                        units - before[1],
-                        step_pct,
-                        None,
-                        at,
-                        _time(c.trailer("Session-Start")),
-                        None,
-                        None,
-                        c.sha,
-                        count - before[0],
-                    )  # fmt: skip
+                before = zero
+                found.pop(name.lower(), None)
+            now[name.lower()] = (count, units, pct, tokens or Decimal(0))
+            if modern or count <= before[0] or units <= before[1]:
+                continue
+            step_tokens = None if tokens is None else max(0, round(tokens - before[3]))
+            found.setdefault(name.lower(), []).append(
+                Tracked(
+                    key=f"{c.sha}:{name}",
+                    type=name,
+                    units=units - before[1],
+                    pct=max(Decimal(0), pct - before[2]),
+                    tokens=step_tokens,
+                    at=_time(c.date) or EPOCH,
+                    start=_time(c.trailer("Session-Start")),
+                    machine=c.trailer(MACHINE),
+                    session=None,
+                    sha=c.sha,
+                    count=count - before[0],
                 )
+            )
         state[c.sha] = now
-    return found
+    return [s for steps in found.values() for s in steps]
 
 
 def over_time(commits: list[Commit]) -> list[Tracked]:

@@ -149,28 +149,15 @@ def _add_commits(found: dict[str, Period], commits: list[Commit], by: str, tz: t
 
 
 def type_series(name: str, unit: str, commits: list[Commit], first: date, tz: tzinfo) -> TypeSeries:
-    """A type's averages from its Calibration trailers; a sample's own %/unit from two in a row."""
+    """A type's average after each sample, and each sample's own %/unit (every machine's samples)."""
     series = TypeSeries(name, unit)
-    previous: dict[str, float | int | None] | None = None
     for row in calibration_history(name, commits):
         at = datetime.fromisoformat(row["date"]).astimezone(tz)
-        ppu, units, samples = row["pct_per_unit"], row["units"], row["samples"]
-        sample: float | None = None
-        if ppu is not None and units:
-            if samples == 1:
-                sample = ppu
-            elif previous is not None and previous["samples"] == samples - 1 and previous["ppu"] is not None:
-                before_units = float(previous["units"] or 0)
-                added = units - before_units
-                if added > 0:
-                    sample = (ppu * units - float(previous["ppu"]) * before_units) / added
-        previous = {"samples": samples, "units": units, "ppu": ppu}
         if at.date() < first:
             continue
-        if ppu is not None:
-            series.averages.append((at, ppu))
-        if sample is not None:
-            series.samples.append((at, max(sample, 0.0)))
+        if row["pct_per_unit"] is not None:
+            series.averages.append((at, row["pct_per_unit"]))
+        series.samples.append((at, max(row["sample_pct_per_unit"], 0.0)))
     return series
 
 
