@@ -102,3 +102,60 @@ def test_two_machines_one_day_synced_in_either_order(tmp_path: Path, order: str)
     for m in (laptop, desktop, laptop):  # syncing again changes nothing
         assert "nothing new either way" in m.sync()
     assert git(remote, "rev-parse", "main") == head
+
+
+def yesterday_transcript(m: Machine, calls: int, output: int) -> None:
+    """A session of yesterday's on the machine, finished: the next report rolls it up."""
+    from datetime import datetime, timedelta, timezone
+
+    from sync_kit import CWD
+    from transcript_builder import assistant, project_dir, usage
+
+    when = datetime.now(timezone.utc) - timedelta(days=1)
+    sid = f"{m.name}-yesterday-4000-8000-000000000000"
+    path = project_dir(m.claude, CWD) / f"{sid}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        assistant(f"msg_{sid}_{i}", usage(inp=1, out=output // calls), session=sid, cwd=CWD, when=when)
+        for i in range(calls)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def report(m: Machine, *args: str) -> dict:
+    return json.loads(m.ok("report", "--days", "3", "--json", *args))
+
+
+def test_report_shows_each_machine_and_one_alone(tmp_path: Path) -> None:
+    laptop, desktop, remote = two_machines(tmp_path)
+    yesterday_transcript(laptop, 3, 300)
+    yesterday_transcript(desktop, 2, 50)
+    today = {m.name: m.open((m.last_five or 0) + 2, 40) for m in (laptop, desktop)}
+    for s in today.values():
+        s.close()
+    for m in (laptop, desktop):
+        report(m)  # rolls up yesterday into usage/NAME/
+        assert (m.journal / "usage" / m.name).is_dir()
+    laptop.sync()
+    desktop.sync()
+    laptop.sync()
+    for here, other in ((laptop, desktop), (desktop, laptop)):
+        data = report(here)
+        parts = {row["machine"]: row for row in data["machines"]}
+        assert set(parts) == {"laptop", "desktop"}
+        # Another machine's days are there once rolled up and synced; its today is its own.
+        calls = {laptop.name: 3, desktop.name: 2}
+        assert parts[here.name]["api_calls"] == calls[here.name] + today[here.name].calls
+        assert parts[other.name]["api_calls"] == calls[other.name]
+        assert parts[here.name]["sessions"] == parts[other.name]["sessions"] == 1
+        assert sum(p["sessions"] for p in data["periods"]) == 2
+        alone = report(here, "--machine", other.name)
+        assert [row["machine"] for row in alone["machines"]] == [other.name]
+        assert sum(p["api_calls"] for p in alone["periods"]) == calls[other.name]
+        assert sum(p["sessions"] for p in alone["periods"]) == 1
+        text = here.ok("report", "--days", "3")
+        assert "By machine:" in text and f"\n{other.name} " in text
+    wrong = laptop.run("report", "--machine", "nowhere")
+    assert wrong.returncode == 1 and wrong.stderr.strip().splitlines() == [
+        "Error: no machine named 'nowhere' in this journal: give one of desktop, laptop"
+    ]

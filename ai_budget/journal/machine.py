@@ -71,3 +71,13 @@ def name(config: Path) -> str:
     """This machine's name for the journal whose git config is `config`."""
     env = clean(os.environ.get(ENV, ""))
     return env or configured(config) or host_name()
+
+
+def of_commit(trailers: dict[str, str], by_session: dict[str, str], here: str) -> str:
+    """Which machine wrote a commit: its Machine trailer; for one from before machine names, the machine
+    its Claude Code session's ledger lines name, else this one (where such commits were written)."""
+    named = trailers.get(TRAILER)
+    if named:
+        return named
+    session = (trailers.get("Claude-Session") or "").split(" ")[0]
+    return by_session.get(session) or here
