@@ -72,7 +72,8 @@ def assert_one_journal(machines: list[Machine], remote: Path, sessions: list[Ses
         rows = m.session_rows()
         assert set(rows) == {s.sid for s in sessions}
         for s in sessions:
-            assert (rows[s.sid]["calls"], rows[s.sid]["output_tokens"]) == (s.calls, s.output)
+            row = rows[s.sid]
+            assert (row["calls"], row["output_tokens"], row["machine"]) == (s.calls, s.output, s.machine.name)
     fsck(remote)
     lines = [
         json.loads(line)
