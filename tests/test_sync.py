@@ -25,6 +25,9 @@ from sync_kit import (
     no_conflict_markers,
 )
 
+from ai_budget.journal.journal import Journal
+from ai_budget.session import limits
+
 
 def two_machines(tmp_path: Path) -> tuple[Machine, Machine, Path]:
     """A laptop with a calibrated type, on the remote first; a desktop with a journal of its own that
@@ -99,6 +102,10 @@ def test_two_machines_one_day_synced_in_either_order(tmp_path: Path, order: str)
     second.sync()
     first.sync()
     assert_one_journal([laptop, desktop], remote, sessions, start)
+    # Limit-change detection takes a point from each session that had the window to itself.
+    points = limits.points(Journal.open(laptop.journal).history())
+    alone = [s for s in sessions if not any(o.machine is not s.machine and s.overlaps(o) for o in sessions)]
+    assert sorted(p.output_tokens for p in points) == sorted(s.output for s in alone)
     head = git(remote, "rev-parse", "main")
     for m in (laptop, desktop, laptop):  # syncing again changes nothing
         assert "nothing new either way" in m.sync()

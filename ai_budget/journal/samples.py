@@ -263,6 +263,14 @@ class _Machine:
     max_end: list[tuple[datetime, Span]] = field(default_factory=list)  # the latest end so far
 
 
+def _session_span(c: Commit) -> Span | None:
+    """A session commit's span: from its Session-Start to the commit, on its machine."""
+    who, start, end = c.trailer(MACHINE), _time(c.trailer("Session-Start")), _time(c.date)
+    if c.trailer("Five-Hour-Delta") is None or not who or start is None or end is None:
+        return None
+    return Span(who, c.trailer("Claude-Session") or f"session {c.sha[:7]}", start, end)
+
+
 def spans(commits: Iterable[Commit], lines: Iterable[dict[str, Any]]) -> list[Span]:
     """Every session a machine recorded: its ledger lines and its session commits."""
     found = []
@@ -271,31 +279,49 @@ def spans(commits: Iterable[Commit], lines: Iterable[dict[str, Any]]) -> list[Sp
         if isinstance(who, str) and who and start is not None and end is not None:
             label = line.get("session_id") if isinstance(line.get("session_id"), str) else "terminal session"
             found.append(Span(who, str(label), start, end))
-    for c in commits:
-        who, start, end = c.trailer(MACHINE), _time(c.trailer("Session-Start")), _time(c.date)
-        if c.trailer("Five-Hour-Delta") is not None and who and start is not None and end is not None:
-            found.append(Span(who, c.trailer("Claude-Session") or f"session {c.sha[:7]}", start, end))
+    found += [span for c in commits if (span := _session_span(c)) is not None]
     return found
+
+
+class Overlaps:
+    """Whether a span on one machine overlaps a session of another (per machine, its spans by start
+    with the latest end so far: a bisect per question)."""
+
+    def __init__(self, every: Iterable[Span]):
+        self.index: dict[str, _Machine] = {}
+        for span in sorted(every, key=lambda s: (s.start, s.end)):
+            m = self.index.setdefault(span.machine, _Machine())
+            m.starts.append(span.start)
+            best = m.max_end[-1] if m.max_end and m.max_end[-1][0] >= span.end else (span.end, span)
+            m.max_end.append(best)
+
+    def other(self, machine: str, start: datetime, end: datetime) -> Span | None:
+        """A session of another machine that ran during [start, end], if any."""
+        for who, m in self.index.items():
+            if who == machine:
+                continue
+            last = bisect.bisect_left(m.starts, end) - 1  # spans that started before this one ended
+            if last >= 0 and m.max_end[last][0] > start:
+                return m.max_end[last][1]
+        return None
 
 
 def shared(samples: Iterable[Tracked], every: list[Span]) -> dict[str, Span]:
     """The samples whose session ran while another machine's did (the 5-hour window is the account's):
     sample id -> one such span."""
-    index: dict[str, _Machine] = {}
-    for span in sorted(every, key=lambda s: (s.start, s.end)):
-        m = index.setdefault(span.machine, _Machine())
-        m.starts.append(span.start)
-        best = m.max_end[-1] if m.max_end and m.max_end[-1][0] >= span.end else (span.end, span)
-        m.max_end.append(best)
+    overlaps = Overlaps(every)
     found = {}
     for s in samples:
-        if s.start is None or s.machine is None:
-            continue
-        for who, m in index.items():
-            if who == s.machine:
-                continue
-            last = bisect.bisect_left(m.starts, s.at) - 1  # spans that started before this one ended
-            if last >= 0 and m.max_end[last][0] > s.start:
-                found[s.key] = m.max_end[last][1]
-                break
+        if s.start is not None and s.machine is not None:
+            span = overlaps.other(s.machine, s.start, s.at)
+            if span is not None:
+                found[s.key] = span
     return found
+
+
+def shared_sessions(commits: list[Commit]) -> set[str]:
+    """The session commits (shas) whose session ran while another machine's did: their 5-hour delta
+    is not theirs alone."""
+    mine = {c.sha: span for c in commits if (span := _session_span(c)) is not None}
+    overlaps = Overlaps(mine.values())
+    return {sha for sha, span in mine.items() if overlaps.other(span.machine, span.start, span.end)}

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from ai_budget.errors import BudgetError
 from ai_budget.journal.gitrepo import Commit
 from ai_budget.journal.journal import Journal
-from ai_budget.journal.samples import over_time
+from ai_budget.journal.samples import over_time, shared_sessions
 from ai_budget.model.budget import BudgetFile, LimitChange
 from ai_budget.model.calibration import CalibrationEntry
 from ai_budget.planning import limits
@@ -66,8 +66,12 @@ def _when(commit: Commit) -> datetime:
 def points(commits: list[Commit]) -> list[Point]:
     """Each session commit with a numeric 5-hour delta and output tokens, as a detector point."""
     # The two trailers session_figures reads, read alone: `check` runs this on every commit it reads.
+    # A session that ran while another machine's did shared its delta: not a point of its own.
+    shared = shared_sessions(commits)
     found = []
     for commit in commits:
+        if commit.sha in shared:
+            continue
         try:
             pct = float(commit.trailer("Five-Hour-Delta") or "-")
             tokens = float(commit.trailer("Output-Tokens") or "-")

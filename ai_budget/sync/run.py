@@ -236,11 +236,12 @@ def sync(journal: Journal, interactive: bool = False) -> SyncResult:
             if tip is not None:
                 check_journal(repo, remote, branch, tip)
                 last = _rev(repo, SYNCED_REF)
-                if last is not None and not _is_ancestor(repo, last, tip):
-                    result.notes.append(
-                        f"{remote.name}'s history was rewritten since the last sync (force-pushed): "
-                        "merged with this journal's, nothing of either lost"
-                    )
+                note = (
+                    f"{remote.name}'s history was rewritten since the last sync (force-pushed): "
+                    "merged with this journal's, nothing of either lost"
+                )
+                if last is not None and not _is_ancestor(repo, last, tip) and note not in result.notes:
+                    result.notes.append(note)
             prepare.prepare(journal, tip)
             integrate(journal, remote, branch, tip, result)
             head = repo.head_sha()
