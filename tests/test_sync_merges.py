@@ -254,3 +254,14 @@ def test_the_line_merges_on_their_own() -> None:
     assert merges.ledger(
         ledger_base, ledger_base + '{"recorded_at":"3"}\n', ledger_base + '{"recorded_at":"2"}\n'
     ) == ('{"recorded_at":"1"}\n{"recorded_at":"2"}\n{"recorded_at":"3"}\n')
+
+
+def test_a_journal_on_master_syncs_with_one_on_main(pair: tuple[Machine, Machine], tmp_path: Path) -> None:
+    a, _ = pair
+    old = Machine(tmp_path, "old-box").setup(str(tmp_path / "remote.git"))
+    git(old.journal, "branch", "-m", "main", "master")  # begun by an ai-budget that named it master
+    old.ok("copilot", "set", "9")
+    old.sync()
+    a.sync()
+    assert git(a.journal, "rev-parse", "HEAD") == git(old.journal, "rev-parse", "HEAD")
+    assert git(tmp_path / "remote.git", "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ai_budget.cli.app import CONTEXT, cli, emit_json, journal_from, json_option, show
+from ai_budget.fmt import plural
 
 if TYPE_CHECKING:
     from ai_budget.journal.journal import Journal
@@ -39,14 +40,14 @@ def sync_text(result: SyncResult) -> str:
     elif not result.received and not result.sent:
         line = f"Synced with {where}: nothing new either way"
     else:
-        got = f"{result.received} commits in" if result.received else "nothing in"
-        who = ", ".join(f"{n} sessions from {m}" for m, n in sorted(result.sessions_in.items()))
+        got = f"{plural(result.received, 'commit')} in" if result.received else "nothing in"
+        who = ", ".join(f"{plural(n, 'session')} from {m}" for m, n in sorted(result.sessions_in.items()))
         line = f"Synced with {where}: {got}" + (f" ({who})" if who else "") + f", {result.sent} out"
     lines = [line + (f"; at {result.head[:7]}" if result.head else "")]
     if result.withdrawn:
         lines.append(
-            f"Calibration: {result.withdrawn} samples withdrawn, their sessions shared the 5-hour window "
-            "with another machine's"
+            f"Calibration: {plural(result.withdrawn, 'sample')} withdrawn, their sessions shared the "
+            "5-hour window with another machine's"
         )
     return "\n".join(lines + [f"Note: {note}" for note in result.notes])
 

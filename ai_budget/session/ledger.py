@@ -9,7 +9,6 @@ machines) from touching the same bytes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude.transcripts.records import Row
+from ai_budget.journal.records import read_lines
 from ai_budget.jsonio import record_line
 
 LEDGER_DIR = paths.LEDGER_DIR
@@ -45,20 +45,7 @@ def appended(existing: str | None, records: Iterable[dict[str, Any]]) -> str:
 
 def read_all(root: Path) -> list[dict[str, Any]]:
     """Every ledger line of the journal, oldest file first; a line that is not a JSON object is skipped."""
-    found: list[dict[str, Any]] = []
-    for path in sorted((root / LEDGER_DIR).glob("*.jsonl")):
-        try:
-            raw = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for text in raw.splitlines():
-            try:
-                record = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                found.append(record)
-    return found
+    return read_lines(root / LEDGER_DIR)
 
 
 def count(record: dict[str, Any], name: str) -> int:

@@ -9,7 +9,6 @@ next sync removes; one killed during the fast-forward is put back by the next co
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from ai_budget.errors import GitFailed
 from ai_budget.fmt import plural
 from ai_budget.journal import machine, samples
 from ai_budget.journal.gitrepo import GitRepo
-from ai_budget.jsonio import loads
+from ai_budget.journal.records import read_lines
 from ai_budget.model import budget as budget_file
 from ai_budget.sync import calibration
 from ai_budget.sync.remote import Remote, SyncFailed, detail
@@ -27,15 +26,8 @@ WORKTREE = "ai-budget-merge"
 
 
 def ledger_lines(root: Path) -> list[dict[str, Any]]:
-    """The ledger's lines in a checkout (a line that is not a JSON object is left out)."""
-    found = []
-    for path in sorted((root / paths.LEDGER_DIR).glob("*.jsonl")):
-        for text in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            with contextlib.suppress(ValueError):
-                record = loads(text)
-                if isinstance(record, dict):
-                    found.append(record)
-    return found
+    """The ledger's lines in a checkout."""
+    return read_lines(root / paths.LEDGER_DIR)
 
 
 def remove_worktree(repo: GitRepo) -> None:

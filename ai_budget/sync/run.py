@@ -77,8 +77,8 @@ def _is_ancestor(repo: GitRepo, older: str, newer: str) -> bool:
     return repo.run("merge-base", "--is-ancestor", older, newer).returncode == 0
 
 
-def fetch(repo: GitRepo, remote: Remote, branch: str, env: dict[str, str]) -> str | None:
-    """The remote's head of our branch, fetched; None when the remote is empty."""
+def _fetch(repo: GitRepo, remote: Remote, branch: str, env: dict[str, str]) -> str | None:
+    """The remote's `branch` fetched: its head; None when it has no such branch."""
     ref = f"refs/remotes/{remote.name}/{branch}"
     refspec = f"+refs/heads/{branch}:{ref}"
     done = repo.run("fetch", "--quiet", "--no-tags", remote.name, refspec, timeout=timeout(), env=env)
@@ -86,17 +86,30 @@ def fetch(repo: GitRepo, remote: Remote, branch: str, env: dict[str, str]) -> st
         return _rev(repo, ref)
     if "couldn't find remote ref" not in done.stderr.lower():
         raise failure(remote, done.stderr, "fetch")
+    return None
+
+
+def fetch(repo: GitRepo, remote: Remote, branch: str, env: dict[str, str]) -> tuple[str | None, str]:
+    """The remote's journal fetched: its head (None when the remote is empty) and its branch (ours, or
+    a journal begun as `master` where ours is `main`, or the other way round)."""
+    tip = _fetch(repo, remote, branch, env)
+    if tip is not None:
+        return tip, branch
     heads = repo.run("ls-remote", "--heads", remote.name, timeout=timeout(), env=env)
     if heads.returncode != 0:
         raise failure(remote, heads.stderr, "fetch")
     names = [line.split("refs/heads/", 1)[-1] for line in heads.stdout.splitlines() if line.strip()]
-    if names:
+    if not names:
+        return None, branch
+    other = next((name for name in ("main", "master") if name in names), None)
+    tip = _fetch(repo, remote, other, env) if other is not None else None
+    if other is None or tip is None:
         raise SyncFailed(
             f"{remote.name} ({remote.url}) is not an ai-budget journal: it has branches "
             f"{', '.join(names[:5])} but no {branch}; sync with an empty repository or another journal's; "
             "nothing changed here"
         )
-    return None
+    return tip, other
 
 
 def check_journal(repo: GitRepo, remote: Remote, branch: str, tip: str) -> None:
@@ -232,9 +245,9 @@ def sync(journal: Journal, interactive: bool = False) -> SyncResult:
         _clear_stale_locks(repo, remote)
         merge.remove_worktree(repo)  # a killed sync's
         for _ in range(ATTEMPTS):
-            tip = fetch(repo, remote, branch, env)
+            tip, theirs = fetch(repo, remote, branch, env)
             if tip is not None:
-                check_journal(repo, remote, branch, tip)
+                check_journal(repo, remote, theirs, tip)
                 last = _rev(repo, SYNCED_REF)
                 note = (
                     f"{remote.name}'s history was rewritten since the last sync (force-pushed): "
@@ -243,14 +256,14 @@ def sync(journal: Journal, interactive: bool = False) -> SyncResult:
                 if last is not None and not _is_ancestor(repo, last, tip) and note not in result.notes:
                     result.notes.append(note)
             prepare.prepare(journal, tip)
-            integrate(journal, remote, branch, tip, result)
+            integrate(journal, remote, theirs, tip, result)
             head = repo.head_sha()
             result.head = head
             if head is None or head == tip:
                 break
             result.created = tip is None
             sent = repo.git("rev-list", "--count", head, *([f"^{tip}"] if tip else [])).strip()
-            if push(repo, remote, branch, head, env, merged=bool(result.merged or result.withdrawn)):
+            if push(repo, remote, theirs, head, env, merged=bool(result.merged or result.withdrawn)):
                 result.sent = int(sent or 0)
                 break
         else:
