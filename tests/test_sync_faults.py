@@ -255,3 +255,11 @@ def test_a_sync_killed_with_sigkill(pair: tuple[Machine, Machine, Path], delay: 
     start = {"samples": 0, "units": 0, "total_5h_pct": 0, "token_units": 0, "total_output_tokens": 0}
     sessions = a.sessions + b.sessions
     assert calibration_figures(b.budget()["calibration"][TYPE]) == expected_calibration(sessions, start)
+
+
+def test_no_remote_means_nothing_is_pushed(tmp_path: Path) -> None:
+    m = Machine(tmp_path, "laptop").setup()
+    before = snapshot(m)
+    one_line(m.run("sync"), "no remote to sync with", "ai-budget remote add URL", "nothing is ever pushed")
+    assert snapshot(m) == before
+    assert git(m.journal, "remote") == ""

@@ -265,3 +265,82 @@ def test_a_journal_on_master_syncs_with_one_on_main(pair: tuple[Machine, Machine
     a.sync()
     assert git(a.journal, "rev-parse", "HEAD") == git(old.journal, "rev-parse", "HEAD")
     assert git(tmp_path / "remote.git", "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+
+
+def test_a_day_log_merges_section_by_section() -> None:
+    title = "# Sessions 2026-11-20\n"
+    a = "## Session 2026-11-20 09:10\n\nmorning on the laptop\n"
+    b = "## Runs folded 09:40\n\n- `x` run\n"
+    c = "## Session 2026-11-20 11:05 (started 10:00)\n\nlate on the desktop\n"
+    base = title + "\n" + a
+    ours = base + "\n" + c
+    theirs = base + "\n" + b
+    merged = merges.session_log(base, ours, theirs)
+    assert merged == title + "\n" + a + "\n" + b + "\n" + c
+    assert merges.session_log(base, ours, theirs) == merges.session_log(base, theirs, ours)  # same either way
+    assert merges.session_log("", title + "\n" + a, title + "\n" + b) == title + "\n" + a + "\n" + b
+    assert (
+        merges.session_log(base, title, base + "\n" + b) == title + "\n" + b
+    )  # removed by hand stays removed
+
+
+def test_rollups_merge_row_by_row(tmp_path: Path) -> None:
+    from ai_budget.journal import rollups
+
+    header = ",".join(rollups.COLUMNS) + "\n"
+    row = "2026-11-{d},claude-x,{n},1,{n},0,0,0,0,0.0100,,\n"
+    base = header + row.format(d="01", n=1)
+    ours = base + row.format(d="02", n=2)
+    theirs = base + row.format(d="03", n=3)
+    assert merges.rollup(base, ours, theirs, "usage/x/2026-11.csv") == (
+        header + row.format(d="01", n=1) + row.format(d="02", n=2) + row.format(d="03", n=3)
+    )
+    both = merges.rollup(
+        base, header + row.format(d="01", n=5), header + row.format(d="01", n=7), "usage/x/2026-11.csv"
+    )
+    assert both == header + row.format(d="01", n=7)  # two machines under one name: the fuller row
+    with pytest.raises(merges.MergeFailed, match="usage/x/2026-11.csv line 2"):
+        merges.rollup(base, ours, header + "garbage\n", "usage/x/2026-11.csv")
+
+
+def test_budget_json_merge_rules() -> None:
+    from ai_budget.model.budget import BudgetFile
+
+    def text(change: dict) -> str:
+        data = BudgetFile().model_dump(mode="json")
+        for key, value in change.items():
+            data[key] = {**(data.get(key) or {}), **value} if isinstance(value, dict) else value
+        return json.dumps(data)
+
+    base = text({})
+    ours = text({"claude": {"five_hour_util": 40.0, "last_fetched": "2026-11-20T10:00:00+00:00"},
+                 "settings": {"safety_margin_pct": 15},
+                 "limits": [{"since": "2026-11-01T00:00:00+00:00", "ratio": 2.0}]})  # fmt: skip
+    theirs = text({"claude": {"five_hour_util": 55.0, "last_fetched": "2026-11-20T11:00:00+00:00"},
+                   "settings": {"safety_margin_pct": 20, "weekly_focus_pct": 70},
+                   "limits": [{"since": "2026-11-01T00:00:00+00:00", "ratio": 2.0, "dismissed": True},
+                              {"since": "2026-11-09T00:00:00+00:00", "ratio": 0.5}]})  # fmt: skip
+    got = json.loads(merges.budget(base, ours, theirs))
+    assert got["claude"]["five_hour_util"] == 55.0  # the newer reading
+    assert got["settings"]["safety_margin_pct"] == 15  # changed on both: this machine's
+    assert got["settings"]["weekly_focus_pct"] == 70  # changed on one side: kept
+    assert [(c["since"][:10], c["dismissed"]) for c in got["limits"]] == [
+        ("2026-11-01", True),
+        ("2026-11-09", False),
+    ]
+    fresh = json.loads(merges.budget("", BudgetFile().model_dump_json(), theirs))
+    assert fresh["settings"]["safety_margin_pct"] == 20  # a new machine's defaults never win
+
+
+def test_addresses_never_show_or_keep_a_password() -> None:
+    from ai_budget.errors import InvalidInput
+    from ai_budget.sync.remote import checked_url, redacted
+
+    assert redacted("fatal: unable to access 'https://me:s3cret@host/x.git/'") == (
+        "fatal: unable to access 'https://me@host/x.git/'"
+    )
+    assert checked_url(" git@host:me/journal.git ") == "git@host:me/journal.git"
+    assert checked_url("ssh://git@host/journal.git") == "ssh://git@host/journal.git"
+    for bad in ("https://me:s3cret@host/x.git", "https://ghp_" + "a" * 36 + "@github.com/me/j.git", "  "):
+        with pytest.raises(InvalidInput):
+            checked_url(bad)

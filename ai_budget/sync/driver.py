@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
     kind, base, ours, theirs, rel = argv
     try:
         merge_files(kind, Path(base), Path(ours), Path(theirs), rel)
-    except (BudgetError, OSError) as exc:
+    except (BudgetError, OSError, ValueError) as exc:
         print(f"ai-budget cannot merge {rel}: {exc}", file=sys.stderr)
         return 1
     return 0

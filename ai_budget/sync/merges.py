@@ -250,7 +250,10 @@ def _dict(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any], pa
 def budget(base: str, ours: str, theirs: str) -> str:
     """budget.json merged key by key (a file both sides added merges against the defaults)."""
     o, t = _budget(ours, "this machine's"), _budget(theirs, "the remote's")
-    b = _budget(base, "the common") if base.strip() else BudgetFile().model_dump(mode="json")
+    try:  # an ancestor damaged by hand (and mended since on both sides) is no reason to stop
+        b = _budget(base, "the common") if base.strip() else BudgetFile().model_dump(mode="json")
+    except MergeFailed:
+        b = BudgetFile().model_dump(mode="json")
     merged = _dict(b, o, t, ())
     try:
         return budget_file.dumps(BudgetFile.model_validate(merged))
