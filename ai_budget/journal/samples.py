@@ -26,6 +26,7 @@ from ai_budget.timeutil import parse_time
 
 SAMPLE = "Calibration-Sample"
 WITHDRAWN = "Calibration-Withdrawn"
+SESSION_END = "Session-End"  # the measured span's end, to the microsecond (a commit's date has seconds)
 EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -115,6 +116,11 @@ def _time(raw: str | None) -> datetime | None:
         return None
 
 
+def _end(c: Commit) -> datetime:
+    """When a commit's session ended: its Session-End trailer, else the commit's time."""
+    return _time(c.trailer(SESSION_END)) or _time(c.date) or EPOCH
+
+
 def _oldest_first(commits: Iterable[Commit]) -> list[Commit]:
     """Commits with every parent before its children (git log's order, newest first, reversed and
     mended where clocks disagree)."""
@@ -146,7 +152,7 @@ def tracked(commits: Iterable[Commit]) -> list[Tracked]:
             if parsed is None or parsed[4] in found:
                 continue
             name, units, pct, tokens, sid = parsed
-            at = _time(c.date) or EPOCH
+            at = _end(c)
             session = (c.trailer("Claude-Session") or "").split(" ")[0] or None
             found[sid] = Tracked(
                 key=sid,
@@ -265,8 +271,8 @@ class _Machine:
 
 def _session_span(c: Commit) -> Span | None:
     """A session commit's span: from its Session-Start to the commit, on its machine."""
-    who, start, end = c.trailer(MACHINE), _time(c.trailer("Session-Start")), _time(c.date)
-    if c.trailer("Five-Hour-Delta") is None or not who or start is None or end is None:
+    who, start, end = c.trailer(MACHINE), _time(c.trailer("Session-Start")), _end(c)
+    if c.trailer("Five-Hour-Delta") is None or not who or start is None:
         return None
     return Span(who, c.trailer("Claude-Session") or f"session {c.sha[:7]}", start, end)
 

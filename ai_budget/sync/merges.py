@@ -117,13 +117,14 @@ def lines(base: str, ours: str, theirs: str) -> str:
     follows in theirs (a blank line is never an anchor, nor removed)."""
     b, o, t = base.splitlines(), ours.splitlines(), theirs.splitlines()
     in_base, in_theirs = set(b), set(t)
+    anchors = in_base | set(o)  # lines that were there before theirs added any
     removed = {line for line in b if line.strip() and line not in in_theirs}
     result = [line for line in o if line not in removed]
     present = set(result)
     after: dict[str, int] = {}  # anchor line -> where the next line theirs added after it goes
     anchor: str | None = None
     for line in t:
-        if line.strip() and line in present and line in in_base | set(o):
+        if line.strip() and line in present and line in anchors:
             anchor = line
             continue
         if not line.strip() or line in in_base or line in present:
