@@ -10,15 +10,19 @@ from datetime import datetime
 from pathlib import Path
 
 from ai_budget import paths
-from ai_budget.model.routing import Routing
+from ai_budget.fmt import did_you_mean
+from ai_budget.model.budget import Tiers
+from ai_budget.model.routing import PRESETS, Routing
 from ai_budget.model.usage import Snapshot
 from ai_budget.planning.routing import Route, fallback, route
+from ai_budget.severity import UNKNOWN
 from ai_budget.timeutil import now
 
 
 @dataclass(frozen=True)
 class QuotaStatus:
-    """Both windows (utilisation 0-100 and reset time), where the numbers came from, and the tier."""
+    """Both windows (utilisation 0-100 and reset time), where the numbers came from, the policy's tier
+    and the budget's severity (green…red on the worse window; `at_limit`: the primary is unavailable)."""
 
     five_hour: float | None
     five_hour_resets_at: datetime | None
@@ -27,10 +31,13 @@ class QuotaStatus:
     source: str
     age_seconds: float
     tier: str | None
+    severity: str = UNKNOWN
+    at_limit: bool = False
 
 
-def _settings() -> tuple[Routing, bool]:
-    """The routing settings and `usage_api` from budget.json; the defaults when it cannot be read."""
+def _settings() -> tuple[Routing, bool, Tiers]:
+    """The routing settings, `usage_api` and the severity's thresholds from budget.json; the defaults
+    when it cannot be read."""
     try:
         from ai_budget.fileio import read_text
         from ai_budget.model.budget import parse
@@ -38,15 +45,16 @@ def _settings() -> tuple[Routing, bool]:
         path = paths.journal_home() / paths.BUDGET_FILE
         text = read_text(path)
         if text is None:
-            return Routing(), True
+            return Routing(), True, Tiers()
         settings = parse(text, path).settings
-        return settings.routing, settings.usage_api
+        return settings.routing, settings.usage_api, settings.tiers
     except Exception:
-        return Routing(), True
+        return Routing(), True, Tiers()
 
 
 class QuotaMonitor:
-    """`QuotaMonitor().select_model("high")`: the model the budget allows, cached `cache_seconds`."""
+    """`QuotaMonitor().select_model("high")`: the model the budget allows, cached `cache_seconds`. A
+    policy name it does not know is refused here, once (ValueError), rather than routed as another."""
 
     def __init__(
         self,
@@ -55,6 +63,9 @@ class QuotaMonitor:
         source: str = "auto",
         claude_dir: Path | None = None,
     ):
+        if isinstance(policy, str) and policy not in PRESETS:
+            close = did_you_mean(policy, PRESETS)
+            raise ValueError(f"unknown policy {policy!r}{close} (known: {', '.join(PRESETS)})")
         self._policy = policy
         self.cache_seconds = cache_seconds
         self.source = source
@@ -65,7 +76,9 @@ class QuotaMonitor:
 
     def routing(self) -> Routing:
         """The policy in force: the one given, else budget.json's `settings.routing`."""
-        configured, _ = _settings()
+        return self._in_force(_settings()[0])
+
+    def _in_force(self, configured: Routing) -> Routing:
         if isinstance(self._policy, Routing):
             return self._policy
         if isinstance(self._policy, str):
@@ -88,7 +101,7 @@ class QuotaMonitor:
         try:
             from ai_budget.claude import usage
 
-            _, allow_api = _settings()
+            _, allow_api, _ = _settings()
             claude_dir = self.claude_dir or paths.primary_claude_dir()
             return usage.fresh_or_last_known(claude_dir, None, source=self.source, allow_api=allow_api)
         except Exception:  # a router gating calls on quota must never crash on us
@@ -99,7 +112,8 @@ class QuotaMonitor:
             snap = self._snapshot()
             five = snap.five_hour.utilization if snap else None
             seven = snap.seven_day.utilization if snap else None
-            return route(self.routing(), five, seven, task_class, user_requested)
+            configured, _, bounds = _settings()
+            return route(self._in_force(configured), five, seven, task_class, user_requested, bounds)
         except Exception:
             return None
 
@@ -117,6 +131,8 @@ class QuotaMonitor:
             source=snap.source,
             age_seconds=max((now() - snap.observed_at).total_seconds(), 0.0),
             tier=decided.tier if decided else None,
+            severity=decided.severity.level if decided and decided.severity else UNKNOWN,
+            at_limit=bool(decided and decided.severity and decided.severity.at_limit),
         )
 
     def tier(self) -> str | None:
@@ -132,7 +148,7 @@ class QuotaMonitor:
         try:
             return fallback(self.routing())
         except Exception:
-            return Routing().models.local_large
+            return Routing().models.fallback
 
     def should_use_cloud(self, task_value: str = "normal") -> bool:
         """Whether this task may use a cloud model now; never for routine work."""

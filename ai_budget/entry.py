@@ -10,7 +10,13 @@ if TYPE_CHECKING:
 
 # Commands run often enough that importing every other command module would be most of their
 # time: the CLI module that defines each (a command not found there loads the whole CLI).
-ONE_MODULE = {"tokens": "usage", "fetch": "usage", "check": "session", "log": "session"}
+ONE_MODULE = {
+    "tokens": "usage",
+    "fetch": "usage",
+    "check": "session",
+    "log": "session",
+    "hook": "claude_code",  # at every start and end of a Claude Code session
+}
 
 
 def _cli(command: str | None) -> Callable[[], object]:
@@ -42,6 +48,10 @@ def main() -> None:
         from ai_budget.integrations.statusline import main as statusline
 
         sys.exit(statusline(args[1:]))
+    if args == ["hook", "prompt"]:  # before every prompt the user sends: no click either
+        from ai_budget.integrations.fast_hooks import main as hook
+
+        sys.exit(hook(args[1:]))
     answers = None
     if args[:1] == ["tokens"]:
         # An unchanged question is answered from its kept answer, before click is imported.

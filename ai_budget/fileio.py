@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ai_budget.errors import BadText, JournalBusy
 from ai_budget.redact import scrub
+
+TYPE_CHECKING = False  # typing's own costs every hook milliseconds of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 LOCK_TIMEOUT_S = 30.0
 LOCK_NOTICE_S = 1.0  # after this long, say why nothing is happening
@@ -138,3 +142,30 @@ def read_text(path: Path) -> str | None:
             f"{path} is not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x}): "
             "fix that byte in an editor, or restore the file from the journal's git history"
         ) from None
+
+
+def unwritable(path: Path) -> str | None:
+    """Why `path` could not be written (replaced, or created with its folders), or None when it can.
+    A read-only file (no owner write bit) counts as unwritable even for root, who could replace it:
+    a user who made it read-only meant it."""
+    try:
+        if path.exists() or path.is_symlink():
+            real = path.resolve()
+            if not real.is_file():
+                return "is not a regular file"
+            if not real.stat().st_mode & stat.S_IWUSR:
+                return "is read-only (`chmod u+w` it to let ai-budget edit it)"
+            if not os.access(real, os.W_OK):
+                return "cannot be written by you"
+            folder = real.parent
+        else:
+            folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"cannot be created: {folder} is not a folder"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"cannot be written: the folder {folder} is not writable"
+    except OSError as exc:
+        return f"cannot be reached ({exc.strerror or exc})"
+    return None

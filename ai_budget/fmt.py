@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 
@@ -53,3 +54,12 @@ def clean_text(text: str) -> str:
 def clean_line(text: str) -> str:
     """One line of user text for the journal: escapes and control characters removed, breaks folded."""
     return " ".join(clean_text(text).split())
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'flashcard'?)' when a known name is close to `name` (case aside), else ''."""
+    from difflib import get_close_matches  # only on the way to an error message
+
+    lowered = {k.lower(): k for k in known}
+    close = get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[close[0]]!r}?)" if close else ""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's own costs every hook milliseconds of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 
 try:
     import orjson

@@ -14,14 +14,20 @@ MAX_COPILOT = 10_000_000
 
 # Plain digits, or digits grouped by thousands with commas ("1,500"); nothing looser.
 _COUNT = re.compile(r"[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+")
+# The same grouping before a decimal part ("1,500.5"): a number reads one way wherever it is typed.
+_GROUPED = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 
 
 def parse_number(
     text: str | float, name: str, *, positive: bool = False, maximum: float | None = None
 ) -> float:
-    """A finite number; `positive` refuses zero and below, otherwise only below zero; at most `maximum`."""
+    """A finite number; `positive` refuses zero and below, otherwise only below zero; at most `maximum`.
+    Thousands may be grouped with commas (1,500 or 1,500.5), as counts may."""
+    raw = text.strip() if isinstance(text, str) else text
+    if isinstance(raw, str) and _GROUPED.fullmatch(raw):
+        raw = raw.replace(",", "")
     try:
-        value = float(text)
+        value = float(raw)
     except (TypeError, ValueError):
         raise InvalidInput(f"{name} must be a number, got {text!r}") from None
     if not math.isfinite(value):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+
+TYPE_CHECKING = False  # typing's own costs every hook milliseconds of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def now() -> datetime:

@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "samples"
+# The test fixtures: the benches read nothing outside the repository.
+SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 USAGE = SAMPLES / "api" / "anthropic_oauth_usage_normal.json"
 
 

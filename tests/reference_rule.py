@@ -1,7 +1,7 @@
 """The transcript rule written out plainly, to check `ai-budget tokens` against: no cache, no shortcuts."""
 
-# DESIGN.md "Transcript accounting" and README "`ai-budget tokens`: sessions, resume chains,
-# breakdowns". Every file is read whole with json.loads per line; every view is computed from
+# docs/design.md, "Transcript accounting" (the dedupe rule, resumed sessions, the breakdowns).
+# Every file is read whole with json.loads per line; every view is computed from
 # the same list of deduplicated messages. It answers in the JSON shapes of `tokens --json`.
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ai_budget.claude.pricing import prices
+from ai_budget.claude.price_table import prices
 
 COUNTS = ("input", "output", "read", "flat", "five", "hour", "search", "fetch")
 ROW_KEYS = (
@@ -32,16 +32,20 @@ ROW_KEYS = (
 
 @dataclass
 class Msg:
-    """One message id: the earliest timestamp of its copies, the first copy's model, per-field maxima."""
+    """One call: the earliest timestamp of its copies, the first copy's model and mode, per-field maxima."""
 
     ts: float | None
     model: str
     counts: dict[str, int]
+    speed: str = ""
+    geo: str = ""
+    prompt: int = 0  # the largest of its `message` iterations' prompts, when it lists any
 
     def merged(self, other: Msg) -> Msg:
         stamps = [t for t in (self.ts, other.ts) if t is not None]
         counts = {k: max(self.counts[k], other.counts[k]) for k in COUNTS}
-        return Msg(min(stamps) if stamps else None, self.model, counts)
+        prompt = max(self.prompt, other.prompt)
+        return Msg(min(stamps) if stamps else None, self.model, counts, self.speed, self.geo, prompt)
 
 
 @dataclass
@@ -79,6 +83,29 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _model(value: Any) -> str:
+    return value if isinstance(value, str) and value else "unknown"
+
+
+def _counts(usage: dict[str, Any]) -> dict[str, int]:
+    nested, server = _object(usage.get("cache_creation")), _object(usage.get("server_tool_use"))
+    values = (
+        usage.get("input_tokens"),
+        usage.get("output_tokens"),
+        usage.get("cache_read_input_tokens"),
+        usage.get("cache_creation_input_tokens"),
+        nested.get("ephemeral_5m_input_tokens"),
+        nested.get("ephemeral_1h_input_tokens"),
+        server.get("web_search_requests"),
+        server.get("web_fetch_requests"),
+    )
+    return {k: number(v) for k, v in zip(COUNTS, values, strict=True)}
+
+
 def _reject(name: str) -> None:
     raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python's json takes them, the spec does not
 
@@ -105,23 +132,23 @@ def read(path: Path) -> tuple[dict[str, Msg], str | None]:
         key = message.get("id")
         if not isinstance(key, str):
             continue
-        nested, server = _object(usage.get("cache_creation")), _object(usage.get("server_tool_use"))
-        values = (
-            usage.get("input_tokens"),
-            usage.get("output_tokens"),
-            usage.get("cache_read_input_tokens"),
-            usage.get("cache_creation_input_tokens"),
-            nested.get("ephemeral_5m_input_tokens"),
-            nested.get("ephemeral_1h_input_tokens"),
-            server.get("web_search_requests"),
-            server.get("web_fetch_requests"),
-        )
-        model = message.get("model")
-        model = model if isinstance(model, str) and model else "unknown"
-        m = Msg(
-            when(record.get("timestamp")), model, {k: number(v) for k, v in zip(COUNTS, values, strict=True)}
-        )
-        messages[key] = messages[key].merged(m) if key in messages else m
+        ts, model = when(record.get("timestamp")), message.get("model")
+        speed, geo = _string(usage.get("speed")), _string(usage.get("inference_geo"))
+        calls = {key: Msg(ts, _model(model), _counts(usage), speed, geo)}
+        iterations = usage.get("iterations")
+        for n, it in enumerate(iterations if isinstance(iterations, list) else []):
+            if not isinstance(it, dict):
+                continue
+            if it.get("type") == "message":  # repeats the top level: only its prompt is used
+                own = _counts(it)
+                prompt = own["input"] + own["read"] + max(own["flat"], own["five"] + own["hour"])
+                calls[key].prompt = max(calls[key].prompt, prompt)
+            elif it.get("type") == "advisor_message":  # a call of its own, left out of the top level
+                calls[f"{key}#advisor{n}"] = Msg(
+                    ts, _model(it.get("model")), _counts(it), _string(it.get("speed")), geo
+                )
+        for call, m in calls.items():
+            messages[call] = messages[call].merged(m) if call in messages else m
     return messages, session_id
 
 
@@ -175,31 +202,53 @@ def row(messages: list[Msg]) -> list[int]:
     return total
 
 
+def cost(m: Msg) -> Decimal | None:
+    """One call's dollars (docs/prices.md): the rates in force on its date, the band its prompt falls
+    in, fast mode and geography as multipliers on every token rate; None when it has no price."""
+    table = prices()
+    period = table.period(m.model, m.ts)
+    factor = table.geo.get(m.geo)
+    if period is None or factor is None:
+        return None
+    c = m.counts
+    writes = max(c["flat"], c["five"] + c["hour"])
+    five = c["five"] + writes - (c["five"] + c["hour"])
+    prompt = m.prompt or c["input"] + c["read"] + writes
+    rates = period.rates
+    if m.speed == "fast":
+        if period.fast is None:
+            return None
+        factor *= period.fast
+    elif m.speed not in ("", "standard"):
+        return None
+    elif period.band is not None and prompt > period.band.above:
+        rates = period.band.rates
+    tokens = (
+        c["input"] * rates.input
+        + c["output"] * rates.output
+        + five * rates.cache_write_5m
+        + c["hour"] * rates.cache_write_1h
+        + c["read"] * rates.cache_read
+    )
+    return tokens * factor / 1_000_000 + c["search"] * table.web_search
+
+
 def counts(messages: list[Msg]) -> dict[str, Any]:
-    """The JSON counts of a set of messages: priced per model, unpriced models never at $0."""
-    cost, priced, unpriced = Decimal(0), False, set()
-    for model in {m.model for m in messages}:
-        r = dict(zip(ROW_KEYS, row([m for m in messages if m.model == model]), strict=True))
-        c = prices().cost(
-            model,
-            r["input_tokens"],
-            r["output_tokens"],
-            r["cache_read_input_tokens"],
-            r["cache_creation_5m_tokens"],
-            r["cache_creation_1h_tokens"],
-            r["web_search_requests"],
-        )
+    """The JSON counts of a set of messages: each call priced, unpriced models never at $0."""
+    total, priced, unpriced = Decimal(0), False, set()
+    for m in messages:
+        c = cost(m)
         if c is None:
-            unpriced.add(model)
+            unpriced.add(m.model)
         else:
-            cost, priced = cost + c, True
+            total, priced = total + c, True
     data: dict[str, Any] = dict(zip(ROW_KEYS, row(messages), strict=True))
     data["total_tokens"] = sum(
         data[k]
         for k in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
     )
     known = priced or not unpriced
-    data["cost_usd"] = float(round(cost, 6)) if known else None
+    data["cost_usd"] = float(round(total, 6)) if known else None
     data["cost_is_lower_bound"] = bool(unpriced) and known
     data["unpriced_models"] = sorted(unpriced)
     return data
@@ -233,7 +282,7 @@ class Session:
         return next((f for f in self.files if f.is_session), None)
 
     def order(self) -> tuple[float, float, float, str, str]:
-        """First message time, last message time, last write, id, path (README)."""
+        """First message time, last message time, last write, id, path (docs/design.md)."""
         stamps = [m.ts for f in self.files for m in f.messages.values() if m.ts is not None]
         first = min(stamps) if stamps else float("inf")
         last = max(stamps) if stamps else float("inf")

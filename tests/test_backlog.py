@@ -14,7 +14,7 @@ from ai_budget.model.budget import BudgetFile, Settings, Tiers
 from ai_budget.model.calibration import CalibrationEntry
 from ai_budget.planning.estimates import Estimate, estimate
 from ai_budget.planning.recommend import Plan, recommend
-from ai_budget.planning.tiers import tier
+from ai_budget.severity import severity
 from ai_budget.timeutil import today
 
 BACKLOG = """# Backlog
@@ -73,11 +73,11 @@ def test_estimates_from_the_issue() -> None:
     ],
 )
 def test_tiers_on_the_worse_window(five: float | None, seven: float | None, expected: str) -> None:
-    assert tier(five, seven, Tiers()) == expected
+    assert severity(five, seven, Tiers()).level == expected
 
 
 def test_tier_thresholds_are_configurable() -> None:
-    assert tier(40, 0, Tiers(green=30, yellow=60, orange=90)) == "yellow"
+    assert severity(40, 0, Tiers(green=30, yellow=60, orange=90)).level == "yellow"
 
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=timezone.utc)

@@ -22,7 +22,7 @@ from ai_budget.model.budget import CopilotSection, Settings
 from ai_budget.model.calibration import CalibrationEntry
 from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.recommend import recommend
-from ai_budget.planning.tiers import tier
+from ai_budget.severity import severity
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
@@ -66,7 +66,7 @@ def test_a_window_at_zero_never_says_wait() -> None:
     big = [calibrated(1, 95.0)]
     assert recommend(big, 0.0, soon, 0.0, Settings(), NOW).wait_for_reset is False
     assert recommend(big, 0.1, soon, 0.0, Settings(), NOW).wait_for_reset is True
-    assert tier(0.0, 0.0, Settings().tiers) == "green"
+    assert severity(0.0, 0.0, Settings().tiers).level == "green"
     assert recommend([], 0.0, None, 0.0, Settings(), NOW).headroom_pct == 90.0
 
 

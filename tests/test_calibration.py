@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -41,9 +42,15 @@ def test_original_plan_samples(flashcards: Path) -> None:
 
 def test_table_and_json(flashcards: Path) -> None:
     run("calibrate", "flashcard", "15", "38.5", "9843")
+    # A new journal's six task types, flashcard with its sample, the others with none yet.
     assert run("calibration").stdout == (
-        "type       unit      samples  units  %/unit  tokens/unit\n"
-        "flashcard  per card        1     15    2.57          656\n"
+        "type             unit           samples  units  %/unit  tokens/unit\n"
+        "circuit_diagram  per diagram          0      0       -            -\n"
+        "css_component    per component        0      0       -            -\n"
+        "feature          per feature          0      0       -            -\n"
+        "flashcard        per card             1     15    2.57          656\n"
+        "migration        per migration        0      0       -            -\n"
+        "refactor         per file             0      0       -            -\n"
     )
     data = run("calibration", "show", "--json")
     assert data.exit_code == 0
@@ -63,8 +70,13 @@ def test_tokens_are_optional_and_averaged_over_samples_that_had_them(flashcards:
     [
         (
             ("calibrate", "poem", "1", "2"),
-            "Error: unknown task type 'poem' (known: flashcard): add it with "
-            '`ai-budget calibration add poem --unit "per item"`\n',
+            "Error: unknown task type 'poem' (known: circuit_diagram, css_component, feature, flashcard, "
+            'migration, refactor): add it with `ai-budget calibration add poem --unit "per item"`\n',
+        ),
+        (
+            ("calibrate", "flashcards", "1", "2"),
+            "Error: unknown task type 'flashcards' (did you mean 'flashcard'?) (known: circuit_diagram, "
+            "css_component, feature, flashcard, migration, refactor)\n",
         ),
         (("calibrate", "flashcard", "0", "2"), "Error: UNITS must be greater than 0, got '0'\n"),
         (("calibrate", "flashcard", "-3", "2"), "Error: UNITS must be greater than 0, got '-3'\n"),
@@ -74,10 +86,6 @@ def test_tokens_are_optional_and_averaged_over_samples_that_had_them(flashcards:
         (
             ("calibrate", "flashcard", "3", "2", "1.5k"),
             "Error: OUTPUT_TOKENS must be a whole number, got '1.5k'\n",
-        ),
-        (
-            ("calibration", "add", "flashcard", "--unit", "per card"),
-            "Error: task type 'flashcard' already exists: see `ai-budget calibration`\n",
         ),
         (
             ("calibration", "add", "two words", "--unit", "per x"),
@@ -104,8 +112,36 @@ def test_missing_argument_is_a_one_line_usage_error(flashcards: Path) -> None:
 
 
 def test_unknown_type_with_no_types_says_none_yet(journal: Path) -> None:
+    data = budget(journal)
+    data["calibration"] = {}  # a journal made before task types came with it
+    (journal / "budget.json").write_text(json.dumps(data))
     result = run("calibrate", "flashcard", "1", "1")
     assert "(known: none yet)" in result.stderr
+
+
+def test_adding_a_type_again_changes_nothing_and_a_type_with_samples_keeps_its_unit(flashcards: Path) -> None:
+    count = len(subjects(flashcards))
+    again = run("calibration", "add", "flashcard", "--unit", "per card")
+    assert (again.exit_code, again.stdout) == (
+        0,
+        "Task type flashcard is already there (per card): nothing changed\n",
+    )
+    assert len(subjects(flashcards)) == count
+    # No samples yet: the unit may still change (a new journal's types come with the design's units).
+    other = run("calibration", "add", "refactor", "--unit", "per module")
+    assert other.stdout == "Task type refactor now counts per module (it had no samples yet)\n"
+    assert budget(flashcards)["calibration"]["refactor"]["unit"] == "per module"
+    assert subjects(flashcards)[0] == "calibration: task type refactor now counts per module"
+    run("calibrate", "flashcard", "3", "6")
+    before = (flashcards / "budget.json").read_bytes()
+    refused = run("calibration", "add", "flashcard", "--unit", "per deck")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "Error: task type 'flashcard' already exists, counted per card over 1 sample: "
+        "see `ai-budget calibration`\n"
+    )
+    assert (flashcards / "budget.json").read_bytes() == before
+    assert_clean(flashcards)
 
 
 def test_concurrent_calibrations_lose_no_update(flashcards: Path) -> None:

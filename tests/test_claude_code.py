@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, assert_clean, baseline, budget, python_cli, run, subjects
+from conftest import FIXTURES, assert_clean, baseline, budget, python_cli, run, subjects
 from usage_server import Reply, UsageServer, usage_body
 
-SAMPLES = REPO.parent / "shared" / "reference" / "samples"
-HOOKS = SAMPLES / "hook_stdin"
+HOOKS = FIXTURES / "hook_stdin"
 
 
 def statusline_payload(five: float = 37.0, week: float = 22.0, **extra: Any) -> str:
     """The sample statusline stdin, its reset times moved into the future."""
-    data = json.loads((SAMPLES / "statusline_stdin.json").read_text())
+    data = json.loads((FIXTURES / "statusline_stdin.json").read_text())
     soon = datetime.now(timezone.utc) + timedelta(hours=2)
     data["rate_limits"] = {
         "five_hour": {"used_percentage": five, "resets_at": int(soon.timestamp())},
@@ -145,10 +144,15 @@ def test_source_with_nothing_recorded_is_one_line(journal: Path, claude_dir: Pat
 def test_statusline_line_and_colour(journal: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     coloured = run("statusline", input=statusline_payload(five=37.0, week=22.0)).stdout
-    assert coloured.startswith("5h 37% ↺")
-    assert " · wk 22% · $0.41 · \x1b[32mGREEN\x1b[0m" in coloured
+    # Each window in its own level's colour, then the severity: both under green's 50 %.
+    assert coloured.startswith("\x1b[32m5h 37%\x1b[0m ↺")
+    assert " · \x1b[32mwk 22%\x1b[0m · $0.41 · \x1b[32mGREEN\x1b[0m" in coloured
+    # 90 % of the 5-hour window is red (from orange's 85) whatever the week: the worse window decides.
+    mixed = run("statusline", input=statusline_payload(five=90.0, week=35.0)).stdout
+    assert mixed.startswith("\x1b[31m5h 90%\x1b[0m ↺")
+    assert " · \x1b[32mwk 35%\x1b[0m · $0.41 · \x1b[31mRED\x1b[0m" in mixed
     monkeypatch.setenv("NO_COLOR", "1")
-    # The battery policy (the default) goes by the weekly window: 72 % is past yellow's 70.
+    # The weekly window decides when it is the worse one: 72 % is past yellow's 70.
     plain = run("statusline", input=statusline_payload(five=12.0, week=72.0)).stdout
     assert plain.rstrip("\n").endswith(" · $0.41 · ORANGE")
     monkeypatch.setenv("COLUMNS", "12")
@@ -171,7 +175,7 @@ def test_statusline_wraps_the_users_own_command(tmp_path: Path) -> None:
     theirs.chmod(0o755)
     done = python_cli("statusline", "--wrap", str(theirs), input=statusline_payload())
     assert done.returncode == 0
-    assert done.stdout.startswith('mine:{"session_id" · 5h 37%')
+    assert done.stdout.startswith('mine:{"session_id" · \x1b[32m5h 37%\x1b[0m ↺')
 
 
 def test_statusline_keeps_a_window_the_next_payload_lacks(journal: Path, claude_dir: Path) -> None:
@@ -198,7 +202,8 @@ def test_session_start_opens_the_session_and_briefs_claude(journal: Path, claude
     context = json.loads(done.stdout)["hookSpecificOutput"]
     assert context["hookEventName"] == "SessionStart"
     assert (
-        "tier GREEN" in context["additionalContext"] and "5-hour window 37.0%" in context["additionalContext"]
+        context["additionalContext"].startswith("ai-budget: severity GREEN (5-hour window at 37 %).")
+        and "5-hour window 37.0%" in context["additionalContext"]
     )
     assert len(context["additionalContext"]) <= 1500
     assert subjects(journal) == ["init: journal created"]  # a start is state, never a commit

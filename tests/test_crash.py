@@ -17,6 +17,8 @@ from conftest import budget, git, run, subjects
 from usage_server import usage_body
 
 KILLS_PER_COMMAND = 25
+# The kills run in PARTS tests of their own journal each, so parallel workers share them out.
+PARTS = 5
 
 
 def cli(*args: str) -> subprocess.Popen[str]:
@@ -52,9 +54,10 @@ def crash_journal(journal: Path, tmp_path: Path) -> tuple[Path, Path]:
     return journal, response
 
 
-def test_kill_9_at_random_points_needs_no_manual_repair(crash_journal: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize("part", range(PARTS))
+def test_kill_9_at_random_points_needs_no_manual_repair(crash_journal: tuple[Path, Path], part: int) -> None:
     journal, response = crash_journal
-    rng = random.Random(20261201)
+    rng = random.Random(20261201 + part)
     marker = journal / ".git" / "ai-budget-transaction.json"
     repairs: list[str] = []
     killed_mid_write = 0
@@ -78,7 +81,8 @@ def test_kill_9_at_random_points_needs_no_manual_repair(crash_journal: tuple[Pat
         start = time.monotonic()
         assert cli(*args_for(i)).wait() == 0
         took[i % 2] = time.monotonic() - start
-    for i in range(2 * KILLS_PER_COMMAND):
+    kills = 2 * KILLS_PER_COMMAND // PARTS
+    for i in range(kills):
         args = args_for(i)
         commits_before = len(subjects(journal))
         proc = cli(*args)
@@ -88,7 +92,8 @@ def test_kill_9_at_random_points_needs_no_manual_repair(crash_journal: tuple[Pat
             deadline = time.monotonic() + 5
             while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.001)
-            time.sleep(rng.uniform(0, 0.06))
+            # The first such kill comes at once, so each part surely kills one transaction mid-way.
+            time.sleep(rng.uniform(0, 0.06) if i > 3 else 0)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -109,7 +114,7 @@ def test_kill_9_at_random_points_needs_no_manual_repair(crash_journal: tuple[Pat
     sessions = sum(s.startswith("session ") for s in subjects(journal))
     logged = "".join(p.read_text() for p in (journal / "sessions").glob("*.md")).count("## Session ")
     samples = budget(journal)["calibration"]["flashcard"]["samples"]
-    print(f"\n{2 * KILLS_PER_COMMAND} kills, {killed_mid_write} inside a write, {sessions} logs landed")
+    print(f"\n{kills} kills, {killed_mid_write} inside a write, {sessions} logs landed")
     assert repairs == []
     # Each landed log: one commit, one section, one sample; a killed one: none of them.
     assert logged == sessions

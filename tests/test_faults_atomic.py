@@ -3,10 +3,12 @@ was, and the retry lands exactly once (one session, one sample, only the named t
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import baseline, git
@@ -268,11 +270,18 @@ def limited(max_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
 
 
+def under_limit(max_bytes: int) -> dict[str, Any]:
+    """How to start a child under `limited(max_bytes)`: not measured by coverage (when the suite runs
+    under it), whose own data file could not be written there either."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    return {"preexec_fn": lambda: limited(max_bytes), "env": env}
+
+
 @pytest.mark.parametrize("max_bytes", [0, 700, 1500, 2200, 2800])
 def test_a_file_size_limit_leaves_log_whole(primed: Primed, max_bytes: int) -> None:
     """A real process under RLIMIT_FSIZE fails at some write (marker, file, git object): nothing kept."""
     before = state(primed.root)
-    outcome = attempt_process(*primed.log_args(), preexec_fn=lambda: limited(max_bytes))
+    outcome = attempt_process(*primed.log_args(), **under_limit(max_bytes))
     if outcome.code == 0:  # everything fitted
         one_commit(primed.root, before)
         return
@@ -284,7 +293,7 @@ def test_a_file_size_limit_leaves_log_whole(primed: Primed, max_bytes: int) -> N
 def test_a_failed_write_never_damages_a_file_it_had_not_replaced(primed: Primed) -> None:
     """A write failing half-way (EFBIG at 1500 bytes): budget.json stays whole, the next command reads it."""
     saved = (primed.root / "budget.json").read_bytes()
-    one_line_error(attempt_process(*primed.log_args(), preexec_fn=lambda: limited(1500)))
+    one_line_error(attempt_process(*primed.log_args(), **under_limit(1500)))
     assert (primed.root / "budget.json").read_bytes() == saved
     succeeded(attempt("copilot", "show"))
     assert (primed.root / "budget.json").read_bytes() == saved
@@ -293,7 +302,7 @@ def test_a_failed_write_never_damages_a_file_it_had_not_replaced(primed: Primed)
 def test_a_write_error_names_what_it_was_writing(primed: Primed) -> None:
     """EFBIG on a write through a file descriptor: the line still says which journal file failed."""
     before = state(primed.root)
-    outcome = attempt_process(*primed.log_args(), preexec_fn=lambda: limited(700))
+    outcome = attempt_process(*primed.log_args(), **under_limit(700))
     one_line_error(outcome, str(primed.root))
     unchanged(primed.root, before)
 

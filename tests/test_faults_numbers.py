@@ -114,7 +114,7 @@ def test_copilot_counts_in_other_notations_parse_right_or_are_refused(
 
 
 def test_a_comma_thousands_copilot_count_is_fifteen_hundred(primed: Primed) -> None:
-    """`copilot set 1,500` stores 1500 (the README's own example)."""
+    """`copilot set 1,500` stores 1500 (the guide's own example)."""
     before = state(primed.root)
     succeeded(attempt("copilot", "set", "1,500", "--unit", "credits"))
     one_commit(primed.root, before)

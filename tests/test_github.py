@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, assert_clean, budget, git, run, subjects
+from conftest import FIXTURES, assert_clean, budget, git, run, subjects
 
 # Not shaped like a GitHub token, so the masking of token-shaped text cannot hide a leak.
 TOKEN = "fake-github-token-for-tests"
-SAMPLE = REPO.parent / "shared" / "reference" / "samples" / "api" / "github_premium_request_usage_user.json"
+SAMPLE = FIXTURES / "api" / "github_premium_request_usage_user.json"
 
 
 class GitHub:
@@ -92,7 +92,9 @@ def test_a_credits_month_with_several_models(journal: Path, github: GitHub) -> N
     result = run("copilot", "fetch", "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert (data["premium_requests_used"], data["premium_requests_limit"], data["source"]) == (
+    # The keys follow the unit: credits here, and used/limit whatever the unit.
+    assert "premium_requests_used" not in data and (data["used"], data["limit"]) == (711, 1500)
+    assert (data["credits_used"], data["credits_limit"], data["source"]) == (
         711,
         1500,
         "github",

@@ -10,13 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run
+from conftest import FIXTURES, REPO, run
 
 from ai_budget.cli import cli
 from ai_budget.integrations import claude_settings
 from ai_budget.integrations.claude_settings import executable, our_words
 
-SAMPLES = Path("/work/shared/reference/samples")
 THEIRS = "printf 'my line %s' \"$(date +%H)\" # theirs"
 # Deliberately not how ai-budget writes JSON: 4-space indent, a one-line object, a \u escape.
 ORIGINAL = """{
@@ -382,8 +381,8 @@ def test_the_hook_commands_written_run(claude: Path, tmp_path: Path) -> None:
         pytest.skip("`ai-budget hook` is not a command yet")
     prompt = {"session_id": "s", "cwd": str(tmp_path), "hook_event_name": "UserPromptSubmit", "prompt": "hi"}
     stdins = {
-        "SessionStart": (SAMPLES / "hook_stdin" / "session_start.json").read_text(),
-        "SessionEnd": (SAMPLES / "hook_stdin" / "session_end.json").read_text(),
+        "SessionStart": (FIXTURES / "hook_stdin" / "session_start.json").read_text(),
+        "SessionEnd": (FIXTURES / "hook_stdin" / "session_end.json").read_text(),
         "UserPromptSubmit": json.dumps(prompt),
     }
     for event, command in commands.items():
@@ -405,7 +404,7 @@ def test_the_statusline_commands_written_run(claude: Path) -> None:
     assert sh(ours.rsplit(" statusline", 1)[0] + " --version", "").stdout.startswith("ai-budget ")
     if "statusline" not in cli.commands:
         pytest.skip("`ai-budget statusline` is not a command yet")
-    stdin = (SAMPLES / "statusline_stdin.json").read_text()
+    stdin = (FIXTURES / "statusline_stdin.json").read_text()
     env = dict(os.environ, NO_COLOR="1")
     done = sh(ours, stdin, env)
     assert done.returncode == 0 and done.stdout.strip(), done.stderr
@@ -414,7 +413,14 @@ def test_the_statusline_commands_written_run(claude: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] in both.stdout
 
 
-def test_the_readme_has_the_integration_section_after_the_skills() -> None:
-    readme = (REPO / "README.md").read_text()
-    sections = [line for line in readme.splitlines() if line.startswith("## ")]
-    assert sections.index("## Claude Code integration") == sections.index("## The skills") + 1
+def test_the_guide_explains_every_option_of_install() -> None:
+    """docs/guide.md's set-up section names each option `integrate install` has, and what it adds."""
+    guide = (REPO / "docs" / "guide.md").read_text()
+    section = guide.split("## Set up Claude Code", 1)[1].split("\n## ", 1)[0]
+    install = cli.commands["integrate"].commands["install"]  # type: ignore[attr-defined]
+    for param in install.params:
+        for option in getattr(param, "opts", []):
+            if option not in ("--help", "--json"):
+                assert f"`{option}`" in section, option
+    for event, (_, sub, _) in claude_settings.HOOKS.items():
+        assert f"`hooks.{event}" in section and sub in section, event

@@ -179,7 +179,7 @@ def test_git_dir_in_environment_never_touches_that_repo(
     monkeypatch.setenv("GIT_WORK_TREE", str(other))
     monkeypatch.chdir(other)
     assert run("init").exit_code == 0
-    assert run("calibration", "add", "flashcard", "--unit", "per card").exit_code == 0
+    assert run("calibration", "add", "essay", "--unit", "per page").exit_code == 0
     monkeypatch.delenv("GIT_DIR")
     monkeypatch.delenv("GIT_WORK_TREE")
     assert (
@@ -189,7 +189,7 @@ def test_git_dir_in_environment_never_touches_that_repo(
         != 0
     )
     assert subjects(journal_dir) == [
-        "calibration: add task type flashcard (per card)",
+        "calibration: add task type essay (per page)",
         "init: journal created",
     ]
     assert_clean(journal_dir)

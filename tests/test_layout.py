@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
     {"ai_budget.model"},
     {"ai_budget.paths", "ai_budget.quantities", "ai_budget.fileio"},
     {"ai_budget.fmt", "ai_budget.timeutil", "ai_budget.jsonio", "ai_budget.http", "ai_budget.errors"},
+    {"ai_budget.severity"},
     {"ai_budget.redact", "ai_budget.version"},
 ]
 MAX_MODULE_LINES = 400

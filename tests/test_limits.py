@@ -257,12 +257,15 @@ def test_calibration_show_marks_types_older_than_the_change(changed: Path, serve
     before = run("calibration").stdout
     assert "*" not in before and "estimate" not in before  # no change recorded yet
     run("check")
-    assert run("calibration").stdout == (
-        "type         unit      samples  units  %/unit  tokens/unit  estimate\n"
-        "essay        per page        1      2    3.00            -      3.00\n"
-        "flashcard *  per card       30    300    0.83          983      0.51\n"
+    lines = run("calibration").stdout.splitlines()
+    assert lines[0].split() == ["type", "unit", "samples", "units", "%/unit", "tokens/unit", "estimate"]
+    rows = {cells[0]: cells[1:] for cells in (re.split(r" {2,}", line) for line in lines[1:-1])}
+    assert rows.pop("essay") == ["per page", "1", "2", "3.00", "-", "3.00"]
+    assert rows.pop("flashcard *") == ["per card", "30", "300", "0.83", "983", "0.51"]
+    assert all(cells[1:] == ["0", "0", "-", "-", "-"] for cells in rows.values())  # a new journal's others
+    assert lines[-1] == (
         "* has samples from before the limit change of 2026-09-14 (1.90× tokens per %): "
-        "estimates divide their %/unit by 1.90 and weigh them ×0.25\n"
+        "estimates divide their %/unit by 1.90 and weigh them ×0.25"
     )
     data = json.loads(run("calibration", "show", "--json").stdout)
     assert data["flashcard"]["predates_limit_change"] == {"since": "2026-09-14T10:00:00+00:00", "ratio": 1.9}

@@ -141,10 +141,11 @@ def test_each_day_has_its_figures(journal: Path, home: Path, built: Path) -> Non
 
 def test_weeks_and_months_add_up(journal: Path, home: Path, built: Path) -> None:
     weeks = report(journal, home, since=datetime(2026, 11, 12, tzinfo=UTC), by="week")
-    # ISO weeks: 11-12..15 is W46 (Thursday to Sunday), 11-16..22 is W47.
+    # ISO weeks, labelled by their Monday as `tokens --by week` does: 11-12..15 (Thursday to Sunday)
+    # is the week of Monday 11-09, cut to the range; 11-16..22 is the week of Monday 11-16.
     assert [(p["period"], p["start"], p["end"]) for p in weeks["periods"]] == [
-        ("2026-W46", "2026-11-12", "2026-11-15"),
-        ("2026-W47", "2026-11-16", "2026-11-22"),
+        ("2026-11-09", "2026-11-12", "2026-11-15"),
+        ("2026-11-16", "2026-11-16", "2026-11-22"),
     ]
     w46, w47 = weeks["periods"]
     assert (w46["sessions"], w46["api_calls"], w46["output_tokens"]) == (

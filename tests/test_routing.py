@@ -48,7 +48,7 @@ def test_battery_models_per_tier() -> None:
     orange = {c: route(BATTERY, 0, 80, c).model for c in TASK_CLASSES}
     assert orange == {"routine": m.light, "normal": m.light, "high": m.light, "critical": m.primary}
     assert route(BATTERY, 0, 80, "normal", user_requested=True).model == m.primary
-    assert {route(BATTERY, 0, 90, c, user_requested=True).model for c in TASK_CLASSES} == {m.local_large}
+    assert {route(BATTERY, 0, 90, c, user_requested=True).model for c in TASK_CLASSES} == {m.fallback}
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_routine_work_never_goes_to_the_cloud_under_metabolic(five: float, weekl
     assert decided.model != METABOLIC.models.primary
 
 
-@pytest.mark.parametrize(("policy", "expected"), [(BATTERY, "qwen3:14b"), (METABOLIC, "qwen3:8b")])
+@pytest.mark.parametrize(("policy", "expected"), [(BATTERY, "claude-haiku-4-5"), (METABOLIC, "qwen3:8b")])
 def test_no_usage_at_all_gives_the_fallback(policy: Routing, expected: str) -> None:
     decided = route(policy, None, None, "critical")
     assert (decided.tier, decided.model) == (None, expected)
@@ -118,9 +118,11 @@ def test_a_custom_table() -> None:
     policy = Routing.model_validate(CUSTOM)
     assert (route(policy, 10, 10, "normal").tier, route(policy, 10, 10, "normal").model) == ("CALM", "big")
     assert route(policy, 60, 10, "normal").model == "small"
-    assert route(policy, 60, 95, "high").tier == "TIGHT"
-    assert route(policy, 60, 95, "high").model == "small"  # not in TIGHT's table: the fallback
-    assert route(policy, 60, 95, "high", user_requested=True).model == "big"
+    assert route(policy, 60, 92, "high").tier == "TIGHT"
+    assert route(policy, 60, 92, "high").model == "small"  # not in TIGHT's table: the fallback
+    assert route(policy, 60, 92, "high", user_requested=True).model == "big"
+    # At its limit (95 % by default) the user's own wish cannot reach the primary either.
+    assert route(policy, 60, 95, "high", user_requested=True).model == "small"
     assert route(policy, None, None).model == "small"
 
 
@@ -142,7 +144,9 @@ def test_tier_and_route_commands(journal: Path, claude_dir: Path, server: UsageS
         "seven_day",
         72.0,
     )
-    assert run("tier").stdout == "ORANGE (battery policy: weekly window at 72 %)\n"
+    assert run("tier").stdout == (
+        "ORANGE (battery policy: weekly window at 72 %); severity ORANGE (weekly window at 72 %)\n"
+    )
     routed = run("route", "--class", "high")
     assert routed.exit_code == 0
     assert routed.stdout.startswith("flash: orange: everything else goes to the light model")
@@ -222,7 +226,7 @@ def test_the_monitor_never_raises_and_always_has_a_model(home: Path) -> None:
     assert monitor.tier() is None
     assert monitor.select_model("critical") == "qwen3:8b"
     assert monitor.should_use_cloud("critical") is False
-    assert QuotaMonitor(policy="no such preset").select_model() == "qwen3:14b"
+    assert QuotaMonitor().select_model() == "claude-haiku-4-5"  # battery's fallback, a smaller Claude
 
 
 def test_importing_the_api_in_a_fresh_interpreter_loads_neither_click_nor_git(home: Path) -> None:

@@ -226,14 +226,14 @@ def test_when_every_expected_cost_is_zero_the_shares_are_equal() -> None:
 
 
 def test_record_returns_the_stored_name_and_both_entries(journal: Path) -> None:
-    assert run("calibration", "add", "FlashCard", "--unit", "per card").exit_code == 0
-    done = record(Journal.open(journal), "flashcard", 4, 10.0, 800)
-    assert done.task_type == "FlashCard"
+    assert run("calibration", "add", "PoemDraft", "--unit", "per poem").exit_code == 0
+    done = record(Journal.open(journal), "poemdraft", 4, 10.0, 800)
+    assert done.task_type == "PoemDraft"
     assert (done.before.samples, done.after.samples, done.after.units) == (0, 1, 4)
-    assert budget(journal)["calibration"]["FlashCard"]["total_output_tokens"] == 800
-    assert subjects(journal)[0] == "calibrate FlashCard: 4 cards at 10% -> 2.50%/card (1 sample)"
+    assert budget(journal)["calibration"]["PoemDraft"]["total_output_tokens"] == 800
+    assert subjects(journal)[0] == "calibrate PoemDraft: 4 poems at 10% -> 2.50%/poem (1 sample)"
     trailers = git(journal, "log", "-1", "--format=%(trailers)")
-    assert "Calibration: FlashCard samples=1 units=4 pct_per_unit=2.5000 tokens_per_unit=200.0" in trailers
+    assert "Calibration: PoemDraft samples=1 units=4 pct_per_unit=2.5000 tokens_per_unit=200.0" in trailers
     assert_clean(journal)
 
 

@@ -11,7 +11,8 @@ from ai_budget.model.budget import Settings, Tiers
 from ai_budget.model.calibration import CalibrationEntry
 from ai_budget.planning.estimates import Estimate, estimate
 from ai_budget.planning.recommend import Plan, effective_five_hour, recommend
-from ai_budget.planning.tiers import battery_tier, metabolic_tier, tier
+from ai_budget.planning.tiers import battery_tier, metabolic_tier
+from ai_budget.severity import severity
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=timezone.utc)
 SOON = NOW + timedelta(minutes=10)
@@ -190,7 +191,7 @@ def test_the_wait_setting_is_read_from_settings() -> None:
 
 def test_custom_tier_bounds_are_exclusive_upper_bounds() -> None:
     bounds = Tiers(green=30, yellow=60, orange=90)
-    assert [tier(v, None, bounds) for v in (29.9, 30, 59.9, 60, 89.9, 90)] == [
+    assert [severity(v, None, bounds).level for v in (29.9, 30, 59.9, 60, 89.9, 90)] == [
         "green",
         "yellow",
         "yellow",
@@ -198,7 +199,7 @@ def test_custom_tier_bounds_are_exclusive_upper_bounds() -> None:
         "orange",
         "red",
     ]
-    assert tier(None, 60, bounds) == "orange"
+    assert severity(None, 60, bounds).level == "orange"
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_a_line_with_neither_message_id_nor_request_id_is_keyed_by_its_uuid() ->
     del record["message"]["id"]
     del record["requestId"]
     parsed = parse(record)
-    assert parsed is not None and parsed[0] == "u-m1-text"
+    assert parsed is not None and parsed[0][0] == "u-m1-text"
 
 
 def test_a_line_with_no_model_or_an_empty_one_counts_under_unknown() -> None:
@@ -41,13 +41,13 @@ def test_a_line_with_no_model_or_an_empty_one_counts_under_unknown() -> None:
         else:
             record["message"]["model"] = model
         parsed = parse(record)
-        assert parsed is not None and parsed[1].model == "unknown"
+        assert parsed is not None and parsed[0][1].model == "unknown"
 
 
 def test_a_fractional_count_keeps_its_whole_part() -> None:
     parsed = parse(json.loads(assistant("m1", {"output_tokens": 1.0, "input_tokens": 0.5})))
     assert parsed is not None
-    assert (parsed[1].output, parsed[1].input) == (1, 0)
+    assert (parsed[0][1].output, parsed[0][1].input) == (1, 0)
 
 
 def test_no_rows_sum_to_a_row_of_zeros() -> None:
@@ -140,11 +140,13 @@ def test_the_cost_in_json_is_rounded_to_a_millionth_of_a_dollar() -> None:
 
 
 def test_with_no_priced_model_the_cost_is_unknown_and_with_nothing_counted_zero() -> None:
-    row = list(Row(exchanges=1, output_tokens=10))
+    row = list(Row(exchanges=1, output_tokens=10, unpriced_calls=1))
     total, counted, unpriced = priced({"claude-mystery-1": row})
     assert (total.cost, counted["claude-mystery-1"].cost, unpriced) == (None, None, ["claude-mystery-1"])
     nothing, _, none = priced({})
     assert (nothing.cost, none) == (Decimal(0), [])
-    # Sonnet: 10 output tokens at $15 a million; the unpriced model's tokens are counted, not priced.
-    mixed, _, named = priced({"claude-mystery-1": row, MODEL: row})
+    # Sonnet: 10 output tokens at $15 a million (15 × 10^6 pico-dollars a token); the unpriced
+    # model's tokens are counted, not priced.
+    sonnet = list(Row(exchanges=1, output_tokens=10, cost_pico=10 * 15 * 10**6))
+    mixed, _, named = priced({"claude-mystery-1": row, MODEL: sonnet})
     assert (mixed.cost, mixed.output_tokens, named) == (Decimal("0.00015"), 20, ["claude-mystery-1"])

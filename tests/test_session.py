@@ -56,7 +56,7 @@ def test_check_then_log(loop: Path, claude_dir: Path, server: UsageServer) -> No
     assert brief["claude"]["source"] == "api"
     assert brief["claude"]["five_hour"]["utilization"] == 37.0
     assert 178 <= brief["claude"]["five_hour"]["minutes_to_reset"] <= 180
-    assert brief["tier"] == "green"
+    assert brief["severity"]["level"] == "green"
     # flashcard: 38.5 / 15 × 15 = 38.5 %, calibrated; essay has no samples: the [M] default.
     assert [(t["estimate_pct"], t["basis"]) for t in brief["tasks"]] == [
         (38.5, "calibrated"),
@@ -246,7 +246,8 @@ def test_unknown_type_is_refused_before_anything(loop: Path, claude_dir: Path, s
     result = run("log", "--done", "poem 3 about cats")
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: unknown task type 'poem' (known: essay, flashcard): add it with "
+        "Error: unknown task type 'poem' (known: circuit_diagram, css_component, essay, feature, flashcard, "
+        "migration, refactor): add it with "
         '`ai-budget calibration add poem --unit "per item"`\n'
     )
     assert len(subjects(loop)) == count
@@ -305,7 +306,7 @@ def test_copilot_staleness_rule(updated: date, expected: str | None) -> None:
 def test_weekly_high_recommends_only_the_top_task(loop: Path, claude_dir: Path, server: UsageServer) -> None:
     server.answer(Reply(body=usage_body(five=5.0, week=86.0)))
     brief = json.loads(run("check", "--json").stdout)
-    assert brief["tier"] == "red"
+    assert brief["severity"]["level"] == "red"
     assert [t["number"] for t in brief["recommendation"]["do"]] == [1]
     assert [t["number"] for t in brief["recommendation"]["defer"]] == [2, 3]
     assert any(w.startswith("weekly window at 86.0%") for w in brief["warnings"])
@@ -315,7 +316,7 @@ def test_check_without_any_usage(journal: Path, claude_dir: Path) -> None:
     result = run("check", "--json")  # the autouse fixture's closed port: no usage at all
     assert result.exit_code == 0
     brief = json.loads(result.stdout)
-    assert brief["tier"] == "unknown"
+    assert brief["severity"]["level"] == "unknown"
     assert brief["warnings"][0].startswith("no Claude utilisation known (cannot reach")
 
 

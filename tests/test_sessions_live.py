@@ -306,3 +306,64 @@ def test_a_transcript_gone_before_the_end_records_nothing(journal: Path, claude:
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert A not in sessions(journal)
     assert state.load(journal, A) is None
+
+
+def test_a_session_that_ended_during_the_span_shares_the_delta(journal: Path, claude: Path) -> None:
+    """B started and ended while A ran (its record is in the ledger, not open): A's delta is shared."""
+    a, b = Transcript(claude, A), Transcript(claude, B, entrypoint="sdk-cli")
+    start(a)
+    start(b)
+    b.reply(20, 200)
+    end(b)
+    assert state.load(journal, B) is None
+    a.reply(10, 100)
+    logged = inside(a, "log", "--done", "flashcard 1 x", "--json")
+    assert logged.returncode == 0, logged.stderr
+    data = json.loads(logged.stdout)
+    assert data["shared_with"] == [B]
+    assert f"Shared-With: {B}" in git(journal, "log", "-1", "--format=%B")
+
+
+def observed(minutes: float, calls: int) -> Any:
+    from ai_budget.session.live import Observed
+
+    first = now()
+    counts = {"exchanges": calls}
+    return Observed(A, counts, None, [], first, first + timedelta(minutes=minutes), None)
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "minutes", "calls", "short"),
+    [
+        ("cli", 1.99, 5, True),
+        ("cli", 2.0, 5, False),  # a span of SHORT_SPAN is a session
+        ("cli", 1.0, 6, False),  # more than SHORT_CALLS responses is a session
+        ("sdk-cli", 60.0, 100, True),  # print mode and the SDK are runs, however long
+        ("sdk-ts", 60.0, 100, True),
+        (None, 60.0, 100, False),
+    ],
+)
+def test_what_counts_as_a_short_run(entrypoint: str | None, minutes: float, calls: int, short: bool) -> None:
+    from ai_budget.session import live
+
+    assert (timedelta(minutes=2), 5) == (live.SHORT_SPAN, live.SHORT_CALLS)
+    assert live.is_short(entrypoint, observed(minutes, calls)) is short
+
+
+def test_claude_codes_own_cost_is_shown_beside_ours(journal: Path, claude: Path) -> None:
+    """The statusline hands over Claude Code's cost for the session; the log shows both and why."""
+    t = Transcript(claude, A)
+    start(t)
+    t.reply(1000, 100)
+    feed = {"session_id": A, "cost": {"total_cost_usd": 5.25}, "model": {"id": "claude-sonnet-4-5"}}
+    assert python_cli("statusline", input=json.dumps(feed)).returncode == 0
+    done = inside(t, "log", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    ours = data["recorded"]["cost_usd"]
+    assert data["client_cost_usd"] == 5.25 and 0 < ours < 5.25
+    day = next((journal / "sessions").glob("*.md")).read_text()
+    assert f"Claude Code's own figure for the session: $5.25, ${5.25 - ours:,.2f} more than ours: " in day
+    assert "requests it never writes to a transcript" in day
+    assert "Client-Cost-USD: 5.2500" in git(journal, "log", "-1", "--format=%B")
+    assert sessions(journal)[A]["client_cost_usd"] == 5.25

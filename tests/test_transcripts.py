@@ -264,10 +264,13 @@ def test_unknown_model_is_flagged_not_priced_at_zero(claude: Path) -> None:
 @pytest.mark.parametrize(
     ("model", "u", "dollars"),
     [
-        ("claude-sonnet-4-5-20250929", usage(inp=1_000_000), 3.0),
-        ("claude-sonnet-4-5-20250929", usage(read=1_000_000), 0.3),
-        ("claude-sonnet-4-5-20250929", usage(five=1_000_000, flat=1_000_000), 3.75),
-        ("claude-sonnet-4-5-20250929", usage(hour=1_000_000, flat=1_000_000), 6.0),
+        # Prompts of 100,000 tokens: under Sonnet 4.5's 200,000-token band.
+        ("claude-sonnet-4-5-20250929", usage(inp=100_000), 0.3),
+        ("claude-sonnet-4-5-20250929", usage(read=100_000), 0.03),
+        ("claude-sonnet-4-5-20250929", usage(five=100_000, flat=100_000), 0.375),
+        ("claude-sonnet-4-5-20250929", usage(hour=100_000, flat=100_000), 0.6),
+        # Over it every token of the request is at the band's rates ($6 input, $22.50 output).
+        ("claude-sonnet-4-5-20250929", usage(inp=200_001, out=1_000_000), 200_001 * 6e-6 + 22.5),
         ("claude-opus-4-6", usage(out=1_000_000), 25.0),
         ("claude-opus-4-1-20250805", usage(out=1_000_000), 75.0),
         ("claude-haiku-4-5-20251001", usage(inp=1_000_000, out=1_000_000), 6.0),

@@ -80,13 +80,14 @@ def test_cache_gives_the_same_totals_as_a_cold_run(claude: Path, home: Path) -> 
     assert all_time(claude)[0]["output_tokens"] == 101
     other.unlink()
     assert all_time(claude)[0] == cold()
-    assert list((cache / f"transcripts-v{CACHE_VERSION}").glob("summaries*.marshal"))
+    assert list(Index().dir.glob("summaries*.marshal"))
+    assert Index().dir.parent == cache and Index().dir.name.startswith(f"transcripts-v{CACHE_VERSION}-")
 
 
 def test_corrupt_cache_is_ignored(claude: Path, home: Path) -> None:
     session_file(claude, SESSION, [assistant("msg_1", usage(out=7))])
     all_time(claude)
-    for path in (home / ".cache" / "ai-budget" / f"transcripts-v{CACHE_VERSION}").iterdir():
+    for path in Index().dir.iterdir():
         path.write_bytes(b"garbage")
     assert all_time(claude)[0]["output_tokens"] == 7
 

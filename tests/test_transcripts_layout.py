@@ -17,6 +17,7 @@ ALLOWED = {
     "ai_budget.jsonio",
     "ai_budget.timeutil",
     "ai_budget.claude.pricing",
+    "ai_budget.claude.price_table",
 }
 OWN = "ai_budget.claude.transcripts"
 

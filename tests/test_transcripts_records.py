@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from transcript_builder import assistant, usage, user
 
+from ai_budget.claude.pricing import PriceList
 from ai_budget.claude.transcripts import Counts, Message, Report, Row
 from ai_budget.claude.transcripts.records import contribution, from_plain, merge, parse, to_plain
+
+NO_PRICES = PriceList([])  # a table that knows no model: every call unpriced
 
 WHEN = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 COUNT_KEYS = [
@@ -33,21 +36,26 @@ COUNT_KEYS = [
 
 def test_a_line_becomes_a_named_message() -> None:
     u = usage(inp=3, out=100, read=50, flat=10, five=4, hour=6, search=2, fetch=1)
-    assert parse(json.loads(assistant("msg_1", u, when=WHEN))) == (
-        "msg_1",
-        Message(
-            timestamp=WHEN.timestamp(),
-            model="claude-sonnet-4-5-20250929",
-            input=3,
-            output=100,
-            cache_read=50,
-            cache_write_flat=10,
-            cache_write_5m=4,
-            cache_write_1h=6,
-            web_search=2,
-            web_fetch=1,
-        ),
-    )
+    assert parse(json.loads(assistant("msg_1", u, when=WHEN))) == [
+        (
+            "msg_1",
+            Message(
+                timestamp=WHEN.timestamp(),
+                model="claude-sonnet-4-5-20250929",
+                speed="",
+                geo="",
+                input=3,
+                output=100,
+                cache_read=50,
+                cache_write_flat=10,
+                cache_write_5m=4,
+                cache_write_1h=6,
+                web_search=2,
+                web_fetch=1,
+                prompt=0,  # no iterations: a band is decided on the message's own counts
+            ),
+        )
+    ]
 
 
 def test_lines_that_do_not_count() -> None:
@@ -58,18 +66,18 @@ def test_lines_that_do_not_count() -> None:
     assert parse(no_usage) is None
     no_id = json.loads(assistant("x", usage(out=1), request="req_9"))
     del no_id["message"]["id"]
-    assert parse(no_id) is not None and parse(no_id)[0] == "req_9"  # type: ignore[index]
+    assert parse(no_id) is not None and parse(no_id)[0][0] == "req_9"  # type: ignore[index]
     odd = json.loads(
         assistant("x", {"input_tokens": -5, "output_tokens": 2.9, "cache_read_input_tokens": "7"})
     )
-    assert parse(odd)[1][2:5] == (0, 2, 0)  # type: ignore[index]
+    assert parse(odd)[0][1][4:7] == (0, 2, 0)  # type: ignore[index]
 
 
 def test_merge_takes_each_fields_maximum_and_the_earliest_time() -> None:
-    a = Message(200.0, "first", 1, 50, 0, 0, 9, 0, 0, 1)
-    b = Message(100.0, "second", 3, 20, 5, 7, 0, 0, 1, 0)
+    a = Message(200.0, "first", "fast", "us", 1, 50, 0, 0, 9, 0, 0, 1, 60)
+    b = Message(100.0, "second", "", "", 3, 20, 5, 7, 0, 0, 1, 0, 70)
     merged = merge(a, b)
-    assert merged == Message(100.0, "first", 3, 50, 5, 7, 9, 0, 1, 1)
+    assert merged == Message(100.0, "first", "fast", "us", 3, 50, 5, 7, 9, 0, 1, 1, 70)
     assert type(merged) is Message
     assert merge(a._replace(timestamp=None), b).timestamp == 100.0
     assert merge(a, b._replace(timestamp=None)).timestamp == 200.0
@@ -87,8 +95,8 @@ def test_merge_takes_each_fields_maximum_and_the_earliest_time() -> None:
 def test_contribution_applies_the_cache_write_rule(
     flat: int, five: int, hour: int, writes: int, at_5m: int
 ) -> None:
-    m = Message(None, "m", 1, 2, 3, flat, five, hour, 4, 5)
-    assert contribution(m) == Row(
+    m = Message(None, "m", "", "", 1, 2, 3, flat, five, hour, 4, 5, 0)
+    assert contribution(m, NO_PRICES) == Row(
         exchanges=1,
         input_tokens=1,
         output_tokens=2,
@@ -98,11 +106,16 @@ def test_contribution_applies_the_cache_write_rule(
         cache_creation_1h_tokens=hour,
         web_search_requests=4,
         web_fetch_requests=5,
+        cost_pico=0,
+        unpriced_calls=1,
     )
 
 
 def test_messages_go_through_marshal_as_plain_tuples() -> None:
-    messages = {"a": Message(1.5, "m", 1, 2, 3, 4, 5, 6, 7, 8), "b": Message(None, "n", *range(8))}
+    messages = {
+        "a": Message(1.5, "m", "fast", "us", 1, 2, 3, 4, 5, 6, 7, 8, 9),
+        "b": Message(None, "n", "", "", *range(9)),
+    }
     with pytest.raises(ValueError):
         marshal.dumps(messages)  # why to_plain exists
     back = from_plain(marshal.loads(marshal.dumps(to_plain(messages))))
@@ -111,7 +124,7 @@ def test_messages_go_through_marshal_as_plain_tuples() -> None:
 
 
 def test_counts_and_report_keep_their_json_keys() -> None:
-    counts = Counts.of(range(1, 10), Decimal("1.5"))
+    counts = Counts.of([*range(1, 10), 1_500_000_000_000, 0], Decimal("1.5"))
     assert list(counts.as_dict()) == COUNT_KEYS
     assert counts.as_dict() == {
         **dict(zip(COUNT_KEYS[:9], range(1, 10), strict=True)),
@@ -139,3 +152,57 @@ def test_counts_and_report_keep_their_json_keys() -> None:
         "main_file_missing",
     ]
     assert report.as_dict()["since"] == "2026-11-20T10:00:00+00:00"
+
+
+def test_advisor_calls_are_calls_of_their_own_keyed_by_their_response() -> None:
+    from ai_budget.claude.price_table import prices
+    from ai_budget.claude.transcripts.records import prompt_of
+
+    def advice(model: str, inp: int, speed: str | None = None) -> dict:
+        found = {"type": "advisor_message", "model": model, "input_tokens": inp, "output_tokens": 10}
+        return found if speed is None else {**found, "speed": speed}
+
+    mirror = {
+        "type": "message",
+        "input_tokens": 4,
+        "cache_creation_input_tokens": 9,
+        "cache_read_input_tokens": 2,
+    }
+    u = usage(inp=8, out=1, read=4, inference_geo="us", speed="fast")
+    u["iterations"] = [
+        "odd",
+        mirror,
+        advice("claude-haiku-5-5", 150_000),
+        advice("claude-opus-5-5", 1, "fast"),
+        mirror,
+    ]
+    found = parse(json.loads(assistant("msg_a", u, when=WHEN, model="claude-opus-5-5")))
+    assert found is not None
+    assert [key for key, _ in found] == ["msg_a", "msg_a#advisor2", "msg_a#advisor3"]
+    top, haiku, opus = (m for _, m in found)
+    assert (top.timestamp, top.speed, top.geo, top.prompt) == (WHEN.timestamp(), "fast", "us", 4 + 9 + 2)
+    assert (haiku.timestamp, haiku.model, haiku.speed, haiku.geo, haiku.prompt) == (
+        WHEN.timestamp(),
+        "claude-haiku-5-5",
+        "",
+        "us",
+        0,
+    )
+    assert (opus.speed, opus.input) == ("fast", 1)
+    # Another response's advisor call is another call.
+    other = parse(json.loads(assistant("msg_b", u, when=WHEN)))
+    assert other is not None and other[1][0] == "msg_b#advisor2"
+    # The advisor's own prompt decides its band: 150,000 tokens of Haiku 5.5 at 5 × $0.10, in the us (1.1×).
+    row = contribution(haiku, prices())
+    assert row[9] == 150_000 * 500_000 * 11 // 10 + 10 * 2_500_000 * 11 // 10  # pico-dollars
+    # Only advisor entries: the band is decided on the response's own counts.
+    alone = usage(inp=150_000, out=1)
+    alone["iterations"] = [advice("claude-opus-5-5", 1)]
+    ((_, response), _) = parse(json.loads(assistant("msg_c", alone, when=WHEN, model="claude-haiku-5-5")))
+    assert response.prompt == 0
+    assert contribution(response, prices())[9] == 150_000 * 500_000 + 1 * 2_500_000
+    # A request's prompt: input, cache reads, and the larger of the flat and nested writes.
+    base = Message(None, "m", "", "", 1, 0, 2, 10, 3, 4, 0, 0, 0)
+    assert prompt_of(base) == 1 + 2 + 10
+    assert prompt_of(base._replace(cache_write_flat=5)) == 1 + 2 + 3 + 4
+    assert prompt_of(base._replace(cache_write_flat=7)) == 1 + 2 + 7

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyte
+import pytest
 from conftest import python_cli, run
 
 from ai_budget.claude import usage_history
@@ -30,11 +31,14 @@ def _own_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def drive(args: list[str], keys: bytes, after: float) -> tuple[int | None, pyte.Screen, bytes]:
-    """Run the CLI on an 80×24 pty, type `keys` after `after` seconds; the exit code and the screen."""
+def drive(
+    args: list[str], keys: bytes, after: float, rows: int = 24, cols: int = 80
+) -> tuple[int | None, pyte.Screen, bytes]:
+    """Run the CLI on a pty (80×24 unless told), type `keys` after `after` seconds; the exit code and
+    the screen."""
     primary, secondary = pty.openpty()
-    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    env = dict(os.environ, COLUMNS="80", LINES="24", TERM="xterm-256color")
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = dict(os.environ, COLUMNS=str(cols), LINES=str(rows), TERM="xterm-256color")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ai_budget", *args],
         stdin=secondary,
@@ -45,7 +49,7 @@ def drive(args: list[str], keys: bytes, after: float) -> tuple[int | None, pyte.
         preexec_fn=_own_terminal,
     )
     os.close(secondary)
-    screen = pyte.Screen(80, 24)
+    screen = pyte.Screen(cols, rows)
     stream = pyte.ByteStream(screen)
     raw, sent, start = b"", False, time.monotonic()
     while time.monotonic() - start < 30:
@@ -93,7 +97,8 @@ def test_watch_shows_the_windows_and_a_chart_then_q_leaves_cleanly(journal: Path
     code, screen, raw = drive(["watch", "--interval", "1"], b"q", after=2.5)
     text = "\n".join(screen.display)
     assert code == 0, raw.decode(errors="replace")
-    assert "ai-budget watch · tier YELLOW" in text
+    assert "ai-budget watch · YELLOW · " in text
+    assert "severity YELLOW (5-hour window at 52 %)" in text
     assert "5-hour" in text and "52.0%" in text and "weekly" in text
     # The panel wraps long lines: read its inside as one text.
     inside = " ".join(" ".join(line.strip().strip("│").split()) for line in screen.display)
@@ -135,3 +140,46 @@ def test_watch_shows_the_credits_and_their_alerts(journal: Path, claude_dir: Pat
     assert "CRITICAL: about $3.00 left (under $5.00)" in inside
     # Redrawn each second, announced once: the crossing, not the frame, runs the command.
     assert [json.loads(line)["level"] for line in log.read_text().splitlines()] == ["CRITICAL"]
+
+
+def _readings(now: datetime) -> None:
+    """40 % three hours ago rising to 90 % now, a reading every 10 minutes, and the feed at 90 %."""
+    resets = now + timedelta(hours=1)
+    for i in range(19):
+        at = now - timedelta(minutes=180 - 10 * i)
+        usage_history.record([("five_hour", 40.0 + 50.0 * i / 18, resets)], "api", at)
+    payload = {
+        "rate_limits": {
+            "five_hour": {"used_percentage": 90.0, "resets_at": int(resets.timestamp())},
+            "seven_day": {
+                "used_percentage": 35.0,
+                "resets_at": int((resets + timedelta(days=2)).timestamp()),
+            },
+        }
+    }
+    run("statusline", input=json.dumps(payload))
+
+
+@pytest.mark.parametrize(("cols", "rows"), [(50, 30), (120, 30)])
+def test_watch_fits_the_terminal_and_its_chart_has_a_scale_and_a_time_axis(
+    journal: Path, claude_dir: Path, cols: int, rows: int
+) -> None:
+    now = datetime.now(timezone.utc)
+    _readings(now)
+    code, screen, raw = drive(["watch", "--interval", "1"], b"q", after=2.5, rows=rows, cols=cols)
+    assert code == 0, raw.decode(errors="replace")
+    lines = [line.rstrip() for line in screen.display]
+    assert "severity RED (5-hour window at 90 %)" in " ".join(lines)
+    # The panel is the terminal's width: its corners at the first and the last column.
+    assert lines[0].startswith("╭") and len(lines[0]) == cols and lines[0].endswith("╮")
+    scale = [line for line in lines if "%┤" in line or "%└" in line]
+    assert [line.strip("│ ").split("%")[0].strip() for line in scale] == ["100", "80", "60", "40", "20", "0"]
+    # Each chart row is one line inside the panel (no wrapping), ending at the panel's right border.
+    assert all(line.endswith("│") and len(line) == cols for line in scale)
+    axis = lines[lines.index(scale[-1]) + 1]
+    hour = (now - timedelta(hours=2)).astimezone().replace(minute=0)
+    assert f"{hour:%H}:00" in axis
+    if cols >= 100:
+        assert "now" in axis
+    # The readings fill the chart: 90 % now reaches the top row's band (80-100 %).
+    assert "█" in scale[1]

@@ -130,6 +130,22 @@ def _code() -> list[str]:
     return out
 
 
+def _price_files() -> list[object]:
+    """(size, mtime) of the files prices are read from besides the code: budget.json, `prices update`'s."""
+    # As paths.journal_home and paths.state_dir find them, without importing them.
+    home = os.path.expanduser(os.environ.get("AI_BUDGET_HOME") or os.path.join("~", ".ai-budget"))
+    xdg = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    state = os.environ.get("AI_BUDGET_STATE_DIR") or os.path.join(xdg, "ai-budget")
+    found: list[object] = []
+    for path in (os.path.join(home, "budget.json"), os.path.join(os.path.expanduser(state), "prices.json")):
+        try:
+            st = os.stat(path)
+            found.append((path, st.st_size, st.st_mtime_ns))
+        except OSError:
+            found.append((path, None))
+    return found
+
+
 def question_key(argv: list[str]) -> str:
     """A file name for the question `tokens ARGV` asked here and now (but for the files)."""
     env = sorted((k, v) for k, v in os.environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES))
@@ -157,6 +173,7 @@ def question_key(argv: list[str]) -> str:
         local.tm_gmtoff,
         zone_id,
         sorted(_code()),
+        _price_files(),
     )
     return blake2b(marshal.dumps(repr(key)), digest_size=20).hexdigest()
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from ai_budget import paths
 from ai_budget.fileio import read_json, write_json
+
+TYPE_CHECKING = False  # typing's own costs every hook milliseconds of start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 WINDOWS = ("five_hour", "seven_day")
 
@@ -20,9 +23,14 @@ def _key(claude_dir: Path) -> str:
     return hashlib.sha256(str(claude_dir.resolve()).encode()).hexdigest()[:16]
 
 
+def cache_file(claude_dir: Path, kind: str) -> Path:
+    """A file of the cache folder kept per Claude config dir (never per token): `KIND-<key>.json`."""
+    return paths.cache_dir() / f"{kind}-{_key(claude_dir)}.json"
+
+
 def feed_file(claude_dir: Path) -> Path:
     """Where the statusline's last rate_limits are kept (the cache folder, beside our usage cache)."""
-    return paths.cache_dir() / f"statusline-{_key(claude_dir)}.json"
+    return cache_file(claude_dir, "statusline")
 
 
 def windows_from_statusline(data: Any) -> dict[str, dict[str, Any]]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from datetime import datetime, timedelta, timezone
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ai_budget import paths
+from ai_budget.claude import feeds
 from ai_budget.fileio import read_json, write_json
 from ai_budget.model.usage import Snapshot, UsageResponse
 from ai_budget.timeutil import now, parse_time
@@ -23,8 +22,7 @@ MAX_WAIT_S = 86400  # a Retry-After beyond a day is a server's mistake, not a wa
 
 
 def _file(claude_dir: Path, kind: str) -> Path:
-    key = hashlib.sha256(str(claude_dir.resolve()).encode()).hexdigest()[:16]
-    return paths.cache_dir() / f"{kind}-{key}.json"
+    return feeds.cache_file(claude_dir, kind)
 
 
 def ttl_seconds() -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -117,9 +118,11 @@ def _same(
     last: tuple[float, float, float | None], at: float, utilization: float, reset: float | None
 ) -> bool:
     then, value, old_reset = last
+    if not all(isinstance(v, (int, float)) for v in (then, value)):  # a damaged row: compare nothing
+        return False
     if abs(at - then) > SAME_WITHIN_S or value != utilization:
         return False
-    if old_reset is None or reset is None:
+    if old_reset is None or reset is None or not isinstance(old_reset, (int, float)):
         return old_reset is reset
     return abs(old_reset - reset) <= RESET_JITTER_S
 
@@ -136,7 +139,7 @@ def ingest(conn: sqlite3.Connection) -> int:
         return 0  # another reader took them
     stored = 0
     try:
-        for raw in taking.read_text(encoding="utf-8", errors="replace").splitlines():
+        for raw in pending.taken(taking).splitlines():
             try:
                 at, source, rows = json.loads(raw)
                 readings = [(w, float(u), _time(r) if r is not None else None) for w, u, r in rows]
@@ -160,7 +163,7 @@ def record(
             stored = insert(conn, window_rows, source, at)
             _compact_now_and_then(conn, at)
             return stored
-    except (sqlite3.Error, OSError):
+    except (sqlite3.Error, OSError, ValueError, TypeError, OverflowError):
         return 0
 
 
@@ -178,7 +181,19 @@ def series(
             ).fetchall()
     except (sqlite3.Error, OSError):
         return []
-    return [(_time(a), u, _time(r) if r is not None else None) for a, u, r in rows]
+    return [row for row in map(_reading, rows) if row is not None]
+
+
+def _reading(row: tuple[Any, Any, Any]) -> tuple[datetime, float, datetime | None] | None:
+    """A stored row as (time, utilisation, reset), or None for a row no reading can come from (a time
+    out of range, a value that is not a finite number: a damaged or foreign database): left out."""
+    at, used, resets = row
+    if isinstance(used, bool) or not isinstance(used, (int, float)) or not math.isfinite(used):
+        return None
+    try:
+        return _time(at), float(used), _time(resets) if resets is not None else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def newest(path: Path | None = None) -> tuple[datetime, dict[str, dict[str, Any]]] | None:

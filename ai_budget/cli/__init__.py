@@ -13,6 +13,7 @@ from ai_budget.cli import (  # noqa: F401
     integrate,
     integrations,
     journal,
+    prices,
     report,
     routing,
     session,

@@ -1,4 +1,5 @@
-"""The `copilot` and `gemini` groups: counts and statuses typed in by hand."""
+"""The `copilot` and `gemini` groups: counts (typed in, or from GitHub) and statuses, and switching
+an account off when it is not used."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from ai_budget.cli.params import COPILOT_COUNT
 
 @cli.group(name="copilot", context_settings=CONTEXT)
 def copilot_group() -> None:
-    """GitHub Copilot usage, entered by hand from GitHub's billing page."""
+    """GitHub Copilot usage: typed in from GitHub's billing page (`set`), or fetched from its billing
+    API (`fetch`); `off` when you do not use Copilot."""
 
 
 @copilot_group.command(name="set", context_settings=NUMBERS)
@@ -91,3 +93,51 @@ def copilot_fetch(ctx: click.Context, force: bool, json_: bool) -> None:
 
     st, changed = copilot_into_journal(journal_from(ctx), now(), force)
     show(json_, lambda: views.copilot_json(st) | {"changed": changed}, lambda: views.copilot_text(st))
+
+
+def _switch(ctx: click.Context, account: str, enabled: bool, json_: bool) -> None:
+    from ai_budget.journal import accounts
+
+    changed = accounts.switch(journal_from(ctx), account, enabled)
+    name = account.capitalize()
+    if enabled:
+        said = f"{name} is on: the brief shows it again" if changed else f"{name} was already on"
+    else:
+        said = (
+            f"{name} is off: the brief no longer shows it or asks for it (`ai-budget {account} on` to undo)"
+            if changed
+            else f"{name} was already off"
+        )
+    show(json_, lambda: {"account": account, "enabled": enabled, "changed": changed}, lambda: said)
+
+
+@copilot_group.command(name="off")
+@json_option
+@click.pass_context
+def copilot_off(ctx: click.Context, json_: bool) -> None:
+    """You do not use Copilot: the brief, status and watch leave it out and never ask for a count."""
+    _switch(ctx, "copilot", False, json_)
+
+
+@copilot_group.command(name="on")
+@json_option
+@click.pass_context
+def copilot_on(ctx: click.Context, json_: bool) -> None:
+    """Show Copilot in the brief again (after `copilot off`)."""
+    _switch(ctx, "copilot", True, json_)
+
+
+@gemini_group.command(name="off")
+@json_option
+@click.pass_context
+def gemini_off(ctx: click.Context, json_: bool) -> None:
+    """You do not use Gemini: the brief leaves it out."""
+    _switch(ctx, "gemini", False, json_)
+
+
+@gemini_group.command(name="on")
+@json_option
+@click.pass_context
+def gemini_on(ctx: click.Context, json_: bool) -> None:
+    """Show Gemini in the brief again (after `gemini off`)."""
+    _switch(ctx, "gemini", True, json_)

@@ -21,8 +21,121 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 NUMBERS = dict(CONTEXT, ignore_unknown_options=True)
 
 
-class Group(click.Group):
-    """A click group whose errors are one line on stderr and a non-zero exit."""
+# `--help` lists the commands by use, in the order a newcomer meets them, each with the one line
+# that says what it is for (the command's own help says how). A command not named here (a new one) is
+# still listed, under "Other commands", with its help's first sentence; tests/test_help.py asks that
+# there be none.
+SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "The session loop",
+        (
+            ("check", "Session start: the windows, what fits, the brief"),
+            ("log", "Session end: measure, calibrate, write the log, commit"),
+            ("status", "A read-only glance: the windows, their pace, this session"),
+            ("watch", "The same glance, live, with a chart of the 5-hour window"),
+        ),
+    ),
+    (
+        "Tokens and reports",
+        (
+            ("tokens", "Tokens and API-equivalent cost from the transcripts"),
+            ("report", "Per day, week or month; --html writes a page of charts"),
+            ("history", "The journal's commits, with each session's figures"),
+            ("sessions", "The Claude Code sessions the journal knows"),
+            ("prices", "The API prices in force, and models with none; update, reset"),
+            ("fetch", "Claude's 5-hour and weekly utilisation, into the journal"),
+        ),
+    ),
+    (
+        "Planning and routing",
+        (
+            ("backlog", "Tasks in priority order: list, add, done"),
+            ("calibration", "What each task type costs: show, add a type"),
+            ("calibrate", "Add one calibration sample by hand"),
+            ("tier", "The routing policy's tier now, and why"),
+            ("route", "The model to use for a task now, and why"),
+        ),
+    ),
+    (
+        "Accounts",
+        (
+            ("copilot", "GitHub Copilot usage: set, show, fetch"),
+            ("gemini", "Gemini status, typed in: set, show"),
+            ("console", "An organisation's month from the Admin API"),
+            ("credits", "Prepaid API credits: the balance, its burn, alerts"),
+        ),
+    ),
+    (
+        "Setup",
+        (
+            ("init", "Create the journal (~/.ai-budget, a git repo)"),
+            ("integrate", "The skills, hooks and statusline in Claude Code"),
+            ("skills", "Only the /budget-check and /budget-log skills"),
+            ("demo", "The whole loop on sample data, offline"),
+            ("sync", "One journal on several machines: merge with the remote, push"),
+            ("remote", "The git remote sync uses: show, add, remove"),
+            ("machine", "This machine's name in the journal: show, set"),
+        ),
+    ),
+    (
+        "Run by Claude Code",
+        (
+            ("hook", "The hooks: session start, session end, each prompt"),
+            ("statusline", "The statusline: records the rate limits, prints one line"),
+        ),
+    ),
+)
+OTHER = "Other commands"
+SUMMARIES = {name: line for _, members in SECTIONS for name, line in members}
+
+
+def sections(names: list[str]) -> list[tuple[str, list[str]]]:
+    """The section titles with the given command names under each, in SECTIONS order."""
+    found = [(title, [name for name, _ in members if name in names]) for title, members in SECTIONS]
+    found.append((OTHER, sorted(name for name in names if name not in SUMMARIES)))
+    return [(title, members) for title, members in found if members]
+
+
+class SubGroup(click.Group):
+    """A command group that lists its commands in the order they are defined (list, add, done), and
+    names the command meant when one is mistyped."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """The command named first in args; a near miss names the command that was meant."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from ai_budget.fmt import did_you_mean
+
+            ctx.fail(f"No such command {name!r}{did_you_mean(name, self.list_commands(ctx))}.")
+        return super().resolve_command(ctx, args)
+
+
+class Group(SubGroup):
+    """The top-level group: its errors are one line on stderr and a non-zero exit; its help lists
+    the commands by use (SECTIONS)."""
+
+    group_class = SubGroup
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for _, members in sections(list(self.commands)) for name in members]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        visible = [name for name in names if not self.commands[name].hidden]
+        if not visible:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in visible)
+        for title, members in sections(visible):
+            rows = [(name, SUMMARIES.get(name) or self._short(name, limit)) for name in members]
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+    def _short(self, name: str, limit: int) -> str:
+        return self.commands[name].get_short_help_str(limit)
+
 
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
@@ -81,6 +194,12 @@ def cli(ctx: click.Context, home: str | None) -> None:
     """A local, git-backed budget journal for Claude Pro/Max, Copilot and Gemini."""
     ctx.ensure_object(dict)
     ctx.obj["home"] = home
+    # settings.prices are read from the journal --home names; once the price table is loaded, a
+    # later command run in the same process (tests) starts again from the default journal.
+    if home is not None or "ai_budget.claude.price_table" in sys.modules:
+        from ai_budget.claude.price_table import use_home
+
+        use_home(paths.journal_home(home) if home is not None else None)
 
 
 def emit_json(data: Any) -> None:

@@ -60,13 +60,18 @@ def calibration_show(ctx: click.Context, json_: bool) -> None:
 @json_option
 @click.pass_context
 def calibration_add(ctx: click.Context, task_type: str, unit: str, json_: bool) -> None:
-    """Add a task type to calibrate."""
+    """Add a task type to calibrate (or give one with no samples yet another unit)."""
     from ai_budget.cli.views import journal as views
     from ai_budget.journal import calibration
 
-    entry = calibration.add_type(journal_from(ctx), task_type, unit)
-    show(
-        json_,
-        lambda: views.calibration_json(task_type, entry),
-        lambda: f"Added task type {task_type} ({unit.strip()})",
-    )
+    journal = journal_from(ctx)
+    before = {name.lower(): (name, entry.unit) for name, entry in journal.read_budget().calibration.items()}
+    entry = calibration.add_type(journal, task_type, unit)
+    name, old_unit = before.get(task_type.lower(), (task_type, None))
+    if task_type.lower() not in before:
+        said = f"Added task type {name} ({entry.unit})"
+    elif old_unit == entry.unit:
+        said = f"Task type {name} is already there ({entry.unit}): nothing changed"
+    else:
+        said = f"Task type {name} now counts {entry.unit} (it had no samples yet)"
+    show(json_, lambda: views.calibration_json(name, entry), lambda: said)

@@ -30,31 +30,11 @@ def hook_group() -> None:
 
 def _run_hook(handler: Callable[[dict[str, Any]], str | None]) -> None:
     """Read the payload, run the hook; whatever goes wrong, Claude Code is never blocked."""
-    try:
-        from ai_budget.integrations.hooks import read_event
+    from ai_budget.integrations.fast_hooks import run
 
-        out = handler(read_event(sys.stdin.buffer.read()))
-    except BaseException as exc:  # a hook must never fail Claude Code, nor print into its session
-        if not isinstance(exc, (SystemExit, KeyboardInterrupt)):
-            _note_failure(exc)
-        return
+    out = run(handler)
     if out:
         click.echo(out)
-
-
-def _note_failure(exc: BaseException) -> None:
-    """Why a hook did nothing, as the last line of `hooks.log` in the state folder (never printed)."""
-    import contextlib
-    from datetime import datetime, timezone
-
-    from ai_budget import paths
-    from ai_budget.redact import scrub
-
-    with contextlib.suppress(Exception):
-        path = paths.state_dir() / "hooks.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        line = scrub(f"{datetime.now(timezone.utc).isoformat()} {type(exc).__name__}: {exc}".splitlines()[0])
-        path.write_text(line[:500] + "\n", encoding="utf-8")
 
 
 @hook_group.command(name="session-start")
@@ -76,6 +56,6 @@ def hook_session_end() -> None:
 @hook_group.command(name="prompt")
 def hook_prompt() -> None:
     """UserPromptSubmit: one line of context when a window crosses 80, 90 or 95 %."""
-    from ai_budget.integrations import hooks
+    from ai_budget.integrations import fast_hooks  # entry.py runs it before click; this is for --help's sake
 
-    _run_hook(hooks.prompt)
+    _run_hook(fast_hooks.prompt)

@@ -50,11 +50,16 @@ def status_text(state: dict[str, Any]) -> str:
     lines = [f"settings    {state['settings']}" + ("" if state["exists"] else " (none yet)")]
     code = state.get("claude_code") or {}
     lines.append(f"claude      {code.get('found') or 'not on PATH (skills need Claude Code 2.1 or later)'}")
-    lines += [f"skill       {s['action']:<10} {s['path']}" for s in state["skills"]]
+    if state["plugin"]:  # the plugin carries the skills: copies of ours are only worth naming if there
+        lines.append(f"plugin      {'enabled':<10} {state['plugin']}: the skills and the hooks")
+    skills = [s for s in state["skills"] if not (state["plugin"] and s["action"] == "missing")]
+    lines += [f"skill       {s['action']:<10} {s['path']}" for s in skills]
     lines += [f"hook        {v:<10} {event}" for event, v in state["hooks"].items()]
     statusline = state["statusline"]
     lines.append(f"statusline  {statusline['state']:<10} {statusline['command'] or ''}".rstrip())
     lines.append(f"permission  {'added' if state['permission'] else 'missing':<10} Bash(ai-budget:*)")
+    if "twice" in state["hooks"].values():
+        lines.append("The plugin and settings.json both run the hooks: integrate install leaves them to it.")
     if "other-path" in state["hooks"].values():
         lines.append(
             f"A hook runs another ai-budget than {state['executable']}: run integrate install again."

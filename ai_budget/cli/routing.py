@@ -8,6 +8,7 @@ import click
 
 from ai_budget import paths
 from ai_budget.cli.app import cli, journal_home, json_option, show
+from ai_budget.severity import WINDOWS
 
 CLASSES = ["routine", "normal", "high", "critical"]
 
@@ -32,11 +33,13 @@ def decide(home: Any, task: str = "normal", user_requested: bool = False) -> tup
         snap = None
     five = snap.five_hour.utilization if snap else None
     seven = snap.seven_day.utilization if snap else None
-    return route(budget.settings.routing, five, seven, task, user_requested), snap
+    return route(budget.settings.routing, five, seven, task, user_requested, budget.settings.tiers), snap
 
 
 def route_json(decided: Any, snap: Any) -> dict[str, Any]:
-    """A routing decision and the numbers behind it."""
+    """A routing decision and the numbers behind it: the policy's tier, and the severity apart."""
+    from ai_budget.cli.views.severity import severity_json
+
     return {
         "policy": decided.policy,
         "tier": decided.tier,
@@ -48,6 +51,7 @@ def route_json(decided: Any, snap: Any) -> dict[str, Any]:
         "five_hour": snap.five_hour.utilization if snap else None,
         "seven_day": snap.seven_day.utilization if snap else None,
         "source": snap.source if snap else None,
+        "severity": severity_json(decided.severity),
     }
 
 
@@ -59,9 +63,16 @@ def tier_cmd(ctx: click.Context, json_: bool) -> None:
     decided, snap = decide(journal_home(ctx))
 
     def text() -> str:
+        sev = decided.severity
         if decided.tier is None:
-            return f"unknown: no usage known ({decided.policy} policy falls back to {decided.model})"
-        return f"{decided.tier} ({decided.policy} policy: {decided.reason.split('(')[-1].rstrip(')')})"
+            head = f"unknown ({decided.policy} policy: {decided.reason})"
+        else:
+            where = f"{WINDOWS[decided.window]} window at {decided.value:g} %"
+            head = f"{decided.tier} ({decided.policy} policy: {where})"
+        if sev.window is None:
+            return f"{head}: {decided.model}"
+        tail = f"; every task goes to the fallback, {decided.model}" if sev.at_limit else ""
+        return f"{head}; severity {sev.describe()}{tail}"
 
     show(json_, lambda: route_json(decided, snap), text)
 

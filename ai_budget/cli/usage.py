@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 
 @cli.command(name="fetch")
-@click.option("--force", is_flag=True, help="Skip our 5-minute cache (a 429 wait is still honoured).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Ask the usage endpoint now: no local source, not our cache (a 429 wait is still honoured).",
+)
 @from_file_option
 @source_option
 @json_option
@@ -36,6 +40,12 @@ def fetch_cmd(ctx: click.Context, force: bool, from_file: str | None, source: st
     from ai_budget.cli.views.usage import usage_json, usage_text
     from ai_budget.session.refresh import fetch_into_journal
 
+    if force and source in ("statusline", "claude"):
+        from ai_budget.errors import InvalidInput
+
+        raise InvalidInput(f"--force asks the usage endpoint, --source {source} never does: drop one of them")
+    if force:
+        source = "api"  # a fresh statusline reading is still a reading from before: ask the endpoint
     journal = journal_from(ctx)
     file = read_usage_arg(from_file)
     snap = fetch_into_journal(journal, paths.primary_claude_dir(), force=force, file=file, source=source)
@@ -68,9 +78,10 @@ Out = tuple[bool, "ProgressBar | None"]  # --json, and the bar to clear before p
 @click.option(
     "--by",
     type=click.Choice(BREAKDOWNS),
-    help="A row per local day, week (from Monday), month, session or model, and a total row.",
+    metavar="PERIOD",
+    help="A row per day, week (from Monday), month, session or model, and a total row.",
 )
-@click.option("--utc", is_flag=True, help="With --by day|week|month: UTC dates instead of local ones.")
+@click.option("--utc", is_flag=True, help="With --by day|week|month: UTC dates, not local ones.")
 @json_option
 def tokens_cmd(
     list_: bool,
@@ -148,8 +159,10 @@ def _list(index: Index, window: Window, subagents: bool, out: Out) -> None:
     from ai_budget.claude.transcripts.sessions import list_sessions
     from ai_budget.cli.views.tokens import sessions_text
 
-    rows = list_sessions(paths.claude_dirs(), window[0], index, window[1], subagents)
+    unreadable: list[str] = []
+    rows = list_sessions(paths.claude_dirs(), window[0], index, window[1], subagents, unreadable)
     _show(out, lambda: [r.as_dict() for r in rows], lambda: sessions_text(rows))
+    _warn(unreadable)
 
 
 def _breakdown(index: Index, by: str, utc: bool, window: Window, subagents: bool, out: Out) -> None:
@@ -158,10 +171,27 @@ def _breakdown(index: Index, by: str, utc: bool, window: Window, subagents: bool
     from ai_budget.cli.views.tokens import breakdown_text
 
     since, until = window
+    unreadable: list[str] = []
     result = breakdown(
-        paths.claude_dirs(), by, since=since, until=until, utc=utc, subagents=subagents, index=index
+        paths.claude_dirs(),
+        by,
+        since=since,
+        until=until,
+        utc=utc,
+        subagents=subagents,
+        index=index,
+        unreadable=unreadable,
     )
     _show(out, lambda: result.as_dict(), lambda: breakdown_text(result))
+    _warn(unreadable)
+
+
+def _warn(unreadable: list[str]) -> None:
+    """The folders and files that could not be read, named on stderr (a list or table has no room)."""
+    from ai_budget.claude.transcripts.report import warnings
+
+    for line in warnings(unreadable):
+        click.echo(f"Warning: {line}", err=True)
 
 
 def _show(out: Out, data: Callable[[], Any], text: Callable[[], str]) -> None:

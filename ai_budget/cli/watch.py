@@ -39,17 +39,19 @@ def watch_cmd(ctx: click.Context, interval: float) -> None:
     from ai_budget.timeutil import now
 
     home = journal_home(ctx)
+    console = Console()
 
     def frame() -> Any:
         moment = now()
         current = status(paths.claude_dirs(), moment, home)
         rows = usage_history.series("five_hour", moment - timedelta(hours=CHART_HOURS))
-        return screen(current, [(at, value) for at, value, _ in rows], interval)
+        # The terminal's width now: a resized window is redrawn to fit at the next refresh.
+        return screen(current, [(at, value) for at, value, _ in rows], interval, console.size.width)
 
     saved = termios.tcgetattr(sys.stdin.fileno())
     try:
         tty.setcbreak(sys.stdin.fileno())  # keys arrive one by one, unechoed; restored below
-        with Live(frame(), console=Console(), screen=True, auto_refresh=False) as live:
+        with Live(frame(), console=console, screen=True, auto_refresh=False) as live:
             while not _quit_pressed(interval):
                 live.update(frame(), refresh=True)
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ from pathlib import Path
 from ai_budget import http, paths
 from ai_budget.errors import BudgetError
 from ai_budget.fileio import read_json, write_json
+from ai_budget.quantities import MAX_COPILOT
 from ai_budget.timeutil import parse_time
 
 DEFAULT_BASE = "https://api.github.com"
@@ -145,16 +146,33 @@ def _backoff(moment: datetime) -> datetime | None:
     return until if until is not None and until > moment else None
 
 
+def _cached(path: Path, unit: str, moment: datetime) -> CopilotCount | None:
+    """This month's count from our cache while it is young; a damaged cache is no cache."""
+    cached = read_json(path) or {}
+    used, login = cached.get("used"), cached.get("login")
+    if isinstance(used, bool) or not isinstance(used, int) or not 0 <= used <= MAX_COPILOT:
+        return None
+    try:
+        at = parse_time(cached.get("fetched_at"))
+    except ValueError:
+        return None
+    same_month = (cached.get("year"), cached.get("month")) == (moment.year, moment.month)
+    if (
+        at is None
+        or not isinstance(login, str)
+        or not same_month
+        or not 0 <= (moment - at).total_seconds() < CACHE_S
+    ):
+        return None
+    return CopilotCount(used, unit, login, moment.year, moment.month, at, True)
+
+
 def fetch_count(unit: str, moment: datetime, force: bool = False) -> CopilotCount:
     """This month's count (network, unless the 15-minute cache answers or a rate-limit wait is on)."""
     cache_path = _file(f"copilot-{unit}")
-    cached = read_json(cache_path) or {}
-    at = parse_time(cached.get("fetched_at")) if cached.get("fetched_at") else None
-    same_month = (cached.get("year"), cached.get("month")) == (moment.year, moment.month)
-    if not force and at is not None and same_month and (moment - at).total_seconds() < CACHE_S:
-        return CopilotCount(
-            int(cached["used"]), unit, str(cached["login"]), moment.year, moment.month, at, True
-        )
+    hit = None if force else _cached(cache_path, unit, moment)
+    if hit is not None:
+        return hit
     until = _backoff(moment)
     if until is not None:
         raise GitHubError(f"GitHub asked us to wait after a rate limit: next try after {until:%H:%M} UTC")
@@ -187,5 +205,10 @@ def total_used(report: dict[str, object]) -> int:
         quantity = item.get("grossQuantity") if isinstance(item, dict) else None
         if isinstance(quantity, (int, float)) and not isinstance(quantity, bool) and quantity >= 0:
             total += quantity
+    if not total <= MAX_COPILOT:  # past any month's allowance, or no finite number at all
+        raise GitHubError(
+            f"GitHub's usage report adds up to more than {MAX_COPILOT:,} this month, which no plan "
+            "allows: the format may have changed; keep using `ai-budget copilot set N`"
+        )
     # Credits come in fractions; the journal counts whole ones, rounded up so usage is never understated.
     return math.ceil(total - 1e-9)

@@ -14,13 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ai_budget.errors import BudgetError
-from ai_budget.fileio import write_atomic
-from ai_budget.integrations import skills
+from ai_budget.fileio import unwritable, write_atomic
+from ai_budget.integrations import plugin, skills
+from ai_budget.integrations.settings_file import (
+    RECORD,
+    InvalidSettings,
+    new_record,
+    parse,
+    read_record,
+    refuse,
+)
 
 SETTINGS = "settings.json"
 BACKUP = "settings.json.ai-budget.bak"
-RECORD = "ai-budget-integration.json"
 PERMISSION = "Bash(ai-budget:*)"
 # event -> (matcher, our subcommand, timeout in s); SessionEnd's 5 s raises Claude Code's 1.5 s budget.
 HOOKS: dict[str, tuple[str | None, str, int | None]] = {
@@ -29,10 +35,6 @@ HOOKS: dict[str, tuple[str | None, str, int | None]] = {
     "SessionEnd": (None, "hook session-end", 5),
     "UserPromptSubmit": (None, "hook prompt", None),
 }
-
-
-class InvalidSettings(BudgetError):
-    """settings.json (or the integration record) cannot be read or edited safely."""
 
 
 @dataclass
@@ -78,34 +80,6 @@ def our_words(command: object) -> list[str] | None:
     return None
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) < len(keys):  # rewriting the object would lose one of the values
-        raise KeyError(next(key for key in keys if keys.count(key) > 1))
-    return dict(pairs)
-
-
-def _refuse(path: Path, problem: str) -> InvalidSettings:
-    return InvalidSettings(f"{path} {problem}: fix it in an editor and try again; nothing was changed")
-
-
-def parse(path: Path, raw: bytes) -> dict[str, Any]:
-    """The object in a settings.json (or record) file's bytes, or one clear error naming the file."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _refuse(path, f"is not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x})") from None
-    try:
-        data = json.loads(text, object_pairs_hook=_unique)
-    except KeyError as exc:
-        raise _refuse(path, f"has the key {exc.args[0]!r} twice in one object") from None
-    except json.JSONDecodeError as exc:
-        raise _refuse(path, f"is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from None
-    if not isinstance(data, dict):
-        raise _refuse(path, f"holds a JSON {type(data).__name__}, not an object")
-    return data
-
-
 def _check_shape(path: Path, data: dict[str, Any]) -> None:
     """Refuse the parts install and uninstall edit when they are not what Claude Code expects."""
     hooks, perms = data.get("hooks", {}), data.get("permissions", {})
@@ -114,7 +88,7 @@ def _check_shape(path: Path, data: dict[str, Any]) -> None:
     parts += [("permissions.allow", perms.get("allow", []) if isinstance(perms, dict) else [], list)]
     for name, value, kind in parts:
         if not isinstance(value, kind):
-            raise _refuse(path, f"has `{name}` that is not {'an object' if kind is dict else 'a list'}")
+            raise refuse(path, f"has `{name}` that is not {'an object' if kind is dict else 'a list'}")
 
 
 def read_settings(path: Path) -> Document:
@@ -124,7 +98,7 @@ def read_settings(path: Path) -> Document:
     except FileNotFoundError:
         return Document(path, None, {})
     except OSError as exc:
-        raise _refuse(path, f"cannot be read ({exc.strerror or exc})") from None
+        raise refuse(path, f"cannot be read ({exc.strerror or exc})") from None
     data = parse(path, raw)
     _check_shape(path, data)
     return Document(path, raw, data)
@@ -179,28 +153,6 @@ def restore_settings(doc: Document, data: dict[str, Any], record: dict[str, Any]
     else:
         write_atomic(target, render(data, doc.raw.decode("utf-8")))
     return True
-
-
-def new_record(doc: Document) -> dict[str, Any]:
-    """An empty record of what install added, knowing what settings.json was before."""
-    digest = None if doc.raw is None else hashlib.sha256(doc.raw).hexdigest()
-    before = {"version": 1, "settings_created": doc.raw is None, "original_sha256": digest}
-    return before | {"created": [], "hooks": {}, "statusline": None, "permission": False, "skills": []}
-
-
-def read_record(claude_dir: Path) -> dict[str, Any] | None:
-    """What install added here, or None when it has not run (or uninstall has since)."""
-    path = claude_dir / RECORD
-    try:
-        data = parse(path, path.read_bytes())
-    except FileNotFoundError:
-        return None
-    if data.get("version") != 1 or set(data) != set(new_record(Document(path, None, {}))):
-        raise InvalidSettings(
-            f"{path} is not a record this ai-budget can read: delete it, and remove "
-            "what `ai-budget integrate install` added to settings.json by hand"
-        )
-    return data
 
 
 def _child(parent: dict[str, Any], key: str, empty: Any, record: dict[str, Any], name: str) -> Any:
@@ -343,22 +295,45 @@ class Result:
     skills: list[Any]  # skills.Outcome
 
 
+def _writable(
+    doc: Document, data: dict[str, Any], planned: skills.Plan, claude_dir: Path, backup: bool
+) -> None:
+    """Refuse before the first write unless every file install would write can be written: a skill
+    or a record claiming hooks that never reached settings.json would be worse than nothing."""
+    targets = [target for target, _, action in planned if action != "unchanged"] + [claude_dir / RECORD]
+    if doc.raw is None and data or doc.raw is not None and not same(data, doc.data):
+        targets.append(_real(doc.path))
+        if backup and doc.raw is not None and not (doc.path.parent / BACKUP).exists():
+            targets.append(doc.path.parent / BACKUP)
+    for target in targets:
+        problem = unwritable(target)
+        if problem:
+            raise InvalidSettings(f"{target} {problem}: nothing was changed")
+
+
 def install(
     claude_dir: Path, *, hooks: bool, statusline: bool, wrap: bool, allow: bool, legacy: bool
 ) -> Result:
     """Skills, hooks, statusline (and the permission rule) into `claude_dir`; refused before any write."""
     exe = executable()
     doc, before = read_settings(claude_dir / SETTINGS), read_record(claude_dir)
-    record = copy.deepcopy(before) if before else new_record(doc)
+    record = copy.deepcopy(before) if before else new_record(doc.raw)
     data = copy.deepcopy(doc.data)
-    changes = [add_hook(data, event, exe, record) for event in HOOKS] if hooks else []
+    via = plugin.provider(claude_dir, doc.data)  # the plugin's skills and hooks run: ours would run twice
+    changes = [add_hook(data, event, exe, record) for event in HOOKS] if hooks and not via else []
+    changes += [remove_hook(data, event, record) for event in HOOKS if via and handlers(data, event)]
     if statusline:
         changes.append(add_statusline(data, exe, wrap, record))
     if allow:
         changes.append(add_permission(data, record))
-    outcomes = skills.install(claude_dir, legacy=legacy)  # refuses edited copies before writing anything
+    planned = [] if via else skills.plan(claude_dir, legacy=legacy)  # refuses edited copies first
+    _writable(doc, data, planned, claude_dir, backup=before is None)
+    if via:  # the plugin carries the skills: the copies ai-budget wrote go
+        outcomes = skills.remove(claude_dir, record["skills"])
+    else:
+        outcomes = skills.apply(planned) + ([] if legacy else skills.retire_legacy(claude_dir))
     added = {o.path.relative_to(claude_dir).as_posix() for o in outcomes if o.action == "installed"}
-    record["skills"] = sorted(set(record["skills"]) | added)
+    record["skills"] = [] if via else sorted(set(record["skills"]) | added)
     if before is None or not same(record, before):  # first: a record of more than is there is harmless
         claude_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(claude_dir / RECORD, json.dumps(record, indent=2) + "\n")
@@ -372,13 +347,15 @@ def uninstall(claude_dir: Path) -> Result:
     if record is None:
         return Result(doc.path, [Change("integration", "none", "nothing recorded here")], False, None, [])
     data = copy.deepcopy(doc.data)
-    changes = [remove_hook(data, event, record) for event in record["hooks"]]
+    changes = [remove_hook(data, event, record) for event in record["hooks"] if event in HOOKS]
     if "hooks" in record["created"] and data.get("hooks") == {}:
         del data["hooks"]
     if record["statusline"]:
         changes.append(remove_statusline(data, record))
     if record["permission"]:
         changes.append(remove_permission(data, record))
+    if not same(data, doc.data) and (problem := unwritable(_real(doc.path))):
+        raise InvalidSettings(f"{doc.path} {problem}: nothing was changed")
     outcomes = skills.remove(claude_dir, record["skills"])
     written = restore_settings(doc, data, record)
     (claude_dir / RECORD).unlink()

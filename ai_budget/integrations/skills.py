@@ -86,39 +86,57 @@ def legacy_sources() -> list[tuple[Path, str]]:
     return [(root / "commands" / f"{name}.md", f"commands/{name}.md") for name in NAMES]
 
 
+Plan = list[tuple[Path, str, str]]  # (target, content, action)
+
+
 def install(claude_dir: Path, force: bool = False, legacy: bool = False) -> list[Outcome]:
     """Copy the skills into `claude_dir`; refuse (before writing anything) to overwrite edits.
     Without `legacy`, legacy command files ai-budget wrote earlier (unedited) are removed: beside
     the skills they list every command twice."""
-    plan: list[tuple[Path, str, str]] = []
+    outcomes = apply(plan(claude_dir, force, legacy))
+    return outcomes if legacy else outcomes + retire_legacy(claude_dir)
+
+
+def retire_legacy(claude_dir: Path) -> list[Outcome]:
+    """Remove the legacy command files ai-budget wrote and nobody edited (beside the skills, Claude Code
+    2.1 and later list each command twice)."""
+    stale = [rel for _, rel in legacy_sources() if (claude_dir / rel).is_file()]
+    return [o for o in remove(claude_dir, stale) if o.action == "removed"]
+
+
+def plan(claude_dir: Path, force: bool = False, legacy: bool = False) -> Plan:
+    """What install would write; refuses a copy the user edited (unless `force`), writing nothing."""
+    found: Plan = []
     refused: list[Path] = []
     for source, rel in sources(legacy):
         target = claude_dir / rel
         content = stamped(source.read_text(encoding="utf-8"))
         if not target.exists():
-            plan.append((target, content, "installed"))
+            found.append((target, content, "installed"))
             continue
         current = _read(target)
         if current == content:
-            plan.append((target, content, "unchanged"))
+            found.append((target, content, "unchanged"))
         elif edited(current) and not force:
             refused.append(target)
         else:
-            plan.append((target, content, "updated"))
+            found.append((target, content, "updated"))
     if refused:
         names = ", ".join(str(p) for p in refused)
         raise BudgetError(
             f"{names} has changes of yours: keep them, or run `ai-budget skills install --force`"
         )
+    return found
+
+
+def apply(plan: Plan) -> list[Outcome]:
+    """Write what `plan` found to write."""
     outcomes = []
     for target, content, action in plan:
         if action != "unchanged":
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
         outcomes.append(Outcome(target, action))
-    if not legacy:
-        stale = [rel for _, rel in legacy_sources() if (claude_dir / rel).is_file()]
-        outcomes += [o for o in remove(claude_dir, stale) if o.action == "removed"]
     return outcomes
 
 

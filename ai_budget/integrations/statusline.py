@@ -8,58 +8,23 @@ import os
 import re
 import sys
 from datetime import datetime, timezone
-from types import SimpleNamespace
 from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude import feeds
-from ai_budget.fileio import read_json
-from ai_budget.planning.tiers import battery_tier, metabolic_tier, tier
+from ai_budget.integrations.fast_hooks import budget_settings
+from ai_budget.severity import Thresholds, level, paint, severity, thresholds
 
-COLOURS = {
-    "green": "32",
-    "yellow": "33",
-    "orange": "38;5;208",
-    "red": "31",
-    "burst": "32",
-    "active": "33",
-    "resting": "31",
-}
-DEFAULT_TIERS = {"green": 50.0, "yellow": 70.0, "orange": 85.0}
 WRAP_TIMEOUT_S = 2.0
 FALLBACK = "ai-budget: no usage yet"
 ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+# A session's cost beyond this is no real figure (a damaged payload): it is left out, not printed.
+MAX_COST_USD = 1_000_000
 
 
-def _thresholds() -> SimpleNamespace:
-    """The tier bounds from budget.json's settings, read as plain JSON (defaults when absent)."""
-    try:
-        data = read_json(paths.journal_home() / paths.BUDGET_FILE) or {}
-    except Exception:  # an empty --home in the environment, an odd file: the defaults serve
-        data = {}
-    given = ((data.get("settings") or {}).get("tiers") or {}) if isinstance(data, dict) else {}
-    bounds = {}
-    for name, default in DEFAULT_TIERS.items():
-        value = given.get(name) if isinstance(given, dict) else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            bounds[name] = float(value)
-        else:
-            bounds[name] = default
-    return SimpleNamespace(**bounds)
-
-
-def _policy_tier(five: float | None, week: float | None) -> str:
-    """The tier as the routing policy in budget.json names it (battery by default)."""
-    try:
-        data = read_json(paths.journal_home() / paths.BUDGET_FILE) or {}
-    except Exception:
-        data = {}
-    routing = (data.get("settings") or {}).get("routing") if isinstance(data, dict) else None
-    preset = routing.get("preset", "battery") if isinstance(routing, dict) else "battery"
-    found = metabolic_tier(five, week) if preset == "metabolic" else battery_tier(five, week)
-    if preset == "custom" or found is None:  # a custom table needs pydantic: the plain tier serves
-        return tier(five, week, _thresholds())
-    return found[0].lower()
+def _bounds() -> Thresholds:
+    """The severity's thresholds from budget.json's settings, read as plain JSON (defaults when absent)."""
+    return thresholds(budget_settings())
 
 
 def _clock(iso: str | None, moment: datetime) -> str:
@@ -74,23 +39,33 @@ def _clock(iso: str | None, moment: datetime) -> str:
     return " ↺" + when.astimezone().strftime("%H:%M")
 
 
+def _cost(payload: Any) -> str | None:
+    """'$0.41' from the payload's session cost; None when absent or not a believable figure."""
+    cost = (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload, dict) else None
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool) and 0 <= cost <= MAX_COST_USD:
+        return f"${cost:,.2f}"
+    return None
+
+
 def line(payload: Any, windows: dict[str, dict[str, Any]], moment: datetime, colour: bool) -> str:
-    """`5h 37% ↺13:24 · wk 22% · $0.41 · GREEN` from the windows and the payload's session cost."""
+    """`5h 37% ↺13:24 · wk 22% · $0.41 · GREEN`: each window in its level's colour, then the severity."""
     five, week = windows.get("five_hour"), windows.get("seven_day")
+    five_v, week_v = (five["utilization"] if five else None), (week["utilization"] if week else None)
+    bounds = _bounds() if five or week else None
     parts = []
     if five is not None:
-        parts.append(f"5h {five['utilization']:.0f}%{_clock(five.get('resets_at'), moment)}")
+        text = f"5h {five_v:.0f}%"
+        parts.append(paint(text, level(five_v, bounds), colour) + _clock(five.get("resets_at"), moment))
     if week is not None:
-        parts.append(f"wk {week['utilization']:.0f}%")
-    cost = (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload, dict) else None
-    if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost >= 0:
-        parts.append(f"${cost:.2f}")
-    if five is None and week is None:
+        parts.append(paint(f"wk {week_v:.0f}%", level(week_v, bounds), colour))
+    cost = _cost(payload)
+    if cost:
+        parts.append(cost)
+    if bounds is None:
         return " · ".join([FALLBACK, *parts])
-    five_v, week_v = (five["utilization"] if five else None), (week["utilization"] if week else None)
-    name = _policy_tier(five_v, week_v)
-    label = name.upper()
-    parts.append(f"\x1b[{COLOURS[name]}m{label}\x1b[0m" if colour and name in COLOURS else label)
+    sev = severity(five_v, week_v, bounds)
+    label = sev.level.upper() + (" (at limit)" if sev.at_limit else "")
+    parts.append(paint(label, sev.level, colour))
     return " · ".join(parts)
 
 
@@ -121,14 +96,14 @@ def _client_cost(payload: Any, moment: datetime) -> None:
     """Claude Code's own cost of this session, kept for `log` to show beside the transcript's."""
     if not isinstance(payload, dict):
         return
-    from ai_budget.session import state  # plain files: no pydantic, no git
+    from ai_budget.session import names  # plain files: no pydantic, no git, no dataclasses
 
-    sid = state.clean_id(payload.get("session_id"))
+    sid = names.clean_id(payload.get("session_id"))
     cost = (
         (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
     )
     if sid is not None and isinstance(cost, (int, float)) and not isinstance(cost, bool) and 0 <= cost < 1e9:
-        state.record_client_cost(paths.journal_home(), sid, float(cost), moment)
+        names.record_client_cost(paths.journal_home(), sid, float(cost), moment)
 
 
 def _wrapped(command: str, stdin: bytes) -> str:

@@ -49,3 +49,14 @@ def set_gemini(journal: Journal, status: str, plan: str | None = None) -> Gemini
     with journal.transaction(f"gemini: {clean_line(status)}") as tx:
         section = tx.budget.gemini = gemini_updated(tx.budget.gemini, status, plan, today())
     return section
+
+
+def switch(journal: Journal, account: str, enabled: bool) -> bool:
+    """Switch Copilot or Gemini on or off, one commit; False when it already was."""
+    word = "on" if enabled else "off: not shown in the brief, never asked for"
+    with journal.transaction(f"{account}: switched {word}") as tx:
+        section = tx.budget.copilot if account == "copilot" else tx.budget.gemini
+        if section.enabled == enabled:
+            return False
+        section.enabled = enabled
+    return True

@@ -9,6 +9,7 @@ from ai_budget.journal.journal import Journal
 from ai_budget.journal.transaction import Transaction
 from ai_budget.model import backlog
 from ai_budget.model.backlog import Task
+from ai_budget.model.calibration import find_type
 
 
 def tasks(journal: Journal) -> list[Task]:
@@ -17,9 +18,12 @@ def tasks(journal: Journal) -> list[Task]:
 
 
 def add(journal: Journal, line: str, section: str | None = None) -> Task:
-    """Append a task at the end of a section (default: the first one), one commit."""
+    """Append a task at the end of a section (default: the first one), one commit. A type calibration
+    does not know is refused here, where it was typed (a hand-edited backlog only gets a warning)."""
     task = backlog.parse(line)[0]
     with journal.transaction(f"backlog: add {task.label()}") as tx:
+        if task.type is not None:
+            find_type(tx.budget.calibration, task.type)
         tx.write(paths.BACKLOG_FILE, backlog.with_line(tx.read(paths.BACKLOG_FILE), line, section))
     return task
 

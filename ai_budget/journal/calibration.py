@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ai_budget.errors import InvalidInput
 from ai_budget.fmt import clean_line, plural
 from ai_budget.journal import samples
 from ai_budget.journal.journal import Journal
@@ -37,7 +38,22 @@ def record(journal: Journal, name: str, units: float, pct: float, tokens: int | 
 
 
 def add_type(journal: Journal, name: str, unit: str) -> CalibrationEntry:
-    """Add a new task type with no samples, one commit."""
+    """Add a new task type with no samples, one commit. A type already there with this unit is left
+    as it is (no commit); one with no samples yet takes the new unit (a new journal's types come
+    with theirs); one with samples keeps its unit, which its samples were counted in."""
     with journal.transaction(f"calibration: add task type {name} ({clean_line(unit)})") as tx:
-        entry = tx.budget.calibration[name] = new_type(tx.budget.calibration, name, unit)
-    return entry
+        table = tx.budget.calibration
+        key = next((known for known in table if known.lower() == name.lower()), None)
+        if key is None:
+            return table.setdefault(name, new_type(table, name, unit))
+        entry, unit = table[key], clean_line(unit)
+        if unit and (entry.unit or "").lower() == unit.lower():
+            return entry
+        if entry.samples or entry.units:
+            raise InvalidInput(
+                f"task type {key!r} already exists, counted {entry.unit or 'in units'} over "
+                f"{plural(entry.samples, 'sample')}: see `ai-budget calibration`"
+            )
+        tx.message = f"calibration: task type {key} now counts {unit}"
+        table[key] = new_type({}, key, unit)
+        return table[key]

@@ -30,10 +30,22 @@ class Journal:
         self.budget_path = root / paths.BUDGET_FILE
         self.repo = GitRepo(root)
 
+    def _not_a_file(self) -> None:
+        """A budget.json that is a folder (or a device): init cannot help; moving it away does."""
+        path = self.budget_path
+        if path.exists() and not path.is_file():
+            then = (
+                f"restore the last good copy with `git -C {self.root} checkout budget.json`"
+                if (self.root / ".git").exists()
+                else "run `ai-budget init`"
+            )
+            raise CorruptBudget(f"{path} is not a file: move it away (`mv {path} {path}.moved`), then {then}")
+
     @classmethod
     def open(cls, root: Path) -> Journal:
         """Open an existing journal, or say how to make one."""
         journal = cls(root)
+        journal._not_a_file()
         if not journal.budget_path.is_file():
             raise NotAJournal(f"no ai-budget journal at {root}: run `ai-budget init` first")
         if not (root / ".git").exists():
@@ -47,6 +59,7 @@ class Journal:
         """Create what is missing (never overwrite); return the journal and whether it committed."""
         if root.exists() and not root.is_dir():
             raise BudgetError(f"{root} exists and is not a folder: choose another --home")
+        cls(root)._not_a_file()
         root.mkdir(parents=True, exist_ok=True)
         GitRepo.create(root)
         journal = cls(root)

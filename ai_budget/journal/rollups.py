@@ -269,6 +269,14 @@ def merged(text: str | None, rel: str, replace: dict[date, list[DayRow]], root: 
     return render(kept + [r for rows in replace.values() for r in rows])
 
 
+def write_months(tx: Transaction, changes: dict[str, dict[date, list[DayRow]]]) -> None:
+    """Within a transaction: these days' rows into this machine's month files (any from before machine
+    names moved into its folder first)."""
+    migrate_legacy(tx)
+    for rel, days in sorted(changes.items()):
+        tx.write(rel, merged(tx.read(rel), rel, days, tx.root))
+
+
 def span_label(days: Iterable[date]) -> str:
     """`2026-11-20..21`, `2026-10-30..2026-11-02`, or several such runs joined by commas."""
     ordered = sorted(set(days))

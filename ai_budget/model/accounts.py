@@ -65,6 +65,8 @@ def copilot_state(section: CopilotSection, moment: datetime) -> CopilotState:
     if section.resets_at is not None and moment >= section.resets_at:
         reset = True
     stale = age_days is None or age_days > STALE_DAYS or reset
+    if not section.enabled:  # switched off: nothing is stale or due, so nothing asks for a count
+        reset = stale = False
     return CopilotState(section, reset, stale, age_days)
 
 

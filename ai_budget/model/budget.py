@@ -16,6 +16,7 @@ from ai_budget.model.credits import Alerts, ConsoleSettings, CreditsSection
 from ai_budget.model.fields import Loose, Timestamp
 from ai_budget.model.routing import Routing
 from ai_budget.model.usage import Baseline, ClaudeSection
+from ai_budget.severity import DEFAULTS
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +35,8 @@ class CopilotSection(Loose):
     last_updated_at: Timestamp | None = None
     # Where the count came from: typed in ("manual") or GitHub's billing API ("github").
     source: str | None = None
+    # False (`ai-budget copilot off`): not used, so never shown in the brief and never asked for.
+    enabled: bool = True
 
 
 class GeminiSection(Loose):
@@ -42,14 +45,18 @@ class GeminiSection(Loose):
     plan: str | None = "api"
     status: str | None = None
     last_updated: date | None = None
+    # False (`ai-budget gemini off`): not used, so never shown in the brief.
+    enabled: bool = True
 
 
 class Tiers(Loose):
-    """Upper bounds (exclusive) of the green, yellow and orange tiers, in percent."""
+    """The severity's thresholds (ai_budget.severity): upper bounds (exclusive) of green, yellow and
+    orange, and the limit from which a window counts as at its limit, in percent."""
 
-    green: float = 50
-    yellow: float = 70
-    orange: float = 85
+    green: float = DEFAULTS.green
+    yellow: float = DEFAULTS.yellow
+    orange: float = DEFAULTS.orange
+    limit: float = DEFAULTS.limit
 
 
 class SyncSettings(Loose):

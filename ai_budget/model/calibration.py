@@ -7,7 +7,7 @@ import re
 from pydantic import Field
 
 from ai_budget.errors import InvalidInput, UnknownTaskType
-from ai_budget.fmt import clean_line, fmt_units
+from ai_budget.fmt import clean_line, did_you_mean, fmt_units
 from ai_budget.model.fields import Loose
 from ai_budget.quantities import MAX_TOKENS
 
@@ -88,6 +88,9 @@ def find_type(table: dict[str, CalibrationEntry], name: str) -> str:
         if known.lower() == name.lower():
             return known
     known_list = ", ".join(sorted(table)) or "none yet"
+    close = did_you_mean(name, table)
+    if close:  # a typo: naming the near one beats suggesting to add the typo as a type
+        raise UnknownTaskType(f"unknown task type {name!r}{close} (known: {known_list})")
     raise UnknownTaskType(
         f"unknown task type {name!r} (known: {known_list}): "
         f'add it with `ai-budget calibration add {name} --unit "per item"`'

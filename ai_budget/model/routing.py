@@ -3,14 +3,17 @@ task class. Two presets ship (`battery`, `metabolic`); `custom` is the user's ow
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from ai_budget.fmt import did_you_mean
 from ai_budget.model.fields import Loose
 
 TASK_CLASSES = ("routine", "normal", "high", "critical")
 Window = Literal["five_hour", "seven_day"]
+Preset = Literal["battery", "metabolic", "custom"]
+PRESETS: tuple[str, ...] = get_args(Preset)
 
 
 class TierRule(Loose):
@@ -22,10 +25,13 @@ class TierRule(Loose):
 
 
 class Models(Loose):
-    """The user's model names for each role (defaults are only examples)."""
+    """The user's model names for each role (defaults are only examples). `fallback` is where work goes
+    when the primary is out of reach (battery's red tier, a window at its limit, nothing known): a
+    smaller Claude model by default, which every Claude user has; a local model is the user's choice."""
 
     primary: str = "claude-sonnet-4-6"
     light: str = "flash"
+    fallback: str = "claude-haiku-4-5"
     local_large: str = "qwen3:14b"
     local_small: str = "qwen3:8b"
 
@@ -57,9 +63,18 @@ class CustomPolicy(Loose):
 class Routing(Loose):
     """`settings.routing`: which policy, the model names, and a custom table when chosen."""
 
-    preset: Literal["battery", "metabolic", "custom"] = "battery"
+    preset: Preset = "battery"
     models: Models = Field(default_factory=Models)
     custom: CustomPolicy | None = None
+
+    @field_validator("preset", mode="before")
+    @classmethod
+    def _known_preset(cls, value: object) -> object:
+        if isinstance(value, str) and value not in PRESETS:
+            raise ValueError(
+                f"unknown policy {value!r}{did_you_mean(value, PRESETS)} (known: {', '.join(PRESETS)})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _custom_given(self) -> Routing:

@@ -214,15 +214,21 @@ class ConsoleMonth:
     notes: list[str] = field(default_factory=list)
 
 
+# No organisation's month comes near this (in cents: $10^12); past it an amount is damage, and
+# "1e999999999" would print a billion digits or overflow the arithmetic.
+MAX_MINOR = Decimal(10**14)
+
+
 def dollars(minor: object) -> Decimal | None:
-    """Minor units (cents: a decimal string or a number) as dollars; None when not a finite amount ≥ 0."""
+    """Minor units (cents: a decimal string or a number) as dollars; None when not a finite amount from
+    0 to MAX_MINOR."""
     if isinstance(minor, bool) or not isinstance(minor, (str, int, float)):
         return None
     try:
         value = Decimal(str(minor).strip())
     except ArithmeticError:
         return None
-    return value / 100 if value.is_finite() and value >= 0 else None
+    return value / 100 if value.is_finite() and 0 <= value <= MAX_MINOR else None
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:
@@ -279,7 +285,8 @@ def _models(cost: list[dict[str, Any]], usage: list[dict[str, Any]]) -> list[Mod
         lines.setdefault(name, ModelLine(name)).cost += amount
     for bucket in usage:
         for r in _dicts(bucket.get("results")):
-            line = lines.setdefault(str(r.get("model") or "other"), ModelLine(str(r.get("model") or "other")))
+            name = str(r.get("model") or "other")
+            line = lines.setdefault(name, ModelLine(name))
             line.input_tokens += _count(r.get("uncached_input_tokens"))
             line.output_tokens += _count(r.get("output_tokens"))
             line.cache_read_tokens += _count(r.get("cache_read_input_tokens"))

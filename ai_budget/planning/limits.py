@@ -15,7 +15,7 @@ MIN_PCT = 5.0
 # tokens per % spread by about ±30 % (output tokens are only part of what the window counts, and models
 # count differently): at 5 against 10, 82 % of simulated 100-session histories without any change
 # raised a false alarm; with these windows and the Z rule below, 8 %, and a 1.9× step is found after
-# about 7 sessions (the figures and how they were made are in the README).
+# about 7 sessions (the figures and how they were made are in docs/design.md, "Calibration").
 BEFORE = 20
 AFTER = 10
 # A change must move the median by this factor, either way: the real changes so far were about 2×.

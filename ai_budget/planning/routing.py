@@ -1,14 +1,15 @@
 """Route work by the budget: the tier a policy gives the windows, and the model for a task class.
-Pure functions; there is always an answer (with no usage at all, the policy's fallback)."""
+Pure functions; there is always an answer: with no usage at all, or a window at its limit (the
+severity's `limit`, 95 % by default), the policy's fallback, whatever its tier says."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ai_budget.model.routing import TASK_CLASSES, CustomPolicy, Models, Routing
 from ai_budget.planning.tiers import battery_tier, metabolic_tier
-
-LABELS = {"five_hour": "5-hour", "seven_day": "weekly"}
+from ai_budget.severity import DEFAULTS, WINDOWS, Severity, severity
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class Route:
     model: str
     cloud: bool
     reason: str
+    # The budget's severity beside the policy's tier (they may differ: battery reads the weekly window).
+    severity: Severity | None = None
 
 
 def custom_tier(
@@ -50,7 +53,7 @@ def _battery_model(tier: str, task: str, user_requested: bool, m: Models) -> tup
         if user_requested or task == "critical":
             return m.primary, "orange: only user-requested or complex-judgement work keeps the primary model"
         return m.light, "orange: everything else goes to the light model"
-    return m.local_large, "red: everything goes to the fallback"
+    return m.fallback, "red: everything goes to the fallback"
 
 
 def _metabolic_model(tier: str, task: str, m: Models) -> tuple[str, str]:
@@ -70,15 +73,33 @@ def fallback(routing: Routing) -> str:
     m = routing.models
     if routing.preset == "custom" and routing.custom is not None:
         return routing.custom.fallback
-    return m.local_large if routing.preset == "battery" else m.local_small
+    # metabolic is the local-first policy: its fallback is the small local model.
+    return m.fallback if routing.preset == "battery" else m.local_small
 
 
 def cloud_models(routing: Routing) -> set[str]:
-    """The models that cost the subscription (the rest run locally)."""
+    """The models that cost the subscription: every role's but the two local ones."""
     if routing.preset == "custom" and routing.custom is not None:
         return set(routing.custom.cloud_models)
     m = routing.models
-    return {m.primary, m.light} if routing.preset == "battery" else {m.primary}
+    return {m.primary, m.light, m.fallback} - {m.local_large, m.local_small}
+
+
+def _policy_tier(routing: Routing, five: float | None, seven: float | None) -> tuple[str, str, float] | None:
+    if routing.preset == "custom" and routing.custom is not None:
+        return custom_tier(routing.custom, five, seven)
+    return battery_tier(five, seven) if routing.preset == "battery" else metabolic_tier(five, seven)
+
+
+def _tier_model(routing: Routing, tier: str, task: str, user_requested: bool) -> tuple[str, str]:
+    """The model the policy's table gives a tier and a task class, and why."""
+    if routing.preset == "custom" and routing.custom is not None:
+        table = routing.custom
+        wanted = table.user_requested.get(tier) if user_requested else None
+        return wanted or table.route[tier].get(task) or table.fallback, f"{tier.lower()}: your table"
+    if routing.preset == "battery":
+        return _battery_model(tier, task, user_requested, routing.models)
+    return _metabolic_model(tier, task, routing.models)
 
 
 def route(
@@ -87,33 +108,28 @@ def route(
     seven: float | None,
     task: str = "normal",
     user_requested: bool = False,
+    bounds: Any = DEFAULTS,
 ) -> Route:
-    """The model for a task of class `task` (routine, normal, high, critical) given the windows."""
+    """The model for a task of class `task` (routine, normal, high, critical) given the windows; a
+    window at its limit (`bounds.limit`, the severity's) sends every class to the fallback."""
     if task not in TASK_CLASSES:
         raise ValueError(f"task class must be one of {', '.join(TASK_CLASSES)}, got {task!r}")
-    preset = routing.preset
-    if preset == "custom" and routing.custom is not None:
-        found = custom_tier(routing.custom, five, seven)
-    else:
-        found = battery_tier(five, seven) if preset == "battery" else metabolic_tier(five, seven)
-    if found is None:
+    sev = severity(five, seven, bounds)
+    found = _policy_tier(routing, five, seven)
+    tier, window, value = found if found is not None else (None, None, None)
+    if sev.at_limit:
         model = fallback(routing)
-        return Route(
-            preset, None, None, None, model, model in cloud_models(routing), "no usage known: the fallback"
+        reason = (
+            f"the {sev.label} window is at {sev.value:g} %, at its limit (from {sev.limit:g} %): "
+            "the primary model is unavailable now, so the fallback"
         )
-    tier, window, value = found
-    if preset == "custom" and routing.custom is not None:
-        table = routing.custom
-        wanted = table.user_requested.get(tier) if user_requested else None
-        model = wanted or table.route[tier].get(task) or table.fallback
-        reason = f"{tier.lower()}: your table"
-    elif preset == "battery":
-        model, reason = _battery_model(tier, task, user_requested, routing.models)
+    elif found is None:
+        model = fallback(routing)
+        reason = (
+            "no usage known: the fallback" if sev.window is None else "no weekly usage known: the fallback"
+        )
     else:
-        model, reason = _metabolic_model(tier, task, routing.models)
-    cloud = model in cloud_models(routing)
-    if task == "routine" and preset == "metabolic" and cloud:  # whatever the table says
-        model, cloud, reason = routing.models.local_small, False, "routine work never goes to the cloud"
-    return Route(
-        preset, tier, window, value, model, cloud, f"{reason} ({LABELS[window]} window at {value:g} %)"
-    )
+        model, reason = _tier_model(routing, found[0], task, user_requested)
+        reason = f"{reason} ({WINDOWS[found[1]]} window at {found[2]:g} %)"
+    # Metabolic's routine work stays local by its table and its local fallback: never the cloud.
+    return Route(routing.preset, tier, window, value, model, model in cloud_models(routing), reason, sev)

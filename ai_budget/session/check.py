@@ -28,13 +28,14 @@ from ai_budget.planning.forecast import Pace
 from ai_budget.planning.limits import Change
 from ai_budget.planning.recommend import Plan, recommend
 from ai_budget.planning.routing import Route, route
-from ai_budget.planning.tiers import tier
 from ai_budget.session import closing, live, state
 from ai_budget.session import limits as session_limits
 from ai_budget.session.pace import RULES, window_pace
 from ai_budget.session.refresh import copilot_into_journal
 from ai_budget.session.rollup import rollup_quietly
+from ai_budget.session.severity import window_warnings
 from ai_budget.session.state import OpenSession
+from ai_budget.severity import Severity, severity
 from ai_budget.timeutil import age, local_clock
 from ai_budget.timeutil import now as utc_now
 
@@ -54,7 +55,7 @@ class Brief:
     error: str | None
     copilot: CopilotState
     gemini: GeminiSection
-    tier: str
+    severity: Severity
     estimates: list[Estimate]
     plan: Plan
     warnings: list[str]
@@ -62,6 +63,11 @@ class Brief:
     route: Route | None = None
     credits: CreditsState | None = None
     console: ConsoleMonth | None = None
+
+    @property
+    def tier(self) -> str:
+        """The severity's level (green…red, unknown): the brief's older name for it."""
+        return self.severity.level
 
 
 def build_brief(
@@ -86,11 +92,12 @@ def build_brief(
         error=error,
         copilot=state,
         gemini=budget.gemini,
-        tier=tier(five_util, seven, budget.settings.tiers),
+        severity=severity(five_util, seven, budget.settings.tiers),
         estimates=estimates,
         plan=plan,
-        route=route(budget.settings.routing, five_util, seven),
-        warnings=claude_warnings(snap, error, plan, budget, now)
+        route=route(budget.settings.routing, five_util, seven, bounds=budget.settings.tiers),
+        warnings=window_warnings(snap, budget.settings, now)
+        + claude_warnings(snap, error, plan, budget, now)
         + copilot_warnings(state)
         + backlog_warnings(tasks, budget)
         + [f"{paths.BACKLOG_FILE} {problem}" for problem in backlog_problems],
@@ -123,7 +130,9 @@ def claude_warnings(
 
 
 def copilot_warnings(state: CopilotState) -> list[str]:
-    """No count yet, a monthly reset since the count, or a count over two days old."""
+    """No count yet, a monthly reset since the count, or a count over two days old (none when off)."""
+    if not state.section.enabled:
+        return []
     if state.section.premium_requests_used is None:
         return [f"Copilot: no count yet: {COPILOT_ACTION}"]
     if state.reset_since_update:

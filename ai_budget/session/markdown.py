@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from string import Template
 
+from ai_budget.claude.client_cost import compare
 from ai_budget.fmt import delta, fmt_units, money, pct, plural, rate
 from ai_budget.model.accounts import UNIT_LABEL
 from ai_budget.paths import shipped
@@ -104,26 +106,23 @@ def _session_tokens(m: Measurement) -> tuple[str, str]:
             f"\n\n> ran at the same time as {others}: "
             "the 5-hour window is the account's, so the delta is shared"
         )
-    return scope, text + client_cost_note(r.get("cost_usd"), m.client_cost)
+    spent = [c for c in (prior.get("cost_usd"), r.get("cost_usd")) if c is not None]
+    ours = float(sum(Decimal(str(c)) for c in spent)) if spent else None
+    return scope, text + client_cost_note(ours, m.client_cost, m.unpriced)
 
 
-def client_cost_note(ours: float | None, theirs: float | None) -> str:
-    """Claude Code's own cost figure beside ours, and what the difference is."""
+def client_cost_note(ours: float | None, theirs: float | None, unpriced: list[str] | None = None) -> str:
+    """Claude Code's own figure for the session beside ours (the session so far), and why they differ."""
     if theirs is None:
         return ""
-    if ours is None:
-        return f"\n\n> Claude Code's own figure for the session: {money(theirs)}"
-    gap = theirs - ours
-    why = (
-        "requests Claude Code makes but does not write to its transcript (session titles, summaries), "
-        "or prices its own table has for a newer model"
-        if gap > 0
-        else "prices in Claude Code's own table that differ from ours"
-    )
+    found = compare(Decimal(str(ours)) if ours is not None else None, theirs, unpriced or [])
     head = f"\n\n> Claude Code's own figure for the session: {money(theirs)}"
-    if abs(gap) < 0.00005:
-        return head + " (the same)"
-    return head + f" ({money(abs(gap))} {'more' if gap > 0 else 'less'}: {why})"
+    if found.verdict == "same":
+        return head + " (the same as ours)"
+    if found.difference is None:
+        return head
+    more = "more" if found.difference > 0 else "less"
+    return head + f", {money(abs(found.difference))} {more} than ours: " + "; ".join(found.reasons)
 
 
 def _newest(m: Measurement) -> str:
@@ -153,7 +152,7 @@ def _cost_items(result: LogResult) -> list[str]:
 
 
 def render(result: LogResult) -> str:
-    """One `## Session` section, in the order DESIGN.md gives."""
+    """One `## Session` section, in the order docs/design.md gives."""
     m, d = result.measured, result.decided
     base = m.baseline
     after = m.end.response if m.end is not None else None

@@ -30,7 +30,7 @@ MAX_DAYS = 36_600  # a century: more is a typing slip
 
 @dataclass
 class Period:
-    """One row of the report: a day, an ISO week or a month (cut to the range asked for)."""
+    """One row of the report: a day, an ISO week (by its Monday) or a month (cut to the range asked for)."""
 
     label: str
     start: date
@@ -109,10 +109,10 @@ def report_range(days: int | None, since: datetime | None, now: datetime, tz: tz
 
 
 def period_key(day: date, by: str) -> str:
-    """The label of the period a day belongs to."""
+    """The label of the period a day belongs to: a week is labelled by its Monday's date, as in
+    `tokens --by week`."""
     if by == "week":
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
+        return (day - timedelta(days=day.weekday())).isoformat()
     if by == "month":
         return f"{day:%Y-%m}"
     return day.isoformat()

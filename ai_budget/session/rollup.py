@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ai_budget import paths
-from ai_budget.claude import usage_history
-from ai_budget.claude.transcripts import Counts, Index, Transcript, find_transcripts
+from ai_budget.claude import price_table, usage_history
+from ai_budget.claude.transcripts import Counts, Index, Transcript, counts_of, find_transcripts
 from ai_budget.claude.transcripts.discover import transcript_stats
 from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.errors import BudgetError
@@ -59,8 +59,9 @@ class _State:
 
 
 def state_path(journal: Journal, claude_dirs: list[Path]) -> Path:
-    """The state file of one journal and one set of Claude dirs (another set starts afresh)."""
-    key = "\n".join([str(journal.root.resolve()), *sorted(str(d) for d in claude_dirs)])
+    """The state file of one journal, Claude dirs and price table (another starts afresh, recosting)."""
+    digest = price_table.prices().digest
+    key = "\n".join([str(journal.root.resolve()), *sorted(str(d) for d in claude_dirs), digest])
     return paths.cache_dir() / f"rollups-{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
 
 
@@ -167,7 +168,7 @@ def _fingerprint(index: Index, t: Transcript, tz: tzinfo, cache: dict[int, date]
             continue
         entry = days.setdefault(_day(m.timestamp, tz, cache).isoformat(), [0, 0])
         entry[0] += 1
-        entry[1] += sum(m[2:])
+        entry[1] += sum(counts_of(m))
     return days
 
 
@@ -375,9 +376,7 @@ def _commit(
     if not changes:
         return result
     with journal.transaction(f"usage: rollup {rollups.span_label(result.written)}") as tx:
-        rollups.migrate_legacy(tx)  # this machine's rows from before machine names, into its folder
-        for rel, days in sorted(changes.items()):
-            tx.write(rel, rollups.merged(tx.read(rel), rel, days, journal.root))
+        rollups.write_months(tx, changes)
     result.sha = tx.sha
     return result
 

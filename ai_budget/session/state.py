@@ -9,44 +9,29 @@ between two writers.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ai_budget import paths
 from ai_budget.fileio import read_json, write_json
+
+# The names and Claude Code's cost figure live in `names` (the statusline imports it alone); callers
+# keep using them as state.X.
+from ai_budget.session.names import (  # noqa: F401
+    MAX_ID,
+    clean_id,
+    client_cost,
+    client_cost_file,
+    file_stem,
+    folder,
+    record_client_cost,
+)
 from ai_budget.timeutil import parse_time
 
-MAX_ID = 128  # Claude Code's ids are UUIDs (36 characters); anything longer is cut to this
 SESSION_ENV = "CLAUDE_CODE_SESSION_ID"  # set for every command Claude Code runs, skills included
 ENTRYPOINT_ENV = "CLAUDE_CODE_ENTRYPOINT"  # `cli` interactive, `sdk-cli` for `claude -p`
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def clean_id(value: object) -> str | None:
-    """A session id fit to store and to name a file: printable, at most MAX_ID characters, else None."""
-    if not isinstance(value, str):
-        return None
-    text = "".join(ch for ch in value.strip() if ch.isprintable())[:MAX_ID]
-    return text or None
-
-
-def file_stem(session_id: str) -> str:
-    """A file name for a session id: the id itself when it is plain, else a readable part and a hash."""
-    if not _UNSAFE.search(session_id) and not session_id.startswith("."):
-        return session_id
-    digest = hashlib.sha256(session_id.encode()).hexdigest()[:16]
-    return f"{_UNSAFE.sub('_', session_id)[:40]}-{digest}"
-
-
-def folder(journal_root: Path) -> Path:
-    """This journal's state folder (a journal elsewhere, AI_BUDGET_HOME, has its own)."""
-    key = hashlib.sha256(str(journal_root.resolve()).encode()).hexdigest()[:16]
-    return paths.state_dir() / "sessions" / key
 
 
 @dataclass
@@ -165,27 +150,3 @@ def current_entrypoint(env: dict[str, str] | None = None) -> str | None:
     """How Claude Code was started, as it tells the commands it runs (`cli`, `sdk-cli`, …)."""
     value = clean_id((env if env is not None else os.environ).get(ENTRYPOINT_ENV))
     return value[:32] if value else None
-
-
-# --- Claude Code's own cost figure (the statusline keeps it; `log` shows it beside ours) --------
-
-
-def client_cost_file(root: Path, session_id: str) -> Path:
-    """Where the statusline keeps Claude Code's own cost figure for a session."""
-    return folder(root) / "cost" / f"{file_stem(session_id)}.json"
-
-
-def record_client_cost(root: Path, session_id: str, cost: float, moment: datetime) -> None:
-    """Keep Claude Code's `cost.total_cost_usd` for a session (the statusline calls this)."""
-    write_json(client_cost_file(root, session_id), {"cost_usd": cost, "at": moment.isoformat()})
-
-
-def client_cost(root: Path, session_id: str | None) -> float | None:
-    """Claude Code's own cost figure for a session, when its statusline gave one."""
-    if session_id is None:
-        return None
-    data = read_json(client_cost_file(root, session_id)) or {}
-    value = data.get("cost_usd")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
-        return None
-    return float(value)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ai_budget import paths
 from ai_budget.claude import transcripts, usage
-from ai_budget.errors import BudgetError
+from ai_budget.errors import BudgetError, NotAJournal
 from ai_budget.journal.journal import Journal
 from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.budget import BudgetFile
@@ -17,11 +17,11 @@ from ai_budget.model.usage import Snapshot, UsageWindow
 from ai_budget.planning.credits import ConsoleMonth
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.routing import Route, route
-from ai_budget.planning.tiers import tier
 from ai_budget.session.credits import CreditsState, console_or_error, credits_state
 from ai_budget.session.pace import RULES, window_pace
+from ai_budget.severity import WINDOWS, Severity, Thresholds, level, severity
 
-LABELS = {"five_hour": "5-hour", "seven_day": "weekly"}
+LABELS = WINDOWS
 # Exit statuses of `status --check`, for scripts.
 OK, WARNING, RUNS_OUT, AT_LIMIT = 0, 10, 11, 20
 
@@ -44,10 +44,10 @@ class Status:
     usage: Snapshot | None
     error: str | None
     windows: list[WindowStatus]
-    tier: str
+    severity: Severity
     session: transcripts.Report | None
     copilot: CopilotState | None
-    warning_at: float
+    bounds: Thresholds
     route: Route | None = None
     # Prepaid credits and the Console, beside the subscription windows, when they are set up.
     credits: CreditsState | None = None
@@ -55,17 +55,22 @@ class Status:
     console_error: str | None = None
 
     @property
+    def tier(self) -> str:
+        """The severity's level (green…red, unknown)."""
+        return self.severity.level
+
+    @property
     def exit_code(self) -> int:
-        """0 fine, 10 a window at or past the warning tier, 11 heading past the limit, 20 at it; the
-        credit alerts count too (CAUTION 10, WARNING 11, CRITICAL 20)."""
+        """0 fine, 10 a window orange or red, 11 heading past 100 % before the reset, 20 a window at
+        its limit (the severity's); the credit alerts count too (CAUTION 10, WARNING 11, CRITICAL 20)."""
         code = self.credits.forecast.exit_code if self.credits is not None else OK
         for w in self.windows:
-            used = w.window.utilization or 0.0
-            if used >= 100:
+            used = w.window.utilization
+            if used is not None and used >= self.bounds.limit:
                 return AT_LIMIT
             if w.pace.runs_out_at is not None:
                 code = max(code, RUNS_OUT)
-            elif used >= self.warning_at:
+            elif level(used, self.bounds) in ("orange", "red"):
                 code = max(code, WARNING)
         return code
 
@@ -77,11 +82,13 @@ def _tokens_per_hour(report: transcripts.Report | None, hours: float) -> float |
 
 
 def _load(home: Path) -> tuple[Journal | None, BudgetFile]:
+    """The journal and its budget; with no journal, the defaults (the windows and tokens still show).
+    A damaged budget.json is said, as every other command says it: not shown as "usage unknown"."""
     try:
         journal = Journal.open(home)
-        return journal, journal.read_budget()
-    except BudgetError:
-        return None, BudgetFile()  # no journal: the windows and tokens still show
+    except NotAJournal:
+        return None, BudgetFile()
+    return journal, journal.read_budget()
 
 
 def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> Status:
@@ -107,16 +114,20 @@ def status(claude_dirs: list[Path], now: datetime, home: Path | None = None) -> 
     five = snap.five_hour.utilization if snap else None
     seven = snap.seven_day.utilization if snap else None
     month, month_error = console_or_error(budget, now)
+    t = budget.settings.tiers
+    bounds = Thresholds(t.green, t.yellow, t.orange, t.limit)
     return Status(
         now=now,
         usage=snap,
         error=error or (snap.error if snap else None),
         windows=windows,
-        tier=tier(five, seven, budget.settings.tiers),
+        severity=severity(five, seven, bounds),
         session=_report(claude_dirs),
-        copilot=copilot_state(budget.copilot, now) if journal is not None else None,
-        warning_at=budget.settings.tiers.yellow,
-        route=route(budget.settings.routing, five, seven),
+        copilot=copilot_state(budget.copilot, now)
+        if journal is not None and budget.copilot.enabled
+        else None,
+        bounds=bounds,
+        route=route(budget.settings.routing, five, seven, bounds=bounds),
         credits=credits_state(budget, claude_dirs, now, journal.root if journal is not None else None),
         console=month,
         console_error=month_error,

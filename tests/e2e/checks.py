@@ -44,9 +44,15 @@ class Row:
             *figures,
             responses,
             str(self.side),
+            _cost(got.get("cost_usd")) + " / " + _cost(got.get("client_cost_usd")),
             state,
             "ok" if same else "DIFFERS",
         ]
+
+
+def _cost(value: Any) -> str:
+    """A dollar figure of the journal, or `-` when it has none."""
+    return f"${value:.4f}" if isinstance(value, (int, float)) else "-"
 
 
 def _numbers(output_tokens: int | None) -> str:
@@ -66,6 +72,7 @@ HEADER = [
     "cache read",
     "responses server / journal",
     "side",
+    "cost ours / Claude Code's",
     "state",
     "",
 ]

@@ -311,7 +311,7 @@ class JournalView:
         for name in FIELDS:
             values = [e.get(name) for e in mine]
             total[name] = None if any(v is None for v in values) else sum(values)
-        for name in ("entrypoint", "ended_at", "pending", "client_cost_usd", "records"):
+        for name in ("entrypoint", "ended_at", "pending", "cost_usd", "client_cost_usd", "records"):
             total[name] = mine[0].get(name)
         total["outputs"] = [e.get("output_tokens") for e in mine]  # per entry: which responses it holds
         return total

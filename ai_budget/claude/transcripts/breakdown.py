@@ -133,10 +133,11 @@ def breakdown(
     utc: bool = False,
     subagents: bool = True,
     index: Index | None = None,
+    unreadable: list[str] | None = None,
 ) -> Breakdown:
     """Every entry in the window (all time without one), a row per `by` bucket, and the total."""
     index = index or Index()
-    files = window_files(all_transcripts(claude_dirs), since, subagents)
+    files = window_files(all_transcripts(claude_dirs, unreadable), since, subagents)
     index.prefetch(files)
     low = since.timestamp() if since else None
     high = until.timestamp() if until else None

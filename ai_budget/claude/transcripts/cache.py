@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ai_budget import paths
+from ai_budget.claude.price_table import prices
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.claude.transcripts.progress import Progress, Ticker
 from ai_budget.claude.transcripts.records import Message, from_plain, to_plain
 from ai_budget.claude.transcripts.scan import FileScan, scan_file
 
-CACHE_VERSION = 4  # 3: the bytes before the offset are kept; 4: summaries kept per project folder
+# 3: the bytes before the offset are kept; 4: summaries kept per project folder; 5: messages keep
+# speed, geography, prompt size and advisor calls, and per-model rows their cost
+CACHE_VERSION = 5
 PARALLEL_MIN_FILES = 16  # below this a second process costs more than it saves
 # The parent reads less than half: after reading it still takes the child's results and adds
 # everything up: 45 % here evens the two processes' instructions (callgrind, bench/README.md).
@@ -45,7 +48,8 @@ class Index:
     ):
         self.use_cache = use_cache
         self.progress = progress  # told of each stale file prefetch reads
-        self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}"
+        # The rows hold costs: a folder per price table, so a price change is never served stale.
+        self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}-{prices().digest}"
         self.entries: dict[str, FileScan] = {}  # the summaries of the project folders loaded
         self.loaded: set[str] = set()
         self.changed: set[str] = set()
@@ -227,7 +231,9 @@ class Index:
         gone = [p for p in self.entries if not os.path.exists(p)]
         shards = {_shard(key) for key in self.changed | set(gone)}
         try:
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.dir.is_dir():
+                self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                _forget_others(self.dir)
             for key in gone:
                 del self.entries[key]
                 self._messages_file(key).unlink(missing_ok=True)
@@ -243,6 +249,15 @@ class Index:
             self.changed.clear()
         except OSError:
             pass  # a cache that cannot be written only costs speed next time
+
+
+def _forget_others(kept: Path) -> None:
+    """Remove the caches of other versions and other price tables beside a new one (they only take room)."""
+    import shutil
+
+    for other in kept.parent.glob("transcripts-v*"):
+        if other != kept and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def _unpack(packed: bytes | None) -> dict[str, Message] | None:

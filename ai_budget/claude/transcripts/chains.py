@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ai_budget.claude.price_table import prices
 from ai_budget.claude.transcripts.cache import Index
 from ai_budget.claude.transcripts.discover import (
     Lookup,
@@ -110,6 +111,7 @@ class _Tally:
         self.holders: dict[str, dict[Session, float]] = {}  # each holder's earliest copy of an id
         self.first: dict[Session, float] = {}
         self.last: dict[Session, float] = {}
+        self.table = prices()
 
     def _add(self, s: Session, model: str, row: Iterable[int], *stamps: float | None) -> None:
         """Rows of `s`'s own, and the times of the messages they hold."""
@@ -136,7 +138,7 @@ class _Tally:
                 if key in shared:
                     self._pool(s, key, m)
                 elif m.timestamp in window:
-                    self._add(s, m.model, contribution(m), m.timestamp)
+                    self._add(s, m.model, contribution(m, self.table), m.timestamp)
 
     def _pool(self, s: Session, key: str, m: Message) -> None:
         """A copy of a shared message: merged with the others, and `s` noted as a holder."""
@@ -153,7 +155,7 @@ class _Tally:
                 continue
             copies = self.holders[key]
             owner = min(copies, key=lambda s: (copies[s], order[s]))
-            row = contribution(m)
+            row = contribution(m, self.table)
             self._add(owner, m.model, row, m.timestamp)
             for s in copies:
                 if s is not owner:

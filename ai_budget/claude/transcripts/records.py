@@ -1,4 +1,4 @@
-"""The dedupe rule: one transcript line to a message record, copies merged, a message's totals."""
+"""The dedupe rule: one transcript line to message records, copies merged, a message's totals and cost."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-# The rule (DESIGN.md, "Transcript accounting"): only `assistant` records with an object
+from ai_budget.claude.pricing import PriceList
+
+# The rule (docs/design.md, "Transcript accounting"): only `assistant` records with an object
 # `message.usage` count; each `message.id` once across every file, taking the per-field
-# maximum over its copies; `<synthetic>` is excluded; `usage.iterations` is never added.
+# maximum over its copies; `<synthetic>` is excluded. `usage.iterations` repeats the top level
+# (`message` entries) except for advisor calls: each `advisor_message` entry is a call of its
+# own, under its own model, whose tokens the top level leaves out; `fallback_message` entries
+# are failed attempts, not billed.
 
 
 class Message(NamedTuple):
@@ -16,6 +21,8 @@ class Message(NamedTuple):
 
     timestamp: float | None
     model: str
+    speed: str  # usage.speed: "" or "standard", "fast"
+    geo: str  # usage.inference_geo: "", "global", "not_available", "us"
     input: int
     output: int
     cache_read: int
@@ -24,6 +31,9 @@ class Message(NamedTuple):
     cache_write_1h: int
     web_search: int
     web_fetch: int
+    # The largest prompt (input + cache) of the requests `iterations` lists, or 0: a price band is
+    # decided per request, and an advisor turn's top level adds up two requests of the main model.
+    prompt: int
 
 
 class Row(NamedTuple):
@@ -38,11 +48,17 @@ class Row(NamedTuple):
     cache_creation_1h_tokens: int = 0
     web_search_requests: int = 0
     web_fetch_requests: int = 0
+    # Not counts to show: each message's cost in pico-dollars as it was priced (date, band, fast
+    # mode, geography known only per request), and how many had no price.
+    cost_pico: int = 0
+    unpriced_calls: int = 0
 
 
 ROW_FIELDS = Row._fields
+COUNT_FIELDS = ROW_FIELDS[: ROW_FIELDS.index("cost_pico")]
 # Message fields from here on are counts: merged by maximum.
 FIRST_COUNT = Message._fields.index("input")
+ADVISOR = "advisor_message"
 # Builds a NamedTuple from a tuple in field order without the Python-level __new__: these are
 # made once per line read, and marshal (which refuses tuple subclasses) hands back plain tuples.
 _new = tuple.__new__
@@ -67,8 +83,41 @@ def _timestamp(value: Any) -> float | None:
         return None
 
 
-def parse(record: dict[str, Any]) -> tuple[str, Message] | None:
-    """(message id, usage) of one parsed line, or None when it does not count."""
+def _text(value: Any) -> str:
+    """A string field, or "" when it is missing or not text."""
+    return value if isinstance(value, str) else ""
+
+
+def _usage(u: dict[str, Any], stamp: float | None, model: Any, speed: str, geo: str, prompt: int) -> Message:
+    """A message from a usage object (the top level's, or one iteration's)."""
+    nested = u.get("cache_creation")
+    if not isinstance(nested, dict):
+        nested = {}
+    server = u.get("server_tool_use")
+    if not isinstance(server, dict):
+        server = {}
+    counts = (
+        _count(u.get("input_tokens")),
+        _count(u.get("output_tokens")),
+        _count(u.get("cache_read_input_tokens")),
+        _count(u.get("cache_creation_input_tokens")),
+        _count(nested.get("ephemeral_5m_input_tokens")),
+        _count(nested.get("ephemeral_1h_input_tokens")),
+        _count(server.get("web_search_requests")),
+        _count(server.get("web_fetch_requests")),
+    )
+    name = model if isinstance(model, str) and model else "unknown"
+    return _new(Message, (stamp, name, speed, geo, *counts, prompt))  # in Message's field order
+
+
+def prompt_of(m: Message) -> int:
+    """A request's prompt: input, cache reads and writes (the larger of the flat field and the nested sum)."""
+    nested = m.cache_write_5m + m.cache_write_1h
+    return m.input + m.cache_read + (m.cache_write_flat if m.cache_write_flat > nested else nested)
+
+
+def parse(record: dict[str, Any]) -> list[tuple[str, Message]] | None:
+    """(key, usage) of each call a parsed line records, the response's first; None if it does not count."""
     if record.get("type") != "assistant":
         return None
     message = record.get("message")
@@ -83,48 +132,66 @@ def parse(record: dict[str, Any]) -> tuple[str, Message] | None:
     key = message.get("id") or record.get("requestId") or record.get("uuid")
     if not isinstance(key, str):
         return None
-    nested = usage.get("cache_creation")
-    if not isinstance(nested, dict):
-        nested = {}
-    server = usage.get("server_tool_use")
-    if not isinstance(server, dict):
-        server = {}
-    counts = (
-        _timestamp(record.get("timestamp")),
-        model if isinstance(model, str) and model else "unknown",
-        _count(usage.get("input_tokens")),
-        _count(usage.get("output_tokens")),
-        _count(usage.get("cache_read_input_tokens")),
-        _count(usage.get("cache_creation_input_tokens")),
-        _count(nested.get("ephemeral_5m_input_tokens")),
-        _count(nested.get("ephemeral_1h_input_tokens")),
-        _count(server.get("web_search_requests")),
-        _count(server.get("web_fetch_requests")),
-    )
-    return key, _new(Message, counts)  # in Message's field order
+    stamp = _timestamp(record.get("timestamp"))
+    speed, geo = _text(usage.get("speed")), _text(usage.get("inference_geo"))
+    iterations = usage.get("iterations")
+    if not isinstance(iterations, list) or not iterations:
+        return [(key, _usage(usage, stamp, model, speed, geo, 0))]
+    calls, prompt = _iterations(iterations, key, stamp, geo)
+    return [(key, _usage(usage, stamp, model, speed, geo, prompt)), *calls]
+
+
+def _iterations(
+    iterations: list[Any], key: str, stamp: float | None, geo: str
+) -> tuple[list[tuple[str, Message]], int]:
+    """The advisor calls of one response (keyed by their place), and its largest own request's prompt."""
+    calls: list[tuple[str, Message]] = []
+    prompt = 0
+    for n, it in enumerate(iterations):
+        if not isinstance(it, dict):
+            continue
+        kind = it.get("type")
+        if kind == "message":
+            prompt = max(prompt, prompt_of(_usage(it, stamp, None, "", geo, 0)))
+        elif kind == ADVISOR:
+            # The same place in each copy of the line: streamed copies merge like the response.
+            advice = _usage(it, stamp, it.get("model"), _text(it.get("speed")), geo, 0)
+            calls.append((f"{key}#advisor{n}", advice))
+    return calls, prompt
 
 
 def merge(old: Message, new: Message) -> Message:
-    """Two copies of one message: per-field maximum, earliest timestamp, the first copy's model."""
+    """Two copies of one message: per-field maximum, earliest timestamp, the first copy's model and mode."""
     a, b = old.timestamp, new.timestamp
     stamp = b if a is None or (b is not None and b < a) else a
-    counts = zip(_counts(old), _counts(new), strict=True)
-    return _new(Message, (stamp, old.model, *[x if x >= y else y for x, y in counts]))
+    counts = zip(counts_of(old), counts_of(new), strict=True)
+    return _new(Message, (stamp, old.model, old.speed, old.geo, *[x if x >= y else y for x, y in counts]))
 
 
-def _counts(m: Message) -> tuple[int, ...]:
+def counts_of(m: Message) -> tuple[int, ...]:
     """The count fields of a message."""
     return cast("tuple[int, ...]", m[FIRST_COUNT:])
 
 
-def contribution(m: Message) -> tuple[int, ...]:
-    """One deduplicated message as a totals row, in Row's field order: the cache-write rule applied."""
+def contribution(m: Message, table: PriceList) -> tuple[int, ...]:
+    """One deduplicated message as a totals row, in Row's field order: cache-write rule applied, priced."""
     # Writes are the larger of the flat field and the nested 5m/1h sum: the flat field could
     # read 0 before Claude Code 2.1.152, and lines of 1.0.x and older have only the flat one.
     # Whatever the flat field holds beyond the nested sum counts as 5-minute writes.
     flat, five, hour = m.cache_write_flat, m.cache_write_5m, m.cache_write_1h
     nested = five + hour
     writes = flat if flat > nested else nested
+    five += writes - nested
+    prompt = m.prompt or m.input + m.cache_read + writes
+    cost = table.cost_pico(
+        m.model,
+        m.timestamp,
+        m.speed,
+        m.geo,
+        prompt,
+        (m.input, m.output, five, hour, m.cache_read),
+        m.web_search,
+    )
     # A plain tuple, not a Row: made once per message only to be summed.
     return (
         1,
@@ -132,10 +199,12 @@ def contribution(m: Message) -> tuple[int, ...]:
         m.output,
         m.cache_read,
         writes,
-        five + (writes - nested),
+        five,
         hour,
         m.web_search,
         m.web_fetch,
+        0 if cost is None else cost,
+        1 if cost is None else 0,
     )
 
 
@@ -144,11 +213,11 @@ def sum_rows(rows: Iterable[Iterable[int]]) -> list[int]:
     return [sum(column) for column in zip(Row(), *rows, strict=True)]
 
 
-def by_model(messages: Iterable[Message]) -> dict[str, list[int]]:
+def by_model(messages: Iterable[Message], table: PriceList) -> dict[str, list[int]]:
     """Per-model totals rows of deduplicated messages."""
     rows: dict[str, list[tuple[int, ...]]] = {}
     for m in messages:
-        rows.setdefault(m.model, []).append(contribution(m))
+        rows.setdefault(m.model, []).append(contribution(m, table))
     return {model: sum_rows(r) for model, r in rows.items()}
 
 

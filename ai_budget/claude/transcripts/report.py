@@ -115,7 +115,7 @@ def tokens(
             report.session_id = index.scan(chosen.path).session_id
     index.save()
     skipped = sum(index.scan(p).skipped_lines for p in report.files)
-    report.warnings = _warnings(unreadable, skipped)
+    report.warnings = warnings(unreadable, skipped)
     return report
 
 
@@ -149,7 +149,7 @@ def _session_report(
     )
 
 
-def _warnings(unreadable: list[str], skipped_lines: int) -> list[str]:
+def warnings(unreadable: list[str], skipped_lines: int = 0) -> list[str]:
     """One line each for what was not counted: files that could not be read, lines too long to be records."""
     found = []
     if unreadable:

@@ -9,6 +9,7 @@ from io import FileIO
 from pathlib import Path
 from typing import Any
 
+from ai_budget.claude.price_table import prices
 from ai_budget.claude.transcripts.records import Message, by_model, merge, parse
 
 # orjson parses a line about 3.5x faster than json; bench/README.md has the end-to-end effect.
@@ -55,7 +56,7 @@ class FileScan:
         self.first_ts = min(stamps) if stamps else None
         self.last_ts = max(stamps) if stamps else None
         self.undated = len(stamps) < len(messages)
-        self.by_model = by_model(messages.values())
+        self.by_model = by_model(messages.values(), prices())
 
     def to_data(self) -> list[Any]:
         """The summary in marshal-friendly form (messages are kept apart)."""
@@ -186,9 +187,10 @@ def _scan_block(block: bytes | bytearray, end: int, scan: FileScan) -> None:
         found = parse(record)
         if found is None:
             continue
-        key, message = found
-        old = messages.get(key)
-        messages[key] = message if old is None else merge(old, message)
+        for call, message in found:  # the response, then any advisor calls it holds
+            old = messages.get(call)
+            messages[call] = message if old is None else merge(old, message)
+        key, message = found[0]
         same_id = b'"id":' + dumps(key)
         same_usage, usage = None, record["message"]["usage"]
         kept = messages[key].timestamp

@@ -75,12 +75,13 @@ def list_sessions(
     index: Index | None = None,
     until: datetime | None = None,
     subagents: bool = True,
+    unreadable: list[str] | None = None,
 ) -> list[SessionRow]:
     """Every session active in [since, until) by its own messages (else its last write), newest first."""
     # Owners of shared messages are decided over every session, so a resumed session's
     # history is counted where it first appeared whatever the listing shows.
     index = index or Index()
-    transcripts = [t for t in all_transcripts(claude_dirs) if subagents or not t.is_agent]
+    transcripts = [t for t in all_transcripts(claude_dirs, unreadable) if subagents or not t.is_agent]
     index.prefetch(transcripts)
     sessions = group_sessions(transcripts, index.scan)
     parts = split(index, sessions)

@@ -7,10 +7,11 @@ from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from ai_budget.claude.pricing import prices
+from ai_budget.claude.price_table import prices
+from ai_budget.claude.pricing import dollars
 from ai_budget.claude.transcripts.cache import Index
 from ai_budget.claude.transcripts.discover import Transcript
-from ai_budget.claude.transcripts.records import Message, Row, contribution, merge, sum_rows
+from ai_budget.claude.transcripts.records import COUNT_FIELDS, Message, Row, contribution, merge, sum_rows
 from ai_budget.claude.transcripts.scan import FileScan
 
 K = TypeVar("K", bound=Hashable)
@@ -48,7 +49,7 @@ class Counts(Row):
 
     def as_dict(self) -> dict[str, Any]:
         """JSON fields (cost in dollars, or None when the model is unpriced)."""
-        data: dict[str, Any] = self._asdict()
+        data: dict[str, Any] = {k: getattr(self, k) for k in COUNT_FIELDS}
         data["total_tokens"] = self.total_tokens
         data["cost_usd"] = float(round(self.cost, 6)) if self.cost is not None else None
         data["cost_is_lower_bound"] = self.cost_is_lower_bound
@@ -86,6 +87,7 @@ def bucketed(
     # and lie in the window, and share no id with another file, adds its cached per-model
     # totals as they are; the others' messages are read, ids found in several files merged first.
     window = Window(since, until)
+    table = prices()
     scans = [index.scan(t.path, (t.size, t.mtime_ns)) for t in files]
     shared = shared_ids(scans)
     rows: dict[tuple[K, str], list[Iterable[int]]] = {}
@@ -95,9 +97,9 @@ def bucketed(
     def add(m: Message) -> None:
         if m.timestamp is None:
             if window.open:
-                undated.setdefault(m.model, []).append(contribution(m))
+                undated.setdefault(m.model, []).append(contribution(m, table))
         elif m.timestamp in window:
-            rows.setdefault((key(m.timestamp), m.model), []).append(contribution(m))
+            rows.setdefault((key(m.timestamp), m.model), []).append(contribution(m, table))
 
     for t, scan in zip(files, scans, strict=True):
         if not scan.ids:
@@ -139,19 +141,14 @@ def by_model_totals(
 
 
 def price(model: str, row: Iterable[int]) -> Counts:
-    """One model's counts, priced (cost None, and the model named, when it has no price)."""
+    """One model's counts, the cost of its priced calls (None, and the model named, when none has a price)."""
     counts = Counts._make(row)
-    counts.cost = prices().cost(
-        model,
-        counts.input_tokens,
-        counts.output_tokens,
-        counts.cache_read_input_tokens,
-        counts.cache_creation_5m_tokens,
-        counts.cache_creation_1h_tokens,
-        counts.web_search_requests,
-    )
-    if counts.cost is None:
+    if counts.unpriced_calls:
         counts.unpriced = (model,)  # counted in tokens, never priced at zero
+    if counts.unpriced_calls and counts.unpriced_calls >= counts.exchanges:
+        counts.cost = None
+    else:
+        counts.cost = dollars(counts.cost_pico)
     return counts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ai_budget.cli.views.journal import copilot_json, copilot_text, gemini_text
+from ai_budget.cli.views.severity import routing_json, severity_json, tier_text
 from ai_budget.cli.views.table import table
 from ai_budget.cli.views.usage import usage_json, usage_text
 from ai_budget.fmt import fmt_units
@@ -67,14 +68,12 @@ def brief_json(brief: Brief) -> dict[str, Any]:
         }
         for name, p in brief.paces.items()
     }
-    r = brief.route
-    routing = {"policy": r.policy, "tier": r.tier, "model": r.model, "reason": r.reason} if r else None
     return {
         "claude": claude,
-        "routing": routing,
+        "severity": severity_json(brief.severity),
+        "routing": routing_json(brief.route),
         "copilot": copilot_json(brief.copilot),
         "gemini": brief.gemini.model_dump(mode="json"),
-        "tier": brief.tier,
         "tasks": [task_json(e) for e in brief.estimates],
         "recommendation": plan_json(brief.plan),
         "warnings": brief.warnings,
@@ -166,11 +165,15 @@ def _console_json(brief: Brief) -> dict[str, Any] | None:
 
 def brief_text(brief: Brief) -> str:
     """`check` for a person."""
-    shown = brief.route.tier if brief.route is not None and brief.route.tier else brief.tier.upper()
-    lines = [f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: tier {shown}", ""]
+    lines = [
+        f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: severity {brief.severity.describe()}",
+        "",
+    ]
     lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
-    lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
-    lines.append(gemini_text(brief.gemini))
+    if brief.copilot.section.enabled:  # an account switched off is not shown
+        lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
+    if brief.gemini.enabled:
+        lines.append(gemini_text(brief.gemini))
     if brief.credits is not None:
         from ai_budget.cli.views.credits import credits_line  # only when set up (most journals)
 
@@ -192,8 +195,8 @@ def brief_text(brief: Brief) -> str:
         lines.append("")
     lines += plan_lines(brief.plan)
     r = brief.route
-    if r is not None and r.tier is not None:
-        lines.append(f"  Model for normal work: {r.model} ({r.policy} policy): {r.reason}")
+    if r is not None and (r.tier is not None or r.severity is not None and r.severity.at_limit):
+        lines.append(f"  Model for normal work: {r.model} ({tier_text(r)}): {r.reason}")
     pace = pace_line(brief)
     if pace:
         lines.append(pace)

@@ -100,9 +100,17 @@ def _mark_notes(marks: dict[str, Change]) -> list[str]:
     return lines
 
 
+# The JSON keys of the count follow its unit (budget.json keeps the original `premium_requests_*`).
+COUNT_KEYS = {"requests": "premium_requests", "credits": "credits"}
+
+
 def copilot_json(st: CopilotState) -> dict[str, Any]:
-    """Copilot as JSON."""
-    data = st.section.model_dump(mode="json")
+    """Copilot as JSON: `used`/`limit` whatever the unit, and the same under the unit's own name
+    (`premium_requests_used` or `credits_used`)."""
+    section = st.section.model_dump(mode="json")
+    used, limit = section.pop("premium_requests_used"), section.pop("premium_requests_limit")
+    prefix = COUNT_KEYS[st.section.unit]
+    data = {"used": used, "limit": limit, f"{prefix}_used": used, f"{prefix}_limit": limit, **section}
     data.update(
         {
             "remaining": st.remaining,

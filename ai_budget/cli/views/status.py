@@ -7,12 +7,12 @@ from typing import Any
 from ai_budget.cli.views.console import console_json, console_line
 from ai_budget.cli.views.credits import alert_lines, credits_json, credits_line
 from ai_budget.cli.views.journal import copilot_json, copilot_text
+from ai_budget.cli.views.severity import routing_json, severity_json
 from ai_budget.cli.views.usage import SOURCE_LABEL, window_line
 from ai_budget.fmt import money
 from ai_budget.session.status import LABELS, Status, WindowStatus
+from ai_budget.severity import level, paint
 from ai_budget.timeutil import age, countdown, local_clock
-
-COLOURS = {"green": "32", "yellow": "33", "orange": "38;5;208", "red": "31"}
 
 
 def pace_text(w: WindowStatus, status: Status) -> str:
@@ -38,11 +38,10 @@ def status_text(status: Status, colour: bool = False) -> str:
         lines = [f"Claude usage: unknown ({status.error})"]
     else:
         snap = status.usage
-        name = status.tier.upper()
-        shown = f"\x1b[{COLOURS[status.tier]}m{name}\x1b[0m" if colour and status.tier in COLOURS else name
+        shown = paint(status.severity.describe(), status.severity.level, colour)
         lines = [
             f"Claude usage ({SOURCE_LABEL[snap.source]}, {local_clock(snap.observed_at, status.now)}, "
-            f"{age(snap.observed_at, status.now)} old): tier {shown}"
+            f"{age(snap.observed_at, status.now)} old): severity {shown}"
         ]
         for w in status.windows:
             lines.append(window_line(LABELS[w.name], w.window, status.now, label_width=7))
@@ -76,6 +75,7 @@ def status_json(status: Status) -> dict[str, Any]:
             {
                 "name": w.name,
                 "utilization": w.window.utilization,
+                "level": level(w.window.utilization, status.bounds),
                 "resets_at": w.window.resets_at.isoformat() if w.window.resets_at else None,
                 "rate_pct_per_hour": w.pace.rate_pct_per_hour,
                 "projected_at_reset": w.pace.projected_at_reset,
@@ -88,18 +88,11 @@ def status_json(status: Status) -> dict[str, Any]:
     session = status.session.as_dict() if status.session is not None else None
     return {
         "windows": windows,
-        "tier": status.tier,
+        "severity": severity_json(status.severity),
         "error": status.error,
         "session": session,
         "copilot": copilot_json(status.copilot) if status.copilot is not None else None,
-        "routing": {
-            "policy": status.route.policy,
-            "tier": status.route.tier,
-            "model": status.route.model,
-            "reason": status.route.reason,
-        }
-        if status.route is not None
-        else None,
+        "routing": routing_json(status.route),
         "credits": credits_json(status.credits) if status.credits is not None else None,
         "console": console_json(status.console) if status.console is not None else None,
         "console_error": status.console_error,
