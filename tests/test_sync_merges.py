@@ -72,7 +72,7 @@ def test_budget_json_merges_key_by_key(pair: tuple[Machine, Machine]) -> None:
         assert got["settings"]["safety_margin_pct"] == 25
         assert got["copilot"]["premium_requests_used"] == 140
         assert got["gemini"]["status"] == "tier 1, fine"
-        assert set(got["calibration"]) == {TYPE, "essay"}
+        assert {TYPE, "essay"} <= set(got["calibration"])
         assert got["calibration"][TYPE]["unit"] == "per card"  # added on both, the same
         assert got["calibration"][TYPE]["samples"] == 0
 
