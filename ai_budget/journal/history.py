@@ -38,7 +38,7 @@ def calibration_history(name: str, commits: list[Commit]) -> list[dict[str, Any]
     """How a type's average moved, oldest first: a row per sample that counts (every machine's, each
     once; withdrawn ones left out), with the sums after it and the sample's own %/unit."""
     by_sha = {c.sha: c for c in commits}
-    steps = sorted((s for s in samples.over_time(commits) if s.type.lower() == name.lower()), key=_committed)
+    steps = [s for s in samples.over_time(commits, by_end=True) if s.type.lower() == name.lower()]
     total = samples.Sums()
     rows = []
     for step in steps:
@@ -60,10 +60,6 @@ def calibration_history(name: str, commits: list[Commit]) -> list[dict[str, Any]
             }
         )
     return rows
-
-
-def _committed(step: samples.Tracked) -> tuple[datetime, str]:
-    return step.at, step.key
 
 
 # A main window's value as budget.json held it (the claude section or the baseline), in a diff.

@@ -245,9 +245,12 @@ def legacy(commits: list[Commit]) -> list[Tracked]:
     return [s for steps in found.values() for s in steps]
 
 
-def over_time(commits: list[Commit]) -> list[Tracked]:
-    """Every sample that counts, legacy steps included, by when its work was done."""
-    return sorted(legacy(commits) + counted(commits), key=lambda s: (s.when, s.sha, s.key))
+def over_time(commits: list[Commit], by_end: bool = False) -> list[Tracked]:
+    """Every sample that counts, legacy steps included, by when its work was done (`by_end`: when it
+    was recorded); within one second, in the order of the history (a parent before its children)."""
+    place = {c.sha: i for i, c in enumerate(_oldest_first(commits))}
+    found = legacy(commits) + counted(commits)
+    return sorted(found, key=lambda s: (s.at if by_end else s.when, place.get(s.sha, -1), s.key))
 
 
 # --- who else used the window: spans of sessions on other machines -------------------------------
