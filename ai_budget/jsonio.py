@@ -36,3 +36,11 @@ except ImportError:  # pragma: no cover - a platform without orjson wheels
     def dumps_pretty(value: Any) -> str:
         """Indented JSON for people and scripts (`--json`)."""
         return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def record_line(record: dict[str, Any]) -> str:
+    """One JSON line of a journal record (keys sorted, so a line reads the same wherever it was written)."""
+    import json
+
+    # json, not orjson: a count past 64 bits (a damaged transcript) must still be written as read
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"

@@ -16,6 +16,8 @@ BUDGET_FILE = "budget.json"
 BACKLOG_FILE = "tasks/backlog.md"
 COMPLETED_FILE = "tasks/completed.md"
 SESSIONS_DIR = "sessions"
+LEDGER_DIR = f"{SESSIONS_DIR}/ledger"  # the session ledger: a JSON line per record, YYYY-MM.jsonl
+USAGE_DIR = "usage"  # the daily rollups, a folder per machine
 
 
 def journal_home(override: str | os.PathLike[str] | None = None) -> Path:

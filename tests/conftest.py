@@ -18,6 +18,7 @@ from ai_budget.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MACHINE = "testbox"
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -42,6 +43,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     # Port 9 on loopback refuses connections: no test can reach the real endpoint by accident.
     monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", "http://127.0.0.1:9")
+    # One machine name on every test machine: the rollups' folder (usage/testbox/) is known.
+    monkeypatch.setenv("AI_BUDGET_MACHINE", MACHINE)
     for name in (
         "AI_BUDGET_HOME",
         "AI_BUDGET_CACHE_DIR",

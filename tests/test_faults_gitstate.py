@@ -26,8 +26,16 @@ def git_may_fail(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, env=env)
 
 
+def text_merge(root: Path) -> None:
+    """git's plain text merge for budget.json: the drivers `sync` registers would merge it (a merge made
+    without them, as git does for a journal from before them)."""
+    (root / ".git" / "info").mkdir(exist_ok=True)
+    (root / ".git" / "info" / "attributes").write_text("budget.json merge=text\n")
+
+
 def diverge(root: Path) -> None:
     """Two branches whose budget.json differ in the same line: `other` and `main`."""
+    text_merge(root)
     git(root, "branch", "other")
     git(root, "switch", "-q", "other")
     assert run("copilot", "set", "5").exit_code == 0
@@ -78,6 +86,7 @@ def test_log_during_a_merge_is_refused_and_writes_no_session(primed: Primed) -> 
 
 def test_a_revert_in_progress_is_refused(primed: Primed) -> None:
     """A revert stopped by a conflict: refused, with `git revert --abort` as the way out."""
+    text_merge(primed.root)
     git(primed.root, "switch", "-q", "-c", "side")
     assert run("copilot", "set", "5").exit_code == 0
     assert run("copilot", "set", "6").exit_code == 0

@@ -210,14 +210,13 @@ def test_journal_inside_another_repo_gets_its_own(tmp_path: Path, monkeypatch: p
     )
 
 
-def test_remote_is_warned_about_once(journal: Path) -> None:
-    git(journal, "remote", "add", "origin", "https://example.invalid/journal.git")
+def test_a_remote_is_used_only_by_sync(journal: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    git(journal, "remote", "add", "origin", str(bare))
     first = run("copilot", "set", "10")
-    assert first.stderr.startswith("Warning: the journal at")
-    assert "stay local" in first.stderr
-    second = run("copilot", "set", "11")
-    assert second.stderr == ""
-    assert second.exit_code == 0
+    assert (first.exit_code, first.stderr) == (0, "")
+    assert git(bare, "for-each-ref") == ""  # nothing is pushed but by `ai-budget sync`
 
 
 def test_history_lists_commits_newest_first(journal: Path) -> None:

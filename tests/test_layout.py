@@ -19,6 +19,7 @@ LAYERS: list[set[str]] = [
     {"ai_budget.cli"},
     {"ai_budget.integrations"},
     {"ai_budget.session"},
+    {"ai_budget.sync"},
     {"ai_budget.claude", "ai_budget.planning", "ai_budget.journal", "ai_budget.github"},
     {"ai_budget.model"},
     {"ai_budget.paths", "ai_budget.quantities", "ai_budget.fileio"},

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run
+from conftest import MACHINE, run
 from transcript_builder import SESSION, assistant, project_dir, usage, write
 
 M = Decimal(1_000_000)
@@ -489,7 +489,7 @@ def test_a_price_change_recomputes_the_rolled_up_days_still_in_the_transcripts(
 
     write(project_dir(claude) / f"{SESSION}.jsonl", [line("a", "claude-haiku-4-5-20251001", out=1_000_000)])
     now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-    month = journal / "usage" / "2026-11.csv"
+    month = journal / "usage" / MACHINE / "2026-11.csv"
 
     def cost_column() -> str:
         (row,) = [r for r in month.read_text().splitlines() if r.startswith("2026-11-20,")]

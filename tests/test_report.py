@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import git, run
+from conftest import MACHINE, git, run
 from transcript_builder import SESSION, assistant, project_dir, usage, write
 
 from ai_budget.claude import usage_history
@@ -312,15 +312,16 @@ def test_the_page_needs_a_writable_file(journal: Path, tmp_path: Path) -> None:
 
 def test_a_damaged_rollup_stops_the_report(journal: Path, home: Path, built: Path) -> None:
     assert run("report").exit_code == 0
-    path = journal / "usage" / "2026-11.csv"
+    path = journal / "usage" / MACHINE / "2026-11.csv"
     damaged = path.read_text().replace(f"2026-11-14,{SONNET},1,", f"2026-11-14,{SONNET},one,")
     path.write_text(damaged)
     head = git(journal, "rev-parse", "HEAD")
     result = run("report", "--json")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.strip() == (
-        f"Error: usage/2026-11.csv line 4: api_calls 'one' is not a whole number: fix or remove that line "
-        f"(`git -C {journal} log -p -- usage/2026-11.csv` shows what it was), then run it again"
+        f"Error: usage/{MACHINE}/2026-11.csv line 4: api_calls 'one' is not a whole number: fix or remove "
+        f"that line (`git -C {journal} log -p -- usage/{MACHINE}/2026-11.csv` shows what it was), "
+        "then run it again"
     )
     assert path.read_text() == damaged and git(journal, "rev-parse", "HEAD") == head
 

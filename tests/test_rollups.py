@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import assert_clean, git, run, subjects
+from conftest import MACHINE, assert_clean, git, run, subjects
 from transcript_builder import SESSION, assistant, project_dir, usage, write
 
 from ai_budget.claude import usage_history
@@ -60,7 +60,7 @@ def transcripts(claude: Path) -> Path:
 
 
 def csv_lines(journal: Path, month: str = "2026-11") -> list[str]:
-    return (journal / "usage" / f"{month}.csv").read_text().splitlines()
+    return (journal / "usage" / MACHINE / f"{month}.csv").read_text().splitlines()
 
 
 def roll(journal: Path, claude: Path, now: datetime = NOW):  # type: ignore[no-untyped-def]
@@ -139,7 +139,8 @@ def test_finished_days_are_rolled_up_in_one_commit(journal: Path, claude: Path, 
     assert result.written == [date(2026, 11, 20), date(2026, 11, 21)]
     assert csv_lines(journal) == [HEADER, *DAY_20, *DAY_21]
     assert subjects(journal)[0] == "usage: rollup 2026-11-20..21"
-    assert git(journal, "show", "--name-only", "--format=", "HEAD").split() == ["usage/2026-11.csv"]
+    changed = git(journal, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed == [f"usage/{MACHINE}/2026-11.csv"]
     assert_clean(journal)
 
 
@@ -232,10 +233,10 @@ def test_peaks_come_from_the_usage_history_and_the_journal(
 
 def test_a_damaged_file_is_never_overwritten(journal: Path, claude: Path, transcripts: Path) -> None:
     roll(journal, claude)
-    path = journal / "usage" / "2026-11.csv"
+    path = journal / "usage" / MACHINE / "2026-11.csv"
     damaged = path.read_text().replace(",2300,", ",23OO,")
     path.write_text(damaged)
-    with pytest.raises(DamagedRollup, match=r"usage/2026-11.csv line 3: output_tokens '23OO'"):
+    with pytest.raises(DamagedRollup, match=rf"usage/{MACHINE}/2026-11.csv line 3: output_tokens '23OO'"):
         roll(journal, claude, datetime(2026, 11, 25, tzinfo=UTC))
     assert path.read_text() == damaged
 
@@ -246,11 +247,12 @@ def test_check_rolls_up_first_and_warns_about_a_damaged_file(
     result = run("check")
     assert result.exit_code == 0, result.stderr
     assert subjects(journal)[0] == "usage: rollup 2026-11-20..22"  # the real today is later
-    path = journal / "usage" / "2026-11.csv"
+    path = journal / "usage" / MACHINE / "2026-11.csv"
     path.write_text(path.read_text() + "2026-11-23,x,1\n")
     result = run("check")
     assert result.exit_code == 0, result.stderr
-    assert "daily rollup skipped: usage/2026-11.csv line 6: 3 cells where 12 belong" in result.stdout
+    problem = f"usage/{MACHINE}/2026-11.csv line 6: 3 cells where 12 belong"
+    assert f"daily rollup skipped: {problem}" in result.stdout
 
 
 def test_log_rolls_up_first(journal: Path, claude: Path, transcripts: Path) -> None:

@@ -67,7 +67,8 @@ def test_interrupted_write_leaves_the_old_file(journal: Path, monkeypatch: pytes
         write_atomic(journal / "budget.json", dumps(BudgetFile()))
     monkeypatch.undo()
     assert (journal / "budget.json").read_bytes() == before
-    assert sorted(p.name for p in journal.iterdir()) == [".git", "budget.json", "sessions", "tasks"]
+    names = sorted(p.name for p in journal.iterdir())
+    assert names == [".git", ".gitattributes", "budget.json", "sessions", "tasks"]
 
 
 def test_unknown_keys_survive_a_write(journal: Path) -> None:

@@ -18,6 +18,7 @@ from ai_budget.cli import (  # noqa: F401
     routing,
     session,
     status,
+    sync,
     usage,
     watch,
 )

@@ -72,6 +72,9 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("integrate", "The skills, hooks and statusline in Claude Code"),
             ("skills", "Only the /budget-check and /budget-log skills"),
             ("demo", "The whole loop on sample data, offline"),
+            ("sync", "One journal on several machines: merge with the remote, push"),
+            ("remote", "The git remote sync uses: show, add, remove"),
+            ("machine", "This machine's name in the journal: show, set"),
         ),
     ),
     (

@@ -61,14 +61,23 @@ class OutputFile(click.ParamType):
 @click.option(
     "--html", "html_path", type=OutputFile(), metavar="PATH", help="Also write a page with charts to PATH."
 )
+@click.option(
+    "--machine", metavar="NAME", help="Only this machine's sessions and days (a synced journal has several)."
+)
 @json_option
 @click.pass_context
 def report_cmd(
-    ctx: click.Context, days: int | None, since: Any, by: str, html_path: Path | None, json_: bool
+    ctx: click.Context,
+    days: int | None,
+    since: Any,
+    by: str,
+    html_path: Path | None,
+    machine: str | None,
+    json_: bool,
 ) -> None:
     """The past per day, week or month: sessions, API calls, tokens, cost, peak utilisation, calibration.
 
-    Finished days are first rolled up into the journal (usage/YYYY-MM.csv, one commit), so the
+    Finished days are first rolled up into the journal (usage/MACHINE/YYYY-MM.csv, one commit), so the
     report reaches back past Claude Code's transcript cleanup.
     """
     from ai_budget import paths
@@ -80,7 +89,9 @@ def report_cmd(
     journal = journal_from(ctx)
     fold_ended(journal)
     with terminal_bar(json_) as bar:  # the first rollup backfill reads every transcript
-        data = build_report(journal, paths.claude_dirs(), days=days, since=since, by=by, progress=bar)
+        data = build_report(
+            journal, paths.claude_dirs(), days=days, since=since, by=by, progress=bar, machine=machine
+        )
     if html_path is not None:
         from ai_budget.cli.views.report_html import report_html
         from ai_budget.errors import InvalidInput

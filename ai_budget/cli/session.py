@@ -137,6 +137,9 @@ def log_cmd(
     with terminal_bar(json_) as bar:  # the first rollup backfill reads every transcript
         result = log(journal, request, progress=bar)
     show(json_, lambda: log_json(result), lambda: log_text(result))
+    from ai_budget.cli.sync import sync_after_log
+
+    sync_after_log(journal)  # settings.sync.after_log; a hook's log never syncs
 
 
 @cli.command(name="sessions")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ai_budget.errors import InvalidInput
 from ai_budget.fmt import clean_line, plural
+from ai_budget.journal import samples
 from ai_budget.journal.journal import Journal
 from ai_budget.model.calibration import CalibrationEntry, find_type, new_type
 
@@ -32,6 +33,7 @@ def record(journal: Journal, name: str, units: float, pct: float, tokens: int | 
             f"-> {after.pct_per_unit:.2f}%/{word} ({plural(after.samples, 'sample')})"
         )
         tx.trailers.append(("Calibration", after.trailer(key)))
+        tx.trailers.append(samples.sample_trailer(key, units, pct, tokens, samples.new_key()))
     return Recorded(key, before, after)
 
 

@@ -6,7 +6,6 @@ import contextlib
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +52,7 @@ class Commit:
     date: str
     subject: str
     trailers: list[tuple[str, str]] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)
 
     def trailer(self, key: str) -> str | None:
         """The first value of a trailer, or None."""
@@ -147,6 +147,33 @@ class GitRepo:
         env.update(GIT_CEILING_DIRECTORIES=str(self.root.parent), LANGUAGE="C", LC_ALL="C")
         return env
 
+    def run(
+        self, *args: str, timeout: float | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run git and hand back its exit status and output, for the caller to read (sync's network
+        commands, whose failures are reasons, not errors); past `timeout` s it is stopped (exit -9)."""
+        try:
+            done = subprocess.run(
+                ["git", *args],
+                cwd=self.root,
+                env={**self._env(), **(env or {})},
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as exc:
+            out = (exc.stderr or b"").decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else ""
+            return subprocess.CompletedProcess(exc.cmd, -9, "", out + "\n(timed out)")
+        except OSError as exc:
+            raise GitFailed(f"`git {args[0]}` could not run in {self.root} ({exc.strerror or exc})") from None
+        out, err = done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+        return subprocess.CompletedProcess(done.args, done.returncode, out, err)
+
+    @property
+    def config_path(self) -> Path:
+        """The repository's own git config file (never synced)."""
+        return self.common_dir / "config"
+
     def git(self, *args: str) -> str:
         """Run one git command in the journal; a failure is a GitFailed naming the command."""
         # A plain subprocess, not GitPython: its import and its `git version` check cost every
@@ -201,8 +228,16 @@ class GitRepo:
         if trailers:
             args += ["-m", "\n".join(f"{key}: {value}" for key, value in trailers)]
         self.git(*args, "--", *rel_paths)
-        self.warn_if_remote()
         return self.head_sha() or self.git("rev-parse", "HEAD").strip()  # the files: no git process
+
+    def commit_merge(self, message: str, trailers: Sequence[tuple[str, str]]) -> str | None:
+        """Commit the merge in progress (everything in the index), with these trailers."""
+        self._ensure_identity()
+        args = ["commit", "--quiet", "--no-verify", "-m", message]
+        if trailers:
+            args += ["-m", "\n".join(f"{key}: {value}" for key, value in trailers)]
+        self.git(*args)
+        return self.head_sha()
 
     def unstage(self, rel_paths: Sequence[str]) -> None:
         """Put the index back as HEAD has these paths (after a failed commit); best effort."""
@@ -245,42 +280,25 @@ class GitRepo:
     def _tracked(self, rel: str) -> bool:
         return bool(self.git("ls-files", "--", rel).strip())
 
-    def warn_if_remote(self) -> None:
-        """Warn once per remote set-up: the journal is meant to stay on this machine."""
-        config = self.common_dir / "config"
-        if not config.exists() or "[remote " not in config.read_text(encoding="utf-8", errors="replace"):
-            return  # the common case, without another git process
-        remotes = self.git("remote", "-v").strip()
-        marker = self.git_dir / "ai-budget-remote-warned"
-        if not remotes:
-            return
-        if marker.exists() and marker.read_text(encoding="utf-8") == remotes:
-            return
-        names = sorted({line.split()[0] for line in remotes.splitlines()})
-        print(
-            f"Warning: the journal at {self.root} has a git remote ({', '.join(names)}); "
-            "it is meant to stay local, and ai-budget never pushes.",
-            file=sys.stderr,
-        )
-        marker.write_text(remotes, encoding="utf-8")
-
-    def history(self, limit: int | None = None) -> list[Commit]:
-        """Commits newest first, with the trailers of each message."""
-        self.check_head(allow_detached=True)  # a damaged HEAD is not an empty history
-        if self.head_sha() is None and not self.has_head():  # the files first: no git process
-            return []
-        args = ["log", "--format=%H%x1f%aI%x1f%s%x1f%(trailers:only,unfold)%x1e"]
+    def history(self, limit: int | None = None, revs: Sequence[str] = ()) -> list[Commit]:
+        """Commits newest first (of HEAD, or of every rev given), with the trailers of each message."""
+        if not revs:
+            self.check_head(allow_detached=True)  # a damaged HEAD is not an empty history
+            if self.head_sha() is None and not self.has_head():  # the files first: no git process
+                return []
+        args = ["log", "--format=%H%x1f%aI%x1f%s%x1f%P%x1f%(trailers:only,unfold)%x1e"]
         if limit:
             args.append(f"-n{limit}")
-        return [_commit(record) for record in self.git(*args).split("\x1e") if record.strip("\n")]
+        records = self.git(*args, *revs, "--").split("\x1e")
+        return [_commit(record) for record in records if record.strip("\n")]
 
 
 def _commit(record: str) -> Commit:
     """One `git log` record (fields split by 0x1f) as a Commit."""
-    sha, date, subject, trailer_text = record.strip("\n").split("\x1f")
+    sha, date, subject, parents, trailer_text = record.strip("\n").split("\x1f")
     trailers: list[tuple[str, str]] = []
     for line in trailer_text.splitlines():
         key, sep, value = line.partition(":")
         if sep:
             trailers.append((key.strip(), value.strip()))
-    return Commit(sha, date, subject, trailers)
+    return Commit(sha, date, subject, trailers, parents.split())

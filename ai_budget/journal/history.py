@@ -1,4 +1,5 @@
-"""The past, rebuilt from git alone: session figures and calibration moves from commit trailers."""
+"""The past, rebuilt from git alone: session figures and calibration moves from commit trailers (every
+machine's, once a journal is synced)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from ai_budget.journal import samples
 from ai_budget.journal.gitrepo import Commit, GitRepo
-from ai_budget.model.calibration import parse_trailer
 
 
 def _number(value: str | None) -> float | str | None:
@@ -34,32 +35,31 @@ def session_figures(commit: Commit) -> dict[str, Any] | None:
 
 
 def calibration_history(name: str, commits: list[Commit]) -> list[dict[str, Any]]:
-    """How a type's average moved, oldest first, from the Calibration trailers."""
+    """How a type's average moved, oldest first: a row per sample that counts (every machine's, each
+    once; withdrawn ones left out), with the sums after it and the sample's own %/unit."""
+    by_sha = {c.sha: c for c in commits}
+    steps = [s for s in samples.over_time(commits, by_end=True) if s.type.lower() == name.lower()]
+    total = samples.Sums()
     rows = []
-    for c in reversed(commits):
-        for key, value in c.trailers:
-            if key != "Calibration":
-                continue
-            type_name, fields = parse_trailer(value)
-            if type_name.lower() != name.lower():
-                continue
-            rows.append(
-                {
-                    "date": c.date,
-                    "sha": c.sha,
-                    "message": c.subject,
-                    "samples": int(fields.get("samples", "0")),
-                    "units": _field(fields, "units"),
-                    "pct_per_unit": _field(fields, "pct_per_unit"),
-                    "tokens_per_unit": _field(fields, "tokens_per_unit"),
-                }
-            )
+    for step in steps:
+        total.add(step)
+        commit = by_sha.get(step.sha)
+        tokens = total.tokens / total.token_units if total.token_units else None
+        rows.append(
+            {
+                "date": commit.date if commit is not None else step.at.isoformat(),
+                "sha": step.sha,
+                "message": commit.subject if commit is not None else "",
+                "machine": step.machine,
+                "samples": total.samples,
+                "units": float(total.units),
+                # rounded as the running Calibration trailers always were
+                "pct_per_unit": round(float(total.pct / total.units), 4) if total.units else None,
+                "tokens_per_unit": round(float(tokens), 1) if tokens is not None else None,
+                "sample_pct_per_unit": float(step.pct / step.units),
+            }
+        )
     return rows
-
-
-def _field(fields: dict[str, str], name: str) -> float | None:
-    raw = fields.get(name, "-")
-    return None if raw == "-" else float(raw)
 
 
 # A main window's value as budget.json held it (the claude section or the baseline), in a diff.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ai_budget import fileio, paths
 from ai_budget.errors import BudgetError, CorruptBudget, NotAJournal
-from ai_budget.journal import recovery
+from ai_budget.journal import attributes, recovery
 from ai_budget.journal.gitrepo import Commit, GitRepo
 from ai_budget.journal.transaction import Transaction
 from ai_budget.model import budget as budget_file
@@ -78,13 +78,18 @@ class Journal:
             if not (root / GITKEEP).exists():
                 tx.write(GITKEEP, "")
             tx.stage(GITKEEP)
+            if not (root / attributes.FILE).exists():
+                tx.write(attributes.FILE, attributes.TEXT)
+            tx.stage(attributes.FILE)
             for log in sorted((root / paths.SESSIONS_DIR).glob("*.md")):
                 tx.stage(str(log.relative_to(root)))
+        attributes.configure(journal.repo)  # the merge drivers, for a journal that is ever synced
         return journal, tx.sha is not None
 
     def recover(self) -> None:
         """Undo what a command that died mid-write left, if anything (under the lock)."""
-        if (self.repo.git_dir / recovery.MARKER).exists():
+        markers = (recovery.MARKER, recovery.SYNC_MARKER)
+        if any((self.repo.git_dir / name).exists() for name in markers):
             with fileio.locked(self.repo.git_dir / "ai-budget.lock"):
                 recovery.recover(self.repo)
 

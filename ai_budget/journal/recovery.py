@@ -16,6 +16,7 @@ from ai_budget.fileio import overwrite_in_place, write_atomic
 from ai_budget.journal.gitrepo import GitRepo
 
 MARKER = "ai-budget-transaction.json"
+SYNC_MARKER = "ai-budget-sync.json"  # a sync is merging: where HEAD was before
 INDEX_LOCK_WAIT_S = 2.0  # an orphaned `git commit` of a killed command may still be finishing
 TEMP_DIRS = ("", "tasks", paths.SESSIONS_DIR)
 
@@ -56,22 +57,71 @@ def restore(root: Path, before: dict[str, bytes | None]) -> bool:
     return whole
 
 
+def write_sync_marker(repo: GitRepo, head: str | None) -> None:
+    """A sync is about to merge into the journal: where HEAD was, so a killed sync can be undone."""
+    write_atomic(repo.git_dir / SYNC_MARKER, json.dumps({"pid": os.getpid(), "head": head}))
+
+
+def clear_sync_marker(repo: GitRepo) -> None:
+    """The sync's merge is committed, or undone."""
+    (repo.git_dir / SYNC_MARKER).unlink(missing_ok=True)
+
+
+def undo_merge(repo: GitRepo, head: str | None) -> None:
+    """Put the journal back at `head` as it was before a sync's merge began (its tree was clean then)."""
+    if (repo.git_dir / "MERGE_HEAD").exists():
+        repo.git("merge", "--abort")
+    if head is not None and repo.git("status", "--porcelain", "--untracked-files=no").strip():
+        repo.git("reset", "--quiet", "--hard", head)  # killed before git had written MERGE_HEAD
+
+
+def recover_sync(repo: GitRepo) -> list[str]:
+    """A sync that died mid-merge: its merge undone (or, if its commit landed, kept); one line each."""
+    marker = repo.git_dir / SYNC_MARKER
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+        head = record.get("head")
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, AttributeError):
+        head = None  # torn before the merge began
+    _wait_for_index(repo)
+    notes = []
+    (repo.git_dir / "index.lock").unlink(missing_ok=True)  # the dead sync's git: nothing else holds it
+    if head is not None and repo.head_sha() == head:
+        undo_merge(repo, head)
+        notes.append("ai-budget: undid the merge of an interrupted sync; `ai-budget sync` does it again")
+    elif (repo.git_dir / "MERGE_HEAD").exists():
+        repo.git("merge", "--quit")  # its commit landed: only git's note of the merge was left
+    marker.unlink(missing_ok=True)
+    for note in notes:
+        print(note, file=sys.stderr)
+    return notes
+
+
+def _wait_for_index(repo: GitRepo) -> None:
+    """An orphaned git of a killed command may still be finishing with the index."""
+    lock = repo.git_dir / "index.lock"
+    deadline = time.monotonic() + INDEX_LOCK_WAIT_S
+    while lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def recover(repo: GitRepo) -> list[str]:
     """Undo (or, if its commit landed, keep) what a dead command left; say what was done, one line each."""
     _remove_temp_files(repo.root, repo.git_dir)
+    synced = recover_sync(repo)
     marker = repo.git_dir / MARKER
     try:
         record = json.loads(marker.read_text(encoding="utf-8"))
         before = {rel: None if b64 is None else base64.b64decode(b64) for rel, b64 in record["files"].items()}
     except FileNotFoundError:
-        return []
+        return synced
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         marker.unlink(missing_ok=True)  # torn while being written: nothing was changed yet
-        return []
+        return synced
     lock = repo.git_dir / "index.lock"
-    deadline = time.monotonic() + INDEX_LOCK_WAIT_S
-    while lock.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for_index(repo)
     notes: list[str] = []
     if repo.head_sha() == record.get("head"):
         if not restore(repo.root, before):
@@ -85,7 +135,7 @@ def recover(repo: GitRepo) -> list[str]:
     marker.unlink(missing_ok=True)
     for note in notes:
         print(note, file=sys.stderr)
-    return notes
+    return synced + notes
 
 
 def _remove_temp_files(root: Path, git_dir: Path) -> None:

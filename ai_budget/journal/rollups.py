@@ -1,4 +1,7 @@
-"""The daily rollups: `usage/YYYY-MM.csv`, a row per day and model, read strictly and written whole."""
+"""The daily rollups: `usage/MACHINE/YYYY-MM.csv`, a row per day and model, read strictly and written
+whole. Each machine writes only its own folder, so two machines never touch the same file; a journal
+from before machine names has its files in `usage/` itself, which are this machine's and move into its
+folder the next time it writes one."""
 
 from __future__ import annotations
 
@@ -12,9 +15,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ai_budget import paths
 from ai_budget.errors import BudgetError
+from ai_budget.journal import machine
+from ai_budget.journal.gitrepo import GitRepo
+from ai_budget.journal.transaction import Transaction
 
-USAGE_DIR = "usage"
+USAGE_DIR = paths.USAGE_DIR
 COLUMNS = (
     "date",
     "model",
@@ -59,9 +66,14 @@ class DayRow:
         return self.counts[COUNT_COLUMNS.index(column)] if self.counts is not None else 0
 
 
-def month_file(day: date) -> str:
-    """The journal path holding a day's rows."""
-    return f"{USAGE_DIR}/{day:%Y-%m}.csv"
+def machine_name(root: Path) -> str:
+    """The name of the machine this journal is written on."""
+    return machine.name(GitRepo(root).config_path)
+
+
+def month_file(day: date, root: Path) -> str:
+    """The journal path holding a day's rows of this machine."""
+    return f"{USAGE_DIR}/{machine_name(root)}/{day:%Y-%m}.csv"
 
 
 def _peak(value: float | None) -> str:
@@ -181,36 +193,88 @@ def _pct(value: str, name: str) -> float | None:
     return number
 
 
-def month_files(root: Path) -> list[Path]:
-    """The month files in a journal, oldest first."""
+def _folder(root: Path) -> Path:
     folder = root / USAGE_DIR
+    if folder.exists() and not folder.is_dir():
+        raise DamagedRollup(
+            f"{folder} is a file where the daily rollups' folder belongs: move it away, then run it again"
+        )
+    return folder
+
+
+def _months(folder: Path) -> list[Path]:
     if not folder.is_dir():
-        if folder.exists():
-            raise DamagedRollup(
-                f"{folder} is a file where the daily rollups' folder belongs: move it away, then run it again"
-            )
         return []
     return sorted(p for p in folder.iterdir() if MONTH_FILE.fullmatch(p.name) and p.is_file())
 
 
-def read_all(root: Path) -> dict[date, list[DayRow]]:
-    """Every rolled-up day of a journal, with its rows."""
-    days: dict[date, list[DayRow]] = {}
-    for path in month_files(root):
-        rel = f"{USAGE_DIR}/{path.name}"
+def legacy_files(root: Path) -> list[Path]:
+    """Month files from before machine names (`usage/YYYY-MM.csv`): this machine's."""
+    return _months(_folder(root))
+
+
+def month_files(root: Path) -> list[Path]:
+    """This machine's month files (its folder's, and any from before machine names), oldest first."""
+    return _months(_folder(root) / machine_name(root)) + legacy_files(root)
+
+
+def _read(root: Path, files: Iterable[Path], days: dict[date, list[DayRow]]) -> None:
+    for path in files:
+        rel = path.relative_to(root).as_posix()
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise DamagedRollup(f"{rel} is not UTF-8 text: fix or remove it, then run it again") from None
         for row in parse(text, rel, root):
             days.setdefault(row.day, []).append(row)
+
+
+def read_all(root: Path) -> dict[date, list[DayRow]]:
+    """Every day this machine rolled up, with its rows."""
+    days: dict[date, list[DayRow]] = {}
+    _read(root, month_files(root), days)
     return days
+
+
+def read_machines(root: Path) -> dict[str, dict[date, list[DayRow]]]:
+    """Every machine's rolled-up days (those from before machine names are this machine's)."""
+    found: dict[str, dict[date, list[DayRow]]] = {}
+    folder = _folder(root)
+    others = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    for sub in others:
+        _read(root, _months(sub), found.setdefault(sub.name, {}))
+    _read(root, legacy_files(root), found.setdefault(machine_name(root), {}))
+    return {name: days for name, days in found.items() if days}
+
+
+def migrate_legacy(tx: Transaction) -> list[str]:
+    """Move month files from before machine names into this machine's folder (days already there stay
+    as they are); the files moved."""
+    moved = []
+    for path in legacy_files(tx.root):
+        rel = path.relative_to(tx.root).as_posix()
+        rows = parse(tx.read(rel) or "", rel, tx.root) if path.stat().st_size else []
+        target = f"{USAGE_DIR}/{tx.machine}/{path.name}"
+        have = parse(tx.read(target) or "", target, tx.root) if tx.read(target) else []
+        days = {r.day for r in have}
+        tx.write(target, render(have + [r for r in rows if r.day not in days]))
+        tx.remove(rel)
+        moved.append(rel)
+    return moved
 
 
 def merged(text: str | None, rel: str, replace: dict[date, list[DayRow]], root: Path | None = None) -> str:
     """A month file's text with these days' rows replaced (or added); the other days as they were."""
     kept = [r for r in parse(text, rel, root) if r.day not in replace] if text else []
     return render(kept + [r for rows in replace.values() for r in rows])
+
+
+def write_months(tx: Transaction, changes: dict[str, dict[date, list[DayRow]]]) -> None:
+    """Within a transaction: these days' rows into this machine's month files (any from before machine
+    names moved into its folder first)."""
+    migrate_legacy(tx)
+    for rel, days in sorted(changes.items()):
+        tx.write(rel, merged(tx.read(rel), rel, days, tx.root))
 
 
 def span_label(days: Iterable[date]) -> str:

@@ -3,9 +3,11 @@ at the end, or on any failure (even a kill, through the write-ahead marker) ever
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ai_budget import paths
 from ai_budget.fileio import read_text, write_atomic
-from ai_budget.journal import recovery
+from ai_budget.journal import machine, recovery
 from ai_budget.journal.gitrepo import GitRepo
 from ai_budget.model import budget as budget_file
 from ai_budget.model.budget import BudgetFile
@@ -39,6 +41,11 @@ class Transaction:
             self._budget_data = self._budget.model_dump(mode="json")
         return self._budget
 
+    @property
+    def machine(self) -> str:
+        """The name of the machine this journal is written on (every commit carries it)."""
+        return machine.name(self.repo.config_path)
+
     def read(self, rel: str) -> str | None:
         """A journal file's text as this transaction sees it (None when missing)."""
         return read_text(self.root / rel)
@@ -46,6 +53,20 @@ class Transaction:
     def write(self, rel: str, text: str) -> None:
         """Write a journal file atomically; its first pre-image goes to the marker before the file."""
         path = self.root / rel
+        self._keep(rel, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, scrub(text))
+        self.stage(rel)
+
+    def remove(self, rel: str) -> None:
+        """Delete a journal file (its pre-image kept like a write's); the commit records the deletion."""
+        path = self.root / rel
+        self._keep(rel, path)
+        path.unlink(missing_ok=True)
+        self.stage(rel)
+
+    def _keep(self, rel: str, path: Path) -> None:
+        """Before a file's first change: its pre-image into the marker, so a crash can put it back."""
         if rel not in self._before:
             if not self._before:
                 self._head = self.repo.head_sha()
@@ -58,9 +79,6 @@ class Transaction:
             except BaseException:
                 del self._before[rel]  # the file was not touched: nothing of it to put back
                 raise
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, scrub(text))
-        self.stage(rel)
 
     def stage(self, rel: str) -> None:
         """Include a file in the commit without writing it (one the user made, being adopted)."""
@@ -72,7 +90,8 @@ class Transaction:
         if self._budget is not None and self._budget.model_dump(mode="json") != self._budget_data:
             self.write(paths.BUDGET_FILE, budget_file.dumps(self._budget))
         if self._staged:
-            trailers = [(key, scrub(value)) for key, value in self.trailers]
+            trailers = [(key, scrub(value)) for key, value in self.trailers if key != machine.TRAILER]
+            trailers.append((machine.TRAILER, self.machine))
             self.sha = self.repo.commit(self._staged, scrub(self.message), trailers)
         recovery.clear_marker(self.repo)
 

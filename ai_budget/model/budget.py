@@ -59,6 +59,13 @@ class Tiers(Loose):
     limit: float = DEFAULTS.limit
 
 
+class SyncSettings(Loose):
+    """`ai-budget sync`: the remote is named in the journal's git config; these say when to sync."""
+
+    # True: `log` syncs right after it commits (never a hook: hooks never sync).
+    after_log: bool = False
+
+
 class Settings(Loose):
     """Planning settings the user may edit in budget.json."""
 
@@ -78,6 +85,7 @@ class Settings(Loose):
     alert_command: list[str] | None = Field(default=None, min_length=1)
     # The Admin API (`console`): the key's file, your address, workspace spend limits.
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
 
 
 class LimitChange(Loose):

@@ -89,6 +89,8 @@ def apply_pending(journal: Journal, now: datetime, timeout: float | None = None)
 
 def _write_fold(tx: Any, lines: list[dict[str, Any]], now: datetime) -> None:
     """The ledger lines, the day's markdown record of them, and the commit's subject."""
+    for line in lines:
+        line["machine"] = tx.machine
     rel = ledger.month_file(now)
     tx.write(rel, ledger.appended(tx.read(rel), lines))
     local = now.astimezone()

@@ -3,13 +3,12 @@
 `sessions/ledger/YYYY-MM.jsonl` (the local month the line was recorded in). A line holds what was new
 in that session since its previous line (its `exchanges`, tokens and cost), so the lines of one session
 add up to what its transcript holds: a log, then its tail at the session's end, then a resume and its
-log, each counted once. Lines are only ever appended, which is what keeps two writers (or, later, two
+log, each counted once. Lines are only ever appended, which is what keeps two writers (or two
 machines) from touching the same bytes.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -18,8 +17,10 @@ from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude.transcripts.records import Row
+from ai_budget.journal.records import read_lines
+from ai_budget.jsonio import record_line
 
-LEDGER_DIR = f"{paths.SESSIONS_DIR}/ledger"
+LEDGER_DIR = paths.LEDGER_DIR
 COUNT_FIELDS = Row._fields  # exchanges, input_tokens, output_tokens, cache reads and writes, web tools
 KINDS = ("session", "auto", "tail", "run")  # by `log`, by the session-end hook, after a log, a short run
 
@@ -31,8 +32,7 @@ def month_file(moment: datetime) -> str:
 
 def line(record: dict[str, Any]) -> str:
     """One ledger line (keys sorted, so a line reads the same wherever it was written)."""
-    # json, not orjson: a count past 64 bits (a damaged transcript) must still be written as read
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return record_line(record)
 
 
 def appended(existing: str | None, records: Iterable[dict[str, Any]]) -> str:
@@ -45,20 +45,7 @@ def appended(existing: str | None, records: Iterable[dict[str, Any]]) -> str:
 
 def read_all(root: Path) -> list[dict[str, Any]]:
     """Every ledger line of the journal, oldest file first; a line that is not a JSON object is skipped."""
-    found: list[dict[str, Any]] = []
-    for path in sorted((root / LEDGER_DIR).glob("*.jsonl")):
-        try:
-            raw = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for text in raw.splitlines():
-            try:
-                record = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                found.append(record)
-    return found
+    return read_lines(root / LEDGER_DIR)
 
 
 def count(record: dict[str, Any], name: str) -> int:

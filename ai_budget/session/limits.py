@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 from ai_budget.errors import BudgetError
 from ai_budget.journal.gitrepo import Commit
 from ai_budget.journal.journal import Journal
+from ai_budget.journal.samples import over_time, shared_sessions
 from ai_budget.model.budget import BudgetFile, LimitChange
-from ai_budget.model.calibration import CalibrationEntry, parse_trailer
+from ai_budget.model.calibration import CalibrationEntry
 from ai_budget.planning import limits
 from ai_budget.planning.limits import Change, Point, Sample
 from ai_budget.timeutil import parse_time
@@ -65,8 +66,12 @@ def _when(commit: Commit) -> datetime:
 def points(commits: list[Commit]) -> list[Point]:
     """Each session commit with a numeric 5-hour delta and output tokens, as a detector point."""
     # The two trailers session_figures reads, read alone: `check` runs this on every commit it reads.
+    # A session that ran while another machine's did shared its delta: not a point of its own.
+    shared = shared_sessions(commits)
     found = []
     for commit in commits:
+        if commit.sha in shared:
+            continue
         try:
             pct = float(commit.trailer("Five-Hour-Delta") or "-")
             tokens = float(commit.trailer("Output-Tokens") or "-")
@@ -77,31 +82,12 @@ def points(commits: list[Commit]) -> list[Point]:
 
 
 def tracked_samples(commits: list[Commit]) -> dict[str, list[Sample]]:
-    """Per type (lower-case), oldest first: each sample as the step between its Calibration trailers."""
-    # A trailer holds the sums after its sample (samples, units, %/unit to four decimals), so a sample's
-    # percent is %/unit × units minus the same before it. A trailer with fewer samples than the one
-    # before means the entry was reset by hand: its samples start again from there.
+    """Per type (lower-case), oldest first: each sample that counts, from every machine's commits (its
+    `Calibration-Sample` trailer, or for older commits the step between running `Calibration` sums)."""
     found: dict[str, list[Sample]] = {}
-    last: dict[str, tuple[int, float, float]] = {}
-    for commit in reversed(commits):
-        for key, value in commit.trailers:
-            if key != "Calibration":
-                continue
-            name, fields = parse_trailer(value)
-            try:
-                count, units = int(fields["samples"]), float(fields["units"])
-                pct = float(fields["pct_per_unit"]) * units if units else 0.0
-            except (KeyError, ValueError):
-                continue
-            before = last.get(name.lower(), (0, 0.0, 0.0))
-            if count < before[0] or units < before[1]:
-                found.pop(name.lower(), None)
-                before = (0, 0.0, 0.0)
-            last[name.lower()] = (count, units, pct)
-            if count > before[0]:
-                step_pct = max(0.0, round(pct - before[2], 6))  # rounding of %/unit must not go below 0
-                step = Sample(_when(commit), round(units - before[1], 6), step_pct, count - before[0])
-                found.setdefault(name.lower(), []).append(step)
+    for s in over_time(commits):
+        step = Sample(s.when, round(float(s.units), 6), round(float(s.pct), 6), s.count)
+        found.setdefault(s.type.lower(), []).append(step)
     return found
 
 

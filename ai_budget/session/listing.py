@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ai_budget.journal import machine
 from ai_budget.journal.journal import Journal
 from ai_budget.session import ledger, live, state
 from ai_budget.timeutil import parse_time
@@ -26,6 +27,7 @@ def _blank(session_id: str | None) -> dict[str, Any]:
         "cost_usd": None,
         "client_cost_usd": None,
         "pending": False,
+        "machine": None,  # the machine it ran on (its ledger lines say; an open or waiting one: this one)
     }
 
 
@@ -57,12 +59,14 @@ def _add(row: dict[str, Any], line: dict[str, Any]) -> None:
     row["started_at"] = _earliest(row["started_at"], line.get("started_at"))
     row["ended_at"] = _latest(row["ended_at"], line.get("ended_at"))
     row["entrypoint"] = row["entrypoint"] or line.get("entrypoint")
+    row["machine"] = row["machine"] or (line.get("machine") if isinstance(line.get("machine"), str) else None)
     row["state"] = "logged" if line.get("kind") == "session" else "ended"
 
 
 def journal_sessions(journal: Journal) -> list[dict[str, Any]]:
     """Every session, newest first: the ledger's lines summed, then what is waiting and what is open."""
     root = journal.root
+    here = machine.name(journal.repo.config_path)
     records = ledger.read_all(root)
     rows: dict[str | None, dict[str, Any]] = {}
     for line in records:
@@ -75,11 +79,12 @@ def journal_sessions(journal: Journal) -> list[dict[str, Any]]:
         new = live.increment(waiting.get("observed") or {}, ledger.session_sums(records, sid))
         if new is not None:
             row = rows.setdefault(sid, _blank(sid))
-            _add(row, {**waiting, **new})
+            _add(row, {**waiting, **new, "machine": here})
             row["pending"] = True
     for opened in state.all_open(root):
         row = rows.setdefault(opened.session_id, _blank(opened.session_id))
         row["state"] = "open"
+        row["machine"] = row["machine"] or here
         row["started_at"] = _earliest(row["started_at"], opened.opened_at.isoformat())
         row["entrypoint"] = row["entrypoint"] or opened.entrypoint
     return sorted(rows.values(), key=lambda r: r["ended_at"] or r["started_at"] or "", reverse=True)

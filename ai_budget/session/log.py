@@ -17,6 +17,7 @@ from ai_budget.fileio import LOCK_TIMEOUT_S
 from ai_budget.fmt import clean_line
 from ai_budget.journal import backlog as journal_backlog
 from ai_budget.journal.journal import Journal
+from ai_budget.journal.samples import SESSION_END, new_key, sample_trailer
 from ai_budget.journal.transaction import Transaction
 from ai_budget.model import backlog
 from ai_budget.model.accounts import copilot_state, copilot_updated
@@ -257,11 +258,26 @@ def _write(tx: Transaction, req: LogRequest, measured: Measurement, decided: Dec
     tx.write(rel, markdown.appended(tx.read(rel), result.markdown, local))
     line = _ledger_line(req, measured)
     if line is not None:
+        line["machine"] = tx.machine
         month = ledger.month_file(req.now)
         tx.write(month, ledger.appended(tx.read(month), [line]))
     tx.message = markdown.commit_subject(result)
-    tx.trailers = markdown.commit_trailers(result)
+    tx.trailers = markdown.commit_trailers(result) + _sync_trailers(decided, req.now)
     return result
+
+
+def _sync_trailers(decided: Decision, now: datetime) -> list[tuple[str, str]]:
+    """When the measured span ended, to the microsecond (whether it overlapped another machine's session
+    is decided on it), and a trailer per sample with an id of its own (what a merged history's
+    calibration is summed from)."""
+    found = [(SESSION_END, now.isoformat())]
+    if decided.changes:
+        found += [
+            sample_trailer(i.type, i.units, i.pct, i.output_tokens, new_key())
+            for i in decided.items
+            if i.pct is not None
+        ]
+    return found
 
 
 def _ledger_line(req: LogRequest, m: Measurement) -> dict[str, Any] | None:

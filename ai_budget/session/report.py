@@ -1,5 +1,6 @@
 """`report`: the past per day, week or month, from the daily rollups and the journal's commits (so it
-reaches back past Claude Code's transcript cleanup), today added as far as it has got."""
+reaches back past Claude Code's transcript cleanup), today added as far as it has got; every machine's
+sessions and rollups once a journal is synced, with each machine's part."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ai_budget.claude import transcripts
 from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.errors import BudgetError, InvalidInput
-from ai_budget.journal import rollups
+from ai_budget.journal import machine as machines
+from ai_budget.journal import rollups, samples
 from ai_budget.journal.gitrepo import Commit
 from ai_budget.journal.history import calibration_history, session_figures
 from ai_budget.journal.journal import Journal
 from ai_budget.journal.rollups import DayRow
-from ai_budget.model.calibration import parse_trailer
+from ai_budget.session import ledger
 from ai_budget.session.rollup import RollupResult, day_rows, local_zone, observed_peaks, rollup
 from ai_budget.timeutil import now as utc_now
 
@@ -56,6 +59,20 @@ class TypeSeries:
 
 
 @dataclass
+class MachineTotals:
+    """One machine's part of the range: its sessions and what its transcripts spent."""
+
+    name: str
+    sessions: int = 0
+    api_calls: int = 0
+    output_tokens: int = 0
+    cost: Decimal = Decimal(0)
+    unpriced_models: set[str] = field(default_factory=set)
+    tokens_unknown: bool = False
+    samples: int = 0  # calibration samples its sessions added (and that still count)
+
+
+@dataclass
 class ReportData:
     """Everything `report` shows."""
 
@@ -67,6 +84,8 @@ class ReportData:
     types: list[TypeSeries]
     rollup: RollupResult
     warnings: list[str] = field(default_factory=list)
+    machine: str | None = None  # the one machine asked for (`--machine`), or None: all of them
+    machines: list[MachineTotals] = field(default_factory=list)  # each machine's part, by name
 
 
 def report_range(days: int | None, since: datetime | None, now: datetime, tz: tzinfo) -> tuple[date, date]:
@@ -133,44 +152,97 @@ def _local_day(stamp: str, tz: tzinfo) -> date | None:
         return None
 
 
-def _add_commits(found: dict[str, Period], commits: list[Commit], by: str, tz: tzinfo) -> None:
-    """Sessions logged and calibration samples added, each in the period of its commit."""
+@dataclass
+class _Who:
+    """Which machine wrote what: commits, sessions, samples (`here`: this machine)."""
+
+    here: str
+    by_session: dict[str, str]
+    by_sha: dict[str, str] = field(default_factory=dict)
+
+    def commit(self, c: Commit) -> str:
+        name = self.by_sha.get(c.sha)
+        if name is None:
+            name = self.by_sha[c.sha] = machines.of_commit(dict(c.trailers), self.by_session, self.here)
+        return name
+
+
+def _in_period(found: dict[str, Period], stamp: str, by: str, tz: tzinfo) -> Period | None:
+    day = _local_day(stamp, tz)
+    period = found.get(period_key(day, by)) if day is not None else None
+    return period if period is not None and day is not None and period.start <= day <= period.end else None
+
+
+def _add_commits(
+    found: dict[str, Period],
+    commits: list[Commit],
+    by: str,
+    tz: tzinfo,
+    who: _Who,
+    totals: dict[str, MachineTotals],
+) -> None:
+    """Sessions logged and calibration samples that count, each in the period of its commit, of the
+    machines in `totals`."""
     for c in commits:
-        day = _local_day(c.date, tz)
-        period = found.get(period_key(day, by)) if day is not None else None
-        if period is None or day is None or not period.start <= day <= period.end:
+        period = _in_period(found, c.date, by, tz)
+        name = who.commit(c)
+        if period is None or name not in totals or session_figures(c) is None:
             continue
-        if session_figures(c) is not None:
-            period.sessions += 1
-        for key, value in c.trailers:
-            if key == "Calibration":
-                name = parse_trailer(value)[0]
-                period.calibration[name] = period.calibration.get(name, 0) + 1
+        period.sessions += 1
+        totals[name].sessions += 1
+    dates = {c.sha: c for c in commits}
+    for s in samples.over_time(commits):
+        commit = dates.get(s.sha)
+        period = _in_period(found, commit.date, by, tz) if commit is not None else None
+        name = s.machine or (who.commit(commit) if commit is not None else who.here)
+        if period is None or name not in totals:
+            continue
+        period.calibration[s.type] = period.calibration.get(s.type, 0) + s.count
+        totals[name].samples += s.count
+
+
+def _machine_rows(totals: MachineTotals, rows: list[DayRow]) -> None:
+    for r in rows:
+        totals.api_calls += r.count("api_calls")
+        totals.output_tokens += r.count("output_tokens")
+        if r.cost is not None:
+            totals.cost += r.cost
+        elif r.counts is not None and any(r.counts):
+            totals.unpriced_models.add(r.model)
+        totals.tokens_unknown |= r.counts is None
+
+
+def _who(journal: Journal) -> _Who:
+    """This machine's name, and the machine each session's ledger lines name."""
+    found = {}
+    for line in ledger.read_all(journal.root):
+        sid, name = line.get("session_id"), line.get("machine")
+        if isinstance(sid, str) and isinstance(name, str):
+            found[sid] = name
+    return _Who(rollups.machine_name(journal.root), found)
+
+
+def _chosen(
+    asked: str | None, per_machine: dict[str, Any], commits: list[Commit], who: _Who
+) -> dict[str, MachineTotals]:
+    """The machines the report covers (every one the journal knows, or the one asked for)."""
+    known = {who.here, *per_machine} | {who.commit(c) for c in commits if session_figures(c) is not None}
+    if asked is not None and asked not in known:
+        names = ", ".join(sorted(known))
+        raise InvalidInput(f"no machine named {asked!r} in this journal: give one of {names}")
+    return {name: MachineTotals(name) for name in sorted(known) if asked in (None, name)}
 
 
 def type_series(name: str, unit: str, commits: list[Commit], first: date, tz: tzinfo) -> TypeSeries:
-    """A type's averages from its Calibration trailers; a sample's own %/unit from two in a row."""
+    """A type's average after each sample, and each sample's own %/unit (every machine's samples)."""
     series = TypeSeries(name, unit)
-    previous: dict[str, float | int | None] | None = None
     for row in calibration_history(name, commits):
         at = datetime.fromisoformat(row["date"]).astimezone(tz)
-        ppu, units, samples = row["pct_per_unit"], row["units"], row["samples"]
-        sample: float | None = None
-        if ppu is not None and units:
-            if samples == 1:
-                sample = ppu
-            elif previous is not None and previous["samples"] == samples - 1 and previous["ppu"] is not None:
-                before_units = float(previous["units"] or 0)
-                added = units - before_units
-                if added > 0:
-                    sample = (ppu * units - float(previous["ppu"]) * before_units) / added
-        previous = {"samples": samples, "units": units, "ppu": ppu}
         if at.date() < first:
             continue
-        if ppu is not None:
-            series.averages.append((at, ppu))
-        if sample is not None:
-            series.samples.append((at, max(sample, 0.0)))
+        if row["pct_per_unit"] is not None:
+            series.averages.append((at, row["pct_per_unit"]))
+        series.samples.append((at, max(row["sample_pct_per_unit"], 0.0)))
     return series
 
 
@@ -195,24 +267,35 @@ def build_report(
     now: datetime | None = None,
     progress: Progress | None = None,
     tz: tzinfo | None = None,
+    machine: str | None = None,
 ) -> ReportData:
-    """Roll up what is finished (its own commit), then the report over the range asked for."""
+    """Roll up what is finished (its own commit), then the report over the range asked for: every
+    machine's days and sessions, or only those of `machine`."""
     tz = tz or local_zone()
     now = now or utc_now()
     if by not in BY:
         raise InvalidInput(f"--by must be one of {', '.join(BY)}, got {by!r}")
     first, last = report_range(days, since, now, tz)
     done = rollup(journal, claude_dirs, now, progress=progress, tz=tz)
-    every = rollups.read_all(journal.root)
-    shown = {d: rows for d, rows in every.items() if first <= d <= last}
-    today_rows = _today_rows(journal, claude_dirs, last, tz)
+    who = _who(journal)
+    per_machine = rollups.read_machines(journal.root)
+    today_rows = _today_rows(journal, claude_dirs, last, tz)  # this machine's transcripts
     if today_rows:
-        shown[last] = today_rows
-    periods = _periods(first, last, by, last)
-    for day, rows in shown.items():
-        _add_rows(periods[period_key(day, by)], rows)
+        per_machine.setdefault(who.here, {})[last] = today_rows
     commits = journal.history()
-    _add_commits(periods, commits, by, tz)
+    totals = _chosen(machine, per_machine, commits, who)
+    periods = _periods(first, last, by, last)
+    shown: dict[date, list[DayRow]] = {}
+    for name, days_of in per_machine.items():
+        for day, rows in days_of.items():
+            if name in totals and first <= day <= last:
+                shown.setdefault(day, []).extend(rows)
+                _add_rows(periods[period_key(day, by)], rows)
+                _machine_rows(totals[name], rows)
+    _add_commits(periods, commits, by, tz, who, totals)
     table = journal.read_budget().calibration
     types = [type_series(name, entry.unit_word, commits, first, tz) for name, entry in sorted(table.items())]
-    return ReportData(first, last, by, list(periods.values()), dict(sorted(shown.items())), types, done)
+    return ReportData(
+        first, last, by, list(periods.values()), dict(sorted(shown.items())), types, done,
+        machine=machine, machines=list(totals.values()),
+    )  # fmt: skip

@@ -1,5 +1,5 @@
 """Daily rollups: each finished local day's tokens per model and peak utilisation, into the journal
-once (`usage/YYYY-MM.csv`), corrected while its transcripts are still there, never after."""
+once (`usage/MACHINE/YYYY-MM.csv`), corrected while its transcripts are still there, never after."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def _csv_stat(root: Path) -> dict[str, list[int]]:
     found = {}
     for p in rollups.month_files(root):
         st = p.stat()
-        found[p.name] = [st.st_size, st.st_mtime_ns]
+        found[p.relative_to(root).as_posix()] = [st.st_size, st.st_mtime_ns]
     return found
 
 
@@ -372,12 +372,11 @@ def _commit(
         if not rows:
             continue
         result.written.append(day)
-        changes.setdefault(rollups.month_file(day), {})[day] = rows
+        changes.setdefault(rollups.month_file(day, journal.root), {})[day] = rows
     if not changes:
         return result
     with journal.transaction(f"usage: rollup {rollups.span_label(result.written)}") as tx:
-        for rel, days in sorted(changes.items()):
-            tx.write(rel, rollups.merged(tx.read(rel), rel, days, journal.root))
+        rollups.write_months(tx, changes)
     result.sha = tx.sha
     return result
 

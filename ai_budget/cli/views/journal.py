@@ -166,6 +166,7 @@ def history_json(commits: list[Commit]) -> list[dict[str, Any]]:
             "date": c.date,
             "message": c.subject,
             "trailers": [{"key": k, "value": v} for k, v in c.trailers],
+            "machine": c.trailer("Machine"),
             "session": session_figures(c),
         }
         for c in commits
@@ -177,8 +178,11 @@ def history_lines(commits: list[Commit]) -> str:
     if not commits:
         return "No history yet."
     out = []
+    several = len({c.trailer("Machine") for c in commits} - {None}) > 1  # a synced journal: say whose
     for c in commits:
         line = f"{c.date[:10]} {c.date[11:16]}  {c.sha[:7]}  {c.subject}"
+        if several and c.trailer("Machine"):
+            line += f" [{c.trailer('Machine')}]"
         figures = session_figures(c) or {}
         extra = []
         if isinstance(figures.get("seven_day_delta"), float):

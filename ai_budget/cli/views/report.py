@@ -8,7 +8,7 @@ from typing import Any
 from ai_budget.cli.views.table import table
 from ai_budget.fmt import money, pct
 from ai_budget.journal.rollups import COLUMNS, COUNT_COLUMNS, DayRow, cost_text, span_label
-from ai_budget.session.report import Period, ReportData
+from ai_budget.session.report import MachineTotals, Period, ReportData
 
 UNKNOWN_NOTE = (
     "?: some days are known only from their usage readings (their transcripts are on another "
@@ -70,13 +70,33 @@ def total_period(data: ReportData) -> Period:
     return total
 
 
+MACHINE_HEAD = ("machine", "sessions", "API calls", "output", "cost", "samples")
+
+
+def machine_cells(m: MachineTotals) -> tuple[str, ...]:
+    """A machine's part of the range, as the breakdown shows it."""
+    unknown = m.tokens_unknown
+    return (
+        m.name,
+        str(m.sessions),
+        _known(f"{m.api_calls:,}", unknown, m.api_calls == 0),
+        _known(f"{m.output_tokens:,}", unknown, m.output_tokens == 0),
+        _known(money(m.cost), unknown or bool(m.unpriced_models), m.cost == 0 and not m.unpriced_models),
+        str(m.samples),
+    )
+
+
 def report_text(data: ReportData) -> str:
-    """The report as a table, a row per period and a total."""
-    lines = [f"Report {data.since} .. {data.until}, by {data.by} (today so far)"]
+    """The report as a table, a row per period and a total; with several machines, each one's part."""
+    scope = f", machine {data.machine}" if data.machine else ""
+    lines = [f"Report {data.since} .. {data.until}, by {data.by}{scope} (today so far)"]
     rows = [HEAD] + [period_cells(p) for p in data.periods]
     if len(data.periods) > 1:
         rows.append(period_cells(total_period(data)))
     lines.append(table(rows, right={1, 2, 3, 4, 5, 6}))
+    if len(data.machines) > 1:
+        lines += ["", "By machine:"]
+        lines.append(table([MACHINE_HEAD] + [machine_cells(m) for m in data.machines], right={1, 2, 3, 4, 5}))
     unpriced = sorted({m for p in data.periods for m in p.unpriced_models})
     if unpriced:
         lines.append(
@@ -155,4 +175,18 @@ def report_json(data: ReportData) -> dict[str, Any]:
             "commit": data.rollup.sha,
         },
         "warnings": data.warnings,
+        "machine": data.machine,
+        "machines": [
+            {
+                "machine": m.name,
+                "sessions": m.sessions,
+                "api_calls": m.api_calls,
+                "output_tokens": m.output_tokens,
+                "cost_usd": _cost(m.cost),
+                "unpriced_models": sorted(m.unpriced_models),
+                "tokens_unknown": m.tokens_unknown,
+                "calibration_samples": m.samples,
+            }
+            for m in data.machines
+        ],
     }
