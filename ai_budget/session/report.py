@@ -130,15 +130,20 @@ def _periods(first: date, last: date, by: str, today: date) -> dict[str, Period]
     return found
 
 
+def _add_counts(into: Period | MachineTotals, r: DayRow) -> None:
+    """A rollup row's calls, tokens and cost into a period's or a machine's totals."""
+    into.api_calls += r.count("api_calls")
+    into.output_tokens += r.count("output_tokens")
+    if r.cost is not None:
+        into.cost += r.cost
+    elif r.counts is not None and any(r.counts):
+        into.unpriced_models.add(r.model)
+    into.tokens_unknown |= r.counts is None
+
+
 def _add_rows(period: Period, rows: list[DayRow]) -> None:
     for r in rows:
-        period.api_calls += r.count("api_calls")
-        period.output_tokens += r.count("output_tokens")
-        if r.cost is not None:
-            period.cost += r.cost
-        elif r.counts is not None and any(r.counts):
-            period.unpriced_models.add(r.model)
-        period.tokens_unknown |= r.counts is None
+        _add_counts(period, r)
         for value, name in ((r.peak_five_hour, "peak_five_hour"), (r.peak_weekly, "peak_weekly")):
             old = getattr(period, name)
             if value is not None and (old is None or value > old):
@@ -203,13 +208,7 @@ def _add_commits(
 
 def _machine_rows(totals: MachineTotals, rows: list[DayRow]) -> None:
     for r in rows:
-        totals.api_calls += r.count("api_calls")
-        totals.output_tokens += r.count("output_tokens")
-        if r.cost is not None:
-            totals.cost += r.cost
-        elif r.counts is not None and any(r.counts):
-            totals.unpriced_models.add(r.model)
-        totals.tokens_unknown |= r.counts is None
+        _add_counts(totals, r)
 
 
 def _who(journal: Journal) -> _Who:
