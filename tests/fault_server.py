@@ -185,7 +185,7 @@ class FaultServer:
             for line in head[1:]:
                 key, _, value = line.partition(":")
                 fields[key.strip().lower()] = value.strip()
-            self.requests.append({"method": method, "path": path, "headers": fields})
+            self.requests.append({"method": method, "path": path, "headers": fields, "at": time.monotonic()})
             action = self.actions.pop(0) if len(self.actions) > 1 else self.actions[0]
             with contextlib.suppress(OSError):
                 action(conn)

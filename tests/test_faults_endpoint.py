@@ -174,7 +174,6 @@ def test_one_deadline_for_the_whole_request(primed: Primed, claude_dir: Path, tm
         "headers-only": fs.FaultServer(fs.headers_then_silence(30)),
     }
     before = state(primed.root)
-    started = time.monotonic()
     procs = {}
     for name, srv in servers.items():
         env = dict(os.environ, AI_BUDGET_ANTHROPIC_URL=srv.url)
@@ -188,8 +187,9 @@ def test_one_deadline_for_the_whole_request(primed: Primed, claude_dir: Path, tm
     try:
         for name, proc in procs.items():
             out, err = proc.communicate(timeout=25)
-            took = time.monotonic() - started
-            assert took < 14, (name, took)
+            # From the request's arrival, so a slow interpreter start on a loaded machine is not counted.
+            took = time.monotonic() - servers[name].requests[0]["at"]
+            assert took < 12.5, (name, took)
             line = one_line_error(Outcome(proc.returncode, out, err), "10 s")
             assert "last known" in line, (name, line)
     finally:

@@ -183,3 +183,14 @@ def test_watch_fits_the_terminal_and_its_chart_has_a_scale_and_a_time_axis(
         assert "now" in axis
     # The readings fill the chart: 90 % now reaches the top row's band (80-100 %).
     assert "█" in scale[1]
+
+
+@pytest.mark.parametrize("minute", [0, 1, 2, 5, 9, 30, 59])
+def test_the_time_axis_says_now_at_every_minute_of_the_hour(minute: int) -> None:
+    """In the first minutes after an hour its label would sit at the right end: `now` keeps its place."""
+    from ai_budget.cli.views.watch import chart
+
+    now = datetime(2026, 12, 7, 17, minute, 30, tzinfo=timezone.utc)
+    axis = chart([], now, 100)[-1]
+    assert axis.rstrip().endswith("now")
+    assert axis.count(":00") >= 3  # the hours' labels are still there

@@ -61,13 +61,15 @@ def _hours(now: datetime, width: int) -> list[tuple[int, datetime]]:
 
 def _time_axis(now: datetime, width: int) -> tuple[str, str]:
     """The axis line with a tick at each whole hour, and under it each hour's local time (those that
-    fit) and `now` at the right end when there is room."""
+    fit) and `now` at the right end when there is room: `now` wins over the newest hour's label, which
+    would sit at the right end in the first minutes after each hour."""
     line, row, free = ["─"] * width, [" "] * width, 0
+    room = width - 4 if width >= 40 else width  # " now" at the end, when the chart is wide enough
     for at, hour in _hours(now, width):
         line[at] = "┬"
         label = local_clock(hour, now)
         start = max(at - len(label) // 2, 0)
-        if start >= free and start + len(label) <= width:
+        if start >= free and start + len(label) <= room:
             row[start : start + len(label)] = label
             free = start + len(label) + 1
     if width - 3 >= free:
