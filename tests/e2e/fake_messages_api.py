@@ -13,7 +13,9 @@ The script (what the "model" answers) reads the last user message:
   command configured for that skill (`skill_commands`);
 - `RUN[cmd]` anywhere in it: a Bash `tool_use` of cmd;
 - `READ[path]`: a Read `tool_use` of path (a read-only tool, allowed without a prompt);
-- `SLOW[s]`: the answer waits s seconds first (so two sessions overlap in time);
+- `SLOW[s]`: the answer waits s seconds first;
+- `HOLD`: the answer waits until another session's request arrived (so two sessions overlap in time
+  however slowly the second one starts), at most MAX_HOLD_S;
 - anything else: a short text.
 `THEN[READ:path]` queues one more step after the first tool result (work after a skill's command).
 """
@@ -35,6 +37,7 @@ READ = re.compile(r"READ\[([^\]]+)\]")
 SLOW = re.compile(r"SLOW\[([0-9.]+)\]")
 THEN = re.compile(r"THEN\[READ:([^\]]+)\]")
 MAX_SLOW_S = 10.0
+MAX_HOLD_S = 90.0
 
 
 POWERS = 14  # responses 1..14 get 2**(n+3) output tokens: a sum of them names its responses
@@ -96,6 +99,7 @@ class Answer:
     text: str
     tool: tuple[str, dict[str, Any]] | None = None
     delay: float = 0.0
+    hold: bool = False
     then: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -166,6 +170,15 @@ class FakeMessagesAPI:
 
     # --- the truth, per session ------------------------------------------------------------------
 
+    def wait_for_another(self, session_id: str | None, timeout: float) -> None:
+        """Until a request with tools from another session than `session_id` arrived, or `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if any(r.session_id != session_id and r.with_tools for r in self.responses):
+                    return
+            time.sleep(0.05)
+
     def of_session(self, session_id: str, with_tools: bool = True) -> list[Response]:
         """The responses given under this session id (transcript-written ones by default)."""
         with self.lock:
@@ -193,6 +206,7 @@ class FakeMessagesAPI:
             return Answer("Done: the command ran.")
         text = _content_text(last.get("content"))
         delay = min(float(m.group(1)), MAX_SLOW_S) if (m := SLOW.search(text)) else 0.0
+        hold = "HOLD" in text
         # dict.fromkeys: a slash command's arguments appear twice (its command-args tag and the body)
         then = [("Read", {"file_path": path}) for path in dict.fromkeys(THEN.findall(text))]
         with self.lock:
@@ -204,8 +218,9 @@ class FakeMessagesAPI:
         if found := RUN.search(text):
             return Answer("Running it.", tool=("Bash", _bash(found.group(1))), delay=delay)
         if found := READ.search(text):
-            return Answer("Reading it.", tool=("Read", {"file_path": found.group(1)}), delay=delay)
-        return Answer("Work done.", delay=delay)
+            read = ("Read", {"file_path": found.group(1)})
+            return Answer("Reading it.", tool=read, delay=delay, hold=hold)
+        return Answer("Work done.", delay=delay, hold=hold)
 
     def respond(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[Response, Answer]:
         """Decide, number and record one Messages response."""
@@ -348,6 +363,8 @@ def _handler(api: FakeMessagesAPI) -> type[BaseHTTPRequestHandler]:
             response, answer = api.respond(body, headers)
             if answer.delay:
                 time.sleep(answer.delay)
+            if answer.hold:
+                api.wait_for_another(response.session_id, MAX_HOLD_S)
             extra = {"request-id": f"req_fake{response.number:04d}", **api.ratelimit_headers}
             if not response.stream:
                 self._send(200, message_json(response, answer), extra)

@@ -66,11 +66,12 @@ def test_a_resumed_session_continues_and_counts_nothing_twice(make_rig: Callable
 
 
 def test_two_sessions_at_once_each_get_their_own_tokens(make_rig: Callable[..., Rig]) -> None:
-    """Two `claude -p` running at the same time (the second starts while the first waits on the API)."""
+    """Two `claude -p` running at the same time (the second starts while the first waits on the API,
+    which holds the first answer until the second session's request arrived)."""
     rig = make_rig()
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     notes = rig.project / "notes.txt"
-    one = rig.start_print(f"SLOW[4] READ[{notes}]", session_id=first)
+    one = rig.start_print(f"HOLD SLOW[1] READ[{notes}]", session_id=first)
     two = None
     try:
         wait_until(lambda: rig.api.of_session(first), "the first session's first request")
