@@ -11,6 +11,7 @@ from typing import Any
 from ai_budget import paths
 from ai_budget.errors import BudgetError
 from ai_budget.integrations.fast_hooks import note_failure
+from ai_budget.integrations.fast_start import STARTS
 from ai_budget.journal.journal import Journal
 from ai_budget.session import brief_basis, brief_keep, closing, ledger, live, state
 from ai_budget.session.brief_text import compact_brief
@@ -23,7 +24,6 @@ def _journal() -> Journal:
     return Journal.open(paths.journal_home())
 
 
-STARTS = ("startup", "resume", "clear")  # a compaction keeps the session, and its context has the brief
 HOOK_LOCK_S = 2.5  # within the session-end hook's 5 s: past it the closing waits in the state folder
 
 
