@@ -37,9 +37,7 @@ def nothing_fresh() -> str:
 
 
 def _key(claude_dir: Path) -> str:
-    import hashlib  # only when a feed file is named
-
-    return hashlib.sha256(str(claude_dir.resolve()).encode()).hexdigest()[:16]
+    return paths.name_hash(str(claude_dir.resolve()))
 
 
 def cache_file(claude_dir: Path, kind: str) -> Path:
