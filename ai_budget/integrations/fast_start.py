@@ -25,12 +25,10 @@ from ai_budget.model.backlog import Task
 from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.recommend import Plan, recommend
 from ai_budget.session import brief_basis, brief_text, state
-from ai_budget.session.opening import Opening, open_session
+from ai_budget.session.opening import STARTS, Opening, open_session
 from ai_budget.severity import Severity, Thresholds, severity
 from ai_budget.timeutil import now as utc_now
 from ai_budget.timeutil import parse_time
-
-STARTS = ("startup", "resume", "clear")  # a compaction keeps the session, and its context has the brief
 
 
 class NotKept(Exception):

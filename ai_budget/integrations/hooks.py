@@ -11,12 +11,12 @@ from typing import Any
 from ai_budget import paths
 from ai_budget.errors import BudgetError
 from ai_budget.integrations.fast_hooks import note_failure
-from ai_budget.integrations.fast_start import STARTS
 from ai_budget.journal.journal import Journal
 from ai_budget.session import brief_basis, brief_keep, closing, ledger, live, state
 from ai_budget.session.brief_text import compact_brief
-from ai_budget.session.check import Opening, check
+from ai_budget.session.check import check
 from ai_budget.session.log import LogRequest, log
+from ai_budget.session.opening import STARTS, Opening
 from ai_budget.timeutil import now as utc_now
 
 

@@ -11,6 +11,10 @@ from typing import Any
 from ai_budget.session import state
 from ai_budget.session.state import OpenSession
 
+# The sources a session-start hook opens a session for: a compaction keeps the session, and its
+# context has the brief already.
+STARTS = ("startup", "resume", "clear")
+
 
 @dataclass(frozen=True)
 class Opening:
