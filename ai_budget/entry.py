@@ -52,6 +52,10 @@ def main() -> None:
         from ai_budget.integrations.fast_hooks import main as hook
 
         sys.exit(hook(args[1:]))
+    if args == ["hook", "session-start"]:  # at every start: from the kept basis, no click or pydantic
+        from ai_budget.integrations.fast_start import main as start
+
+        sys.exit(start())
     answers = None
     if args[:1] == ["tokens"]:
         # An unchanged question is answered from its kept answer, before click is imported.

@@ -12,6 +12,20 @@ CACHE_ENV = "AI_BUDGET_CACHE_DIR"
 STATE_ENV = "AI_BUDGET_STATE_DIR"
 CLAUDE_ENV = "CLAUDE_CONFIG_DIR"
 
+
+def name_hash(text: str) -> str:
+    """The first 16 hex digits of the SHA-256 of `text`: a file name per folder or per id. CPython's
+    built-in SHA-256 when it has one, as hashlib loads OpenSSL first: milliseconds the statusline would
+    pay on every assistant message."""
+    try:
+        from _sha256 import sha256  # CPython 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # CPython 3.12 and later
+        except ImportError:
+            from hashlib import sha256
+    return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
 BUDGET_FILE = "budget.json"
 BACKLOG_FILE = "tasks/backlog.md"
 COMPLETED_FILE = "tasks/completed.md"

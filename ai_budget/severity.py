@@ -9,7 +9,11 @@ from plain JSON for the fast paths, and the pydantic model takes its defaults fr
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+TYPE_CHECKING = False  # not typing's own: importing typing costs the statusline milliseconds per message
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
 
 LEVELS = ("green", "yellow", "orange", "red")
 UNKNOWN = "unknown"
@@ -17,29 +21,45 @@ WINDOWS = {"five_hour": "5-hour", "seven_day": "weekly"}
 # Each level's colour: ANSI for the statusline and `status`, rich's names for `watch`.
 ANSI = {"green": "32", "yellow": "33", "orange": "38;5;208", "red": "31"}
 RICH = {"green": "green", "yellow": "yellow", "orange": "dark_orange", "red": "red"}
+# Upper bounds (exclusive) of green, yellow and orange; at or past the limit a window is "at its
+# limit" (every routing policy sends work to its fallback).
+BOUNDS = {"green": 50.0, "yellow": 70.0, "orange": 85.0, "limit": 95.0}
+
+# The two tuples are collections.namedtuple at run time (typing.NamedTuple would import typing); the
+# checker sees the same fields typed.
+if TYPE_CHECKING:
+
+    class _Thresholds(NamedTuple):
+        green: float = BOUNDS["green"]
+        yellow: float = BOUNDS["yellow"]
+        orange: float = BOUNDS["orange"]
+        limit: float = BOUNDS["limit"]
+
+    class _Severity(NamedTuple):
+        level: str
+        window: str | None
+        value: float | None
+        at_limit: bool
+        limit: float
+
+else:
+    _Thresholds = namedtuple("_Thresholds", list(BOUNDS), defaults=list(BOUNDS.values()))
+    _Severity = namedtuple("_Severity", "level window value at_limit limit")
 
 
-class Thresholds(NamedTuple):
+class Thresholds(_Thresholds):
     """Upper bounds (exclusive) of green, yellow and orange, and where a window counts as at its limit."""
 
-    green: float = 50.0
-    yellow: float = 70.0
-    orange: float = 85.0
-    # At or past this a window is "at its limit": every routing policy sends work to its fallback.
-    limit: float = 95.0
+    __slots__ = ()
 
 
 DEFAULTS = Thresholds()
 
 
-class Severity(NamedTuple):
+class Severity(_Severity):
     """The severity now: its level, the window that decided it, that window's value, and the limit."""
 
-    level: str
-    window: str | None
-    value: float | None
-    at_limit: bool
-    limit: float
+    __slots__ = ()
 
     @property
     def label(self) -> str:

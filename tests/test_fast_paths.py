@@ -163,3 +163,202 @@ def test_an_unchanged_cost_is_not_written_again(journal: Path) -> None:
     assert json.loads(path.read_text())["at"] == first.isoformat()  # the same figure: the file stays
     names.record_client_cost(journal, "s2", 0.5, later)
     assert json.loads(path.read_text()) == {"cost_usd": 0.5, "at": later.isoformat()}
+
+
+# --- hook session-start: the brief from the kept basis is the full path's -------------------------
+
+
+def _set_budget(journal: Path, **sections: object) -> None:
+    data = json.loads((journal / paths.BUDGET_FILE).read_text())
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key].update(value)
+        else:
+            data[key] = value
+    (journal / paths.BUDGET_FILE).write_text(json.dumps(data))
+
+
+BACKLOG = (
+    "# Backlog\n\n[M] write the parser {code: 3}\n[H] move the store {code: 20}\n"
+    "[L] docs {prose: 1}\n- [x] done\n"
+)
+CODE = {"code": {"unit": "per file", "samples": 2, "units": 4, "total_5h_pct": 30}}  # 7.5 % a file
+
+
+def _both_ways(journal: Path, claude_dir: Path, moment: datetime) -> tuple[str, str, dict, dict]:
+    """The compact brief and the opened session's baseline, by the full path and by the fast one."""
+    from ai_budget.integrations import fast_start
+    from ai_budget.session import brief_keep
+    from ai_budget.session.brief_text import compact_brief
+    from ai_budget.session.check import check
+    from ai_budget.session.opening import Opening
+    from ai_budget.session.state import load
+
+    full = check(Journal.open(journal), claude_dir, hook=True, opening=Opening("full", "startup"), now=moment)
+    brief_keep.keep(Journal.open(journal), moment)
+    out = fast_start.session_start({"session_id": "fast", "source": "startup"}, moment)
+    assert out is not None
+    fast = json.loads(out)["hookSpecificOutput"]["additionalContext"]
+    bases = [load(journal, sid).baseline for sid in ("full", "fast")]  # type: ignore[union-attr]
+    return compact_brief(full), fast, *({k: v for k, v in b.items() if k != "session_id"} for b in bases)
+
+
+def _feed(claude_dir: Path, at: datetime, five: float, week: float, resets: datetime | None) -> None:
+    windows = {
+        "five_hour": {"utilization": five, "resets_at": resets.isoformat() if resets else None},
+        "seven_day": {"utilization": week, "resets_at": None},
+    }
+    feeds.record_statusline(claude_dir, windows, at)
+
+
+@pytest.mark.parametrize(
+    ("five", "week", "reset_in", "budget"),
+    [
+        (37.0, 22.0, timedelta(hours=3), {}),  # a plan with a calibrated first task
+        (88.0, 40.0, timedelta(minutes=20), {}),  # orange: a checkpoint, better to wait for the reset
+        (96.0, 85.0, timedelta(hours=1), {}),  # at the limit, weekly focus
+        (60.0, 10.0, -timedelta(minutes=5), {}),  # the reset passed: planned as empty
+        (20.0, 10.0, None, {"settings": {"tiers": {"green": 10, "yellow": 15, "orange": 18, "limit": 19}}}),
+        (60.0, 91.0, None, {"settings": {"weekly_focus_pct": 90, "safety_margin_pct": 40}}),  # no headroom
+        (45.0, 5.0, None, {"settings": {"calibration_half_life": 3}}),  # estimates weigh the history
+        (45.0, 5.0, None, {"copilot": {"enabled": False}}),
+    ],
+)
+def test_the_fast_session_start_says_what_the_full_path_says(
+    journal: Path, claude_dir: Path, five: float, week: float, reset_in: timedelta | None, budget: dict
+) -> None:
+    moment = now()
+    (journal / paths.BACKLOG_FILE).write_text(BACKLOG)
+    _set_budget(journal, calibration=CODE, **budget)
+    _feed(claude_dir, moment - timedelta(seconds=30), five, week, moment + reset_in if reset_in else None)
+    full, fast, full_base, fast_base = _both_ways(journal, claude_dir, moment)
+    assert fast == full
+    assert fast_base == full_base
+    assert f"{five:.1f}%" in fast  # the reading made it into both
+
+
+def test_without_a_fresh_reading_both_fall_back_to_the_same_last_known_one(
+    journal: Path, claude_dir: Path
+) -> None:
+    moment = now()
+    _set_budget(journal, calibration=CODE)
+    _feed(claude_dir, moment - timedelta(hours=2), 55.0, 30.0, moment + timedelta(hours=1))
+    full, fast, full_base, fast_base = _both_ways(journal, claude_dir, moment)
+    assert fast == full
+    assert "old (no local usage is younger than" in fast
+    assert fast_base == full_base and fast_base["source"] == "last-known"
+
+
+def test_budget_jsons_last_known_windows_are_the_last_resort_of_both(journal: Path, claude_dir: Path) -> None:
+    moment = now()
+    then = (moment - timedelta(days=2)).isoformat()
+    _set_budget(journal, claude={"five_hour_util": 71.0, "seven_day_util": 33.0, "last_fetched": then})
+    full, fast, full_base, fast_base = _both_ways(journal, claude_dir, moment)
+    assert fast == full
+    assert "5-hour window 71.0%." in fast and "Claude data is 2d 0h old" in fast
+    assert fast_base == full_base and fast_base["fetched_at"] == then
+
+
+def test_with_no_reading_at_all_both_say_so(journal: Path, claude_dir: Path) -> None:
+    full, fast, full_base, fast_base = _both_ways(journal, claude_dir, now())
+    assert fast == full
+    assert "no Claude utilisation known" in fast
+    assert fast_base == full_base and fast_base["fetched_at"] is None
+
+
+def test_the_baseline_is_the_models() -> None:
+    from ai_budget.session.opening import baseline
+
+    body = {"five_hour": {"utilization": 37, "resets_at": SOON.isoformat()}, "seven_day": {"utilization": 2}}
+    snap = usage.Snapshot(usage.UsageResponse.model_validate(body), SOON - timedelta(hours=1), "statusline")
+    for given in (snap, None):
+        model = usage.Baseline.of(given, SOON, "s1").model_dump(mode="json")
+        assert baseline(given, SOON, "s1") == model
+        assert list(baseline(given, SOON, "s1")) == list(model)  # the same keys in the same order
+
+
+def test_the_kept_basis_holds_until_the_journal_changes(journal: Path) -> None:
+    from ai_budget.session import brief_basis, brief_keep
+
+    moment = now()
+    _set_budget(journal, copilot={"enabled": False})
+    brief_keep.keep(Journal.open(journal), moment)
+    assert brief_basis.load(journal, moment) is not None
+    (journal / paths.BACKLOG_FILE).write_text("[L] one more\n")
+    assert brief_basis.load(journal, moment) is None  # the backlog changed
+    brief_keep.keep(Journal.open(journal), moment)
+    assert brief_basis.load(journal, moment) is not None
+    _set_budget(journal, settings={"safety_margin_pct": 5})
+    assert brief_basis.load(journal, moment) is None  # budget.json changed
+    _set_budget(journal, settings={"calibration_half_life": 4})
+    brief_keep.keep(Journal.open(journal), moment)
+    assert brief_basis.load(journal, moment) is not None
+    subprocess.run(["git", "-C", str(journal), "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    assert brief_basis.load(journal, moment) is None  # estimates weigh the history, which moved
+
+
+def test_with_copilot_on_the_basis_ends_with_the_day(journal: Path) -> None:
+    from ai_budget.session import brief_basis, brief_keep
+
+    moment = now()
+    _set_budget(journal, copilot={"enabled": True})
+    brief_keep.keep(Journal.open(journal), moment)
+    assert brief_basis.load(journal, moment) is not None
+    assert brief_basis.load(journal, moment + timedelta(days=1)) is None  # the count may be stale by then
+
+
+def _hook_start(sid: str) -> tuple[str, list[str]]:
+    """`ai-budget hook session-start` in a fresh interpreter: its output and the heavy modules it loaded."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['ai-budget', 'hook', 'session-start']\n"
+        "from ai_budget.entry import main\n"
+        "try:\n    main()\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('click', 'pydantic', 'git', 'ai_budget.journal') if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    event = json.dumps({"session_id": sid, "source": "startup", "hook_event_name": "SessionStart"})
+    done = subprocess.run([sys.executable, "-c", code], input=event, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ""
+    *out, heavy = done.stdout.splitlines()
+    return "\n".join(out), eval(heavy.removeprefix("heavy: "))
+
+
+def test_hook_session_start_takes_the_full_path_once_then_imports_neither_pydantic_nor_git(
+    journal: Path, claude_dir: Path
+) -> None:
+    from ai_budget.session import state
+
+    (journal / paths.BACKLOG_FILE).write_text(BACKLOG)
+    _feed(claude_dir, now(), 64.0, 12.0, None)  # no reset time: the text cannot move with the clock
+    first, heavy_first = _hook_start("one")
+    second, heavy_second = _hook_start("two")
+    assert "pydantic" in heavy_first  # no basis yet: the full path, which keeps one
+    assert heavy_second == []
+    assert second == first and "5-hour window 64.0%." in second
+    assert {s.session_id for s in state.all_open(journal)} == {"one", "two"}  # both opened
+    (journal / paths.BACKLOG_FILE).write_text("[X] something else entirely\n")
+    third, heavy_third = _hook_start("three")
+    assert "pydantic" in heavy_third and "[X] something else entirely" in third  # never a stale brief
+
+
+def test_a_damaged_basis_is_no_basis(journal: Path, claude_dir: Path) -> None:
+    from ai_budget.session import brief_basis
+
+    _hook_start("one")
+    brief_basis.basis_file(journal).write_text("{not json")
+    out, heavy = _hook_start("two")
+    assert "pydantic" in heavy and "ai-budget: severity" in out
+
+
+def test_the_fast_session_start_fails_silently(journal: Path, claude_dir: Path) -> None:
+    from ai_budget.session import brief_basis
+
+    _hook_start("one")
+    data = json.loads(brief_basis.basis_file(journal).read_text())
+    data["estimates"] = [{"task": "not a task"}]  # a basis that holds but cannot be read
+    brief_basis.basis_file(journal).write_text(json.dumps(data))
+    out, heavy = _hook_start("two")
+    assert out == "" and heavy == []
+    assert "TypeError" in (paths.state_dir() / "hooks.log").read_text()

@@ -15,12 +15,29 @@ if TYPE_CHECKING:
     from typing import Any
 
 WINDOWS = ("five_hour", "seven_day")
+DEFAULT_TTL_S = 300
+API_OFF = "settings.usage_api is false in budget.json, so the usage endpoint is never called"
+
+
+def ttl_seconds() -> float:
+    """How long a cached answer counts as fresh ($AI_BUDGET_CACHE_TTL, default 300 s)."""
+    import math
+
+    try:
+        ttl = float(os.environ.get("AI_BUDGET_CACHE_TTL", DEFAULT_TTL_S))
+    except ValueError:
+        return DEFAULT_TTL_S
+    # NaN or Infinity would make every answer stale or fresh for ever: the default instead.
+    return max(ttl, 0.0) if math.isfinite(ttl) else DEFAULT_TTL_S
+
+
+def nothing_fresh() -> str:
+    """Why no fresh numbers were had when the endpoint is not to be called (a hook, or usage_api off)."""
+    return f"no local usage is younger than {ttl_seconds():g} s and {API_OFF}"
 
 
 def _key(claude_dir: Path) -> str:
-    import hashlib  # only when a feed file is named
-
-    return hashlib.sha256(str(claude_dir.resolve()).encode()).hexdigest()[:16]
+    return paths.name_hash(str(claude_dir.resolve()))
 
 
 def cache_file(claude_dir: Path, kind: str) -> Path:

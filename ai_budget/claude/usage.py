@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ai_budget import paths
-from ai_budget.claude import credentials, endpoint, local_sources, usage_cache, usage_history
+from ai_budget.claude import credentials, endpoint, feeds, local_sources, usage_cache, usage_history
 from ai_budget.errors import BudgetError, FetchError
 from ai_budget.model.usage import ClaudeSection, Snapshot, UsageResponse
 from ai_budget.timeutil import countdown, local_clock, now
@@ -110,7 +110,7 @@ def last_known(claude_dir: Path, section: ClaudeSection | None, error: str) -> S
 
 
 SOURCES = ("auto", "statusline", "claude", "api")
-API_OFF = "settings.usage_api is false in budget.json, so the usage endpoint is never called"
+API_OFF = feeds.API_OFF
 
 
 def _fresh(claude_dir: Path, source: str, force: bool, allow_api: bool, moment: datetime) -> Snapshot:
@@ -130,7 +130,7 @@ def _fresh(claude_dir: Path, source: str, force: bool, allow_api: bool, moment: 
         if snap is not None:
             return snap
     if not allow_api:
-        raise FetchError(f"no local usage is younger than {usage_cache.ttl_seconds():g} s and {API_OFF}")
+        raise FetchError(feeds.nothing_fresh())
     return cache_or_endpoint(claude_dir, force)
 
 

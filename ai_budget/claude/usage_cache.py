@@ -4,18 +4,17 @@
 from __future__ import annotations
 
 import math
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from ai_budget.claude import feeds
+from ai_budget.claude.feeds import DEFAULT_TTL_S, ttl_seconds  # noqa: F401 (callers use usage_cache's)
 from ai_budget.fileio import read_json, write_json
 from ai_budget.model.usage import Snapshot, UsageResponse
 from ai_budget.timeutil import now, parse_time
 
-DEFAULT_TTL_S = 300
 BACKOFF_START_S = 60
 BACKOFF_CAP_S = 1800
 MAX_WAIT_S = 86400  # a Retry-After beyond a day is a server's mistake, not a wait to honour
@@ -23,16 +22,6 @@ MAX_WAIT_S = 86400  # a Retry-After beyond a day is a server's mistake, not a wa
 
 def _file(claude_dir: Path, kind: str) -> Path:
     return feeds.cache_file(claude_dir, kind)
-
-
-def ttl_seconds() -> float:
-    """How long a cached answer counts as fresh ($AI_BUDGET_CACHE_TTL, default 300 s)."""
-    try:
-        ttl = float(os.environ.get("AI_BUDGET_CACHE_TTL", DEFAULT_TTL_S))
-    except ValueError:
-        return DEFAULT_TTL_S
-    # NaN or Infinity would make every answer stale or fresh for ever: the default instead.
-    return max(ttl, 0.0) if math.isfinite(ttl) else DEFAULT_TTL_S
 
 
 def read(claude_dir: Path) -> Snapshot | None:

@@ -102,20 +102,25 @@ def _reading(observed: Any, body: Any) -> tuple[datetime, dict[str, Window]] | N
     return (at, windows) if at is not None else None
 
 
-def readings(claude_dir: Path) -> list[tuple[datetime, dict[str, Window]]]:
-    """The local readings of both windows, best source first: the statusline feed, Claude Code's
-    cached answer, our usage cache (the sources of claude.local_sources, read as plain JSON)."""
+def sourced_readings(claude_dir: Path) -> list[tuple[str, datetime, dict[str, Window]]]:
+    """The local readings of both windows with their source's name, best source first: the statusline
+    feed, Claude Code's cached answer, our usage cache (claude.local_sources, read as plain JSON)."""
     found = []
     feed = feeds.read_statusline(claude_dir)
     if feed is not None:
-        found.append(_reading(feed.get("observed_at"), feed))
+        found.append(("statusline", _reading(feed.get("observed_at"), feed)))
     cached = feeds.read_claude_cache(claude_dir)
     if cached is not None:
-        found.append(_reading(cached[0], cached[1]))
+        found.append(("claude-cache", _reading(cached[0], cached[1])))
     ours = read_json(feeds.cache_file(claude_dir, "usage"))
     if ours:
-        found.append(_reading(ours.get("fetched_at"), ours.get("response")))
-    return [r for r in found if r is not None]
+        found.append(("cache", _reading(ours.get("fetched_at"), ours.get("response"))))
+    return [(source, *r) for source, r in found if r is not None]
+
+
+def readings(claude_dir: Path) -> list[tuple[datetime, dict[str, Window]]]:
+    """The local readings of both windows, best source first (sourced_readings without the names)."""
+    return [(at, windows) for _, at, windows in sourced_readings(claude_dir)]
 
 
 def budget_settings() -> dict[str, Any]:

@@ -10,44 +10,20 @@ from typing import Any
 
 from ai_budget import paths
 from ai_budget.errors import BudgetError
-from ai_budget.fmt import pct
+from ai_budget.integrations.fast_hooks import note_failure
 from ai_budget.journal.journal import Journal
-from ai_budget.session import closing, ledger, live, state
-from ai_budget.session.check import Brief, Opening, check
+from ai_budget.session import brief_basis, brief_keep, closing, ledger, live, state
+from ai_budget.session.brief_text import compact_brief
+from ai_budget.session.check import check
 from ai_budget.session.log import LogRequest, log
-from ai_budget.timeutil import countdown, local_clock
+from ai_budget.session.opening import STARTS, Opening
 from ai_budget.timeutil import now as utc_now
-
-MAX_CONTEXT = 1500
 
 
 def _journal() -> Journal:
     return Journal.open(paths.journal_home())
 
 
-def compact_brief(brief: Brief) -> str:
-    """The brief in a few lines for the model's context (at most MAX_CONTEXT characters)."""
-    lines = [f"ai-budget: severity {brief.severity.describe()}."]
-    if brief.usage is not None:
-        for name, window in (("5-hour", brief.usage.five_hour), ("weekly", brief.usage.seven_day)):
-            reset, at = "", window.resets_at
-            if at is not None and at > brief.now:
-                reset = f", resets {local_clock(at, brief.now)} (in {countdown(at, brief.now)})"
-            lines.append(f"{name} window {pct(window.utilization)}{reset}.")
-    plan = brief.plan
-    if plan.do:
-        lines.append(f"Do first: {plan.do[0].task.label()} (~{plan.do[0].pct:.0f}% of the 5-hour window).")
-    if plan.checkpoint is not None:
-        lines.append(f"Checkpoint before: {plan.checkpoint.estimate.task.label()} (would cross the limit).")
-    if plan.wait_for_reset and plan.minutes_to_reset is not None:
-        lines.append(f"Better to wait for the 5-hour reset in {plan.minutes_to_reset} min.")
-    lines += [f"Warning: {w}" for w in brief.warnings[:3]]
-    lines.append("Run /budget-log at the end of the session.")
-    text = "\n".join(lines)
-    return text if len(text) <= MAX_CONTEXT else text[: MAX_CONTEXT - 1] + "…"
-
-
-STARTS = ("startup", "resume", "clear")  # a compaction keeps the session, and its context has the brief
 HOOK_LOCK_S = 2.5  # within the session-end hook's 5 s: past it the closing waits in the state folder
 
 
@@ -62,18 +38,40 @@ def session_start(event: dict[str, Any]) -> str | None:
         source=str(source),
         transcript_path=transcript if isinstance(transcript, str) and len(transcript) < 4096 else None,
     )
-    brief = check(_journal(), paths.primary_claude_dir(), hook=True, opening=opening)
+    journal = _journal()
+    brief = check(journal, paths.primary_claude_dir(), hook=True, opening=opening)
     context = {"hookEventName": "SessionStart", "additionalContext": compact_brief(brief)}
+    _keep_basis(journal, brief.now)  # the next start takes the fast path (integrations.fast_start)
     return json.dumps({"hookSpecificOutput": context})
 
 
+def _keep_basis(journal: Journal, now: datetime) -> None:
+    """Keep the brief's basis for the fast session start, unless the kept one still holds; a failure
+    only costs the next start its speed (the reason in hooks.log)."""
+    try:
+        if brief_basis.load(journal.root, now) is None:
+            brief_keep.keep(journal, now)
+    except Exception as exc:
+        note_failure(exc)
+
+
 def session_end(event: dict[str, Any]) -> str | None:
-    """Record what the session's transcript holds beyond the ledger: a log of its own when nobody
-    logged it and it was a real session, else a closing for the day's record. Local sources only."""
+    """Record the session's spend (see _close), then keep the brief's basis for the next start when
+    the session changed the journal (a log, a backlog edit)."""
     sid = state.clean_id(event.get("session_id"))
     if sid is None:
         return None
-    journal, now, dirs = _journal(), utc_now(), paths.claude_dirs()
+    journal = _journal()
+    try:
+        return _close(journal, sid)
+    finally:
+        _keep_basis(journal, utc_now())
+
+
+def _close(journal: Journal, sid: str) -> str | None:
+    """Record what the session's transcript holds beyond the ledger: a log of its own when nobody
+    logged it and it was a real session, else a closing for the day's record. Local sources only."""
+    now, dirs = utc_now(), paths.claude_dirs()
     opened = state.load(journal.root, sid)
     observed = live.observe(dirs, sid)
     if observed is None:  # no transcript (it vanished, or the session wrote none): nothing to count

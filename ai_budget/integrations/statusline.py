@@ -8,12 +8,15 @@ import os
 import re
 import sys
 from datetime import datetime, timezone
-from typing import Any
 
 from ai_budget import paths
 from ai_budget.claude import feeds
 from ai_budget.integrations.fast_hooks import budget_settings
 from ai_budget.severity import Thresholds, level, paint, severity, thresholds
+
+TYPE_CHECKING = False  # not typing's own: the statusline runs on every assistant message
+if TYPE_CHECKING:
+    from typing import Any
 
 WRAP_TIMEOUT_S = 2.0
 FALLBACK = "ai-budget: no usage yet"

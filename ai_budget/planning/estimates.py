@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ai_budget.model.backlog import Task
-from ai_budget.model.calibration import CalibrationEntry
+
+if TYPE_CHECKING:  # the session-start hook rebuilds estimates without pydantic
+    from ai_budget.model.calibration import CalibrationEntry
 
 TAG_DEFAULT_PCT = {"L": 5.0, "M": 15.0, "H": 35.0, "X": 70.0}
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from ai_budget.model.budget import Settings
 from ai_budget.planning.estimates import Estimate
+
+if TYPE_CHECKING:  # the session-start hook plans without pydantic: any object with these settings
+    from ai_budget.model.budget import Settings
 
 # Float sums of task estimates may miss an exact fit by dust.
 FIT_TOLERANCE = 1e-9

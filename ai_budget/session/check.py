@@ -15,28 +15,27 @@ from ai_budget.claude.admin_api import key_configured
 from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.claude.usage import UsageFile
 from ai_budget.errors import BudgetError
-from ai_budget.fmt import pct
 from ai_budget.journal.gitrepo import Commit
 from ai_budget.journal.journal import Journal
 from ai_budget.model import backlog
 from ai_budget.model.accounts import CopilotState, copilot_state
 from ai_budget.model.backlog import Task
 from ai_budget.model.budget import BudgetFile, GeminiSection
-from ai_budget.model.usage import Baseline, Snapshot
+from ai_budget.model.usage import Snapshot
 from ai_budget.planning.estimates import Estimate, estimate
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.limits import Change
 from ai_budget.planning.recommend import Plan, recommend
 from ai_budget.planning.routing import Route, route
-from ai_budget.session import closing, live, state
+from ai_budget.session import closing, live
 from ai_budget.session import limits as session_limits
+from ai_budget.session.brief_text import reading_warnings
+from ai_budget.session.opening import Opening, open_session
 from ai_budget.session.pace import RULES, window_pace
 from ai_budget.session.refresh import copilot_into_journal
 from ai_budget.session.rollup import rollup_quietly
 from ai_budget.session.severity import window_warnings
-from ai_budget.session.state import OpenSession
 from ai_budget.severity import Severity, severity
-from ai_budget.timeutil import age, local_clock
 from ai_budget.timeutil import now as utc_now
 
 if TYPE_CHECKING:  # the credits and Console code is imported only when they are set up
@@ -98,9 +97,18 @@ def build_brief(
         route=route(budget.settings.routing, five_util, seven, bounds=budget.settings.tiers),
         warnings=window_warnings(snap, budget.settings, now)
         + claude_warnings(snap, error, plan, budget, now)
-        + copilot_warnings(state)
+        + standing_warnings(budget, tasks, backlog_problems, now),
+    )
+
+
+def standing_warnings(
+    budget: BudgetFile, tasks: list[Task], problems: Sequence[str], now: datetime
+) -> list[str]:
+    """The brief's warnings that do not depend on the reading (Copilot, the backlog), in its order."""
+    return (
+        copilot_warnings(copilot_state(budget.copilot, now))
         + backlog_warnings(tasks, budget)
-        + [f"{paths.BACKLOG_FILE} {problem}" for problem in backlog_problems],
+        + [f"{paths.BACKLOG_FILE} {problem}" for problem in problems]
     )
 
 
@@ -108,25 +116,7 @@ def claude_warnings(
     snap: Snapshot | None, error: str | None, plan: Plan, budget: BudgetFile, now: datetime
 ) -> list[str]:
     """Stale or missing Claude numbers, a reset already passed, the weekly focus."""
-    if snap is None:
-        return [f"no Claude utilisation known ({error}): the plan assumes an unused window"]
-    found = []
-    if not snap.fresh:
-        found.append(
-            f"Claude data is {age(snap.observed_at, now)} old ({snap.error}); using the last known values"
-        )
-    resets = snap.five_hour.resets_at
-    if resets is not None and resets <= now:
-        found.append(
-            f"the 5-hour window reset at {local_clock(resets, now)}: "
-            "it is planned as empty; fetch again for the real figure"
-        )
-    if plan.weekly_focus:
-        found.append(
-            f"weekly window at {pct(snap.seven_day.utilization)} "
-            f"(≥ {budget.settings.weekly_focus_pct:g}%): only the top task is recommended"
-        )
-    return found
+    return reading_warnings(snap, error, plan, budget.settings.weekly_focus_pct, now)
 
 
 def copilot_warnings(state: CopilotState) -> list[str]:
@@ -182,38 +172,6 @@ def _limit_change(
             f"limits: the 5-hour window changed about {change.ratio:g}× since {change.since:%Y-%m-%d}"
         )
     return change
-
-
-@dataclass(frozen=True)
-class Opening:
-    """The Claude Code session a `check` belongs to, and how it was reached."""
-
-    session_id: str | None = None
-    source: str = "check"  # startup, resume, clear, compact (a hook), or check (by hand)
-    transcript_path: str | None = None
-    resolve: bool = False  # by hand: find the session this command runs in
-
-
-def open_session(root: Path, opening: Opening, snap: Snapshot | None, now: datetime) -> OpenSession:
-    """Open the session (state, not history), or refresh an open one: never moves its start."""
-    sid = opening.session_id
-    current = state.load(root, sid)
-    base = Baseline.of(snap, now, sid).model_dump(mode="json")
-    if current is not None and opening.source != "resume":
-        if not (current.baseline or {}).get("fetched_at") and snap is not None:  # nothing known at the start
-            current.baseline = Baseline.of(snap, current.measure_from, sid).model_dump(mode="json")
-        current.transcript_path = current.transcript_path or opening.transcript_path
-        state.save(root, current)
-        return current
-    opened = current or OpenSession(sid, now, now, source=opening.source)
-    if opening.source == "resume":  # a new span: measured from here, and no longer after its log
-        opened.resumed.append(now.isoformat())
-        opened.measure_from, opened.logged = now, False
-    opened.baseline = base
-    opened.entrypoint = opened.entrypoint or state.current_entrypoint()
-    opened.transcript_path = opening.transcript_path or opened.transcript_path
-    state.save(root, opened)
-    return opened
 
 
 def check(

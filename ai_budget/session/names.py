@@ -4,7 +4,6 @@ part of the session state the statusline needs on every assistant message, kept 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from pathlib import Path
@@ -28,13 +27,13 @@ def file_stem(session_id: str) -> str:
     """A file name for a session id: the id itself when it is plain, else a readable part and a hash."""
     if not _UNSAFE.search(session_id) and not session_id.startswith("."):
         return session_id
-    digest = hashlib.sha256(session_id.encode()).hexdigest()[:16]
+    digest = paths.name_hash(session_id)
     return f"{_UNSAFE.sub('_', session_id)[:40]}-{digest}"
 
 
 def folder(journal_root: Path) -> Path:
     """This journal's state folder (a journal elsewhere, AI_BUDGET_HOME, has its own)."""
-    key = hashlib.sha256(str(journal_root.resolve()).encode()).hexdigest()[:16]
+    key = paths.name_hash(str(journal_root.resolve()))
     return paths.state_dir() / "sessions" / key
 
 
