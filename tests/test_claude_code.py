@@ -274,7 +274,9 @@ def test_session_end_logs_an_unlogged_session_without_a_request(
     assert "Logged-By: session-end hook" in os.popen(f"git -C {journal} log -1 --format=%B").read()
     assert baseline(journal) is None
     assert server.requests == []
-    assert took < 5  # Claude Code's SessionEnd budget is 1.5 s by default; install raises it to 5
+    # It waited on nothing (no request, no lock): Claude Code gives it 5 s once installed; the margin is
+    # for a loaded machine, and the hook's speed is measured in bench/, not here.
+    assert took < 15
     # Logged once: a second end (or a `/budget-log` before it) leaves nothing to log.
     count = len(subjects(journal))
     hook("session-end", (HOOKS / "session_end.json").read_text())
