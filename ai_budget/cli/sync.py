@@ -70,11 +70,12 @@ def sync_cmd(ctx: click.Context, json_: bool) -> None:
 def sync_after_log(journal: Journal) -> None:
     """`settings.sync.after_log`: sync once the log is committed; a failure is a warning, never the log's."""
     from ai_budget.errors import BudgetError
-    from ai_budget.sync.run import sync
 
     try:
         if not journal.read_budget().settings.sync.after_log:
             return
+        from ai_budget.sync.run import sync  # only when set: five modules every `log` would import
+
         result = sync(journal, interactive=False)
     except BudgetError as exc:
         click.echo(f"Warning: sync after log: {exc}", err=True)

@@ -7,11 +7,13 @@ resuming a session, or a tail after `/budget-log` can therefore neither lose nor
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from stat import S_ISREG
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -150,16 +152,70 @@ def is_short(entrypoint: str | None, observed: Observed | None) -> bool:
 
 def newest_active(claude_dirs: list[Path], now: datetime, cwd: Path) -> str | None:
     """The session of the newest transcript written in the last ACTIVE minutes (this folder's first)."""
-    try:
-        found = transcripts.find_transcripts(claude_dirs)
-    except BudgetError:
-        return None
     cutoff = (now - ACTIVE).timestamp()
-    recent = [t for t in found if t.is_session and t.mtime >= cutoff]
+    recent = [found for found in session_files(claude_dirs) if found.mtime_ns / 1e9 >= cutoff]
     if not recent:
         return None
-    here = [t for t in recent if t.project.name == _project_folder(cwd)]
-    return max(here or recent, key=lambda t: t.mtime).path.stem
+    here = [found for found in recent if found.project == _project_folder(cwd)]
+    return max(here or recent, key=lambda found: found.mtime_ns).session_id
+
+
+class SessionFile(NamedTuple):
+    """A session's main transcript: its project folder's name, the session id, its last write."""
+
+    project: str
+    session_id: str
+    mtime_ns: int
+
+
+def session_files(claude_dirs: list[Path]) -> list[SessionFile]:
+    """The session transcripts `find_transcripts` lists (`is_session`), in its order, by the same rules
+    (regular, readable, a file reached twice counted once, linked folders not entered), without
+    listing the subagents' folders or making a Path per file: `check` and `log` look for the newest
+    session at every run, in trees of thousands of files."""
+    found: list[SessionFile] = []
+    seen: set[tuple[int, int]] = set()
+    for claude_dir in claude_dirs:
+        root = claude_dir / "projects"
+        if root.is_dir():
+            for project in _entries(str(root)):
+                if _is_dir(project) and not project.is_symlink():
+                    found += _sessions_in(project, seen)
+    return found
+
+
+def _sessions_in(project: os.DirEntry[str], seen: set[tuple[int, int]]) -> list[SessionFile]:
+    found = []
+    for entry in _entries(project.path):
+        name = entry.name
+        if not name.endswith(".jsonl") or name == "journal.jsonl" or name.startswith("agent-"):
+            continue
+        if _is_dir(entry):
+            continue
+        try:
+            stat = entry.stat()
+        except OSError:
+            continue
+        identity = (stat.st_dev, stat.st_ino)
+        if S_ISREG(stat.st_mode) and identity not in seen and os.access(entry.path, os.R_OK):
+            seen.add(identity)
+            found.append(SessionFile(project.name, name[: -len(".jsonl")], stat.st_mtime_ns))
+    return found
+
+
+def _entries(folder: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as listing:
+            return list(listing)
+    except OSError:
+        return []
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _project_folder(cwd: Path) -> str:
