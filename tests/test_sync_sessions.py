@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sync_kit import TYPE, Machine, bare, calibration_figures, git
-from usage_server import usage_body
+from sync_kit import TYPE, Machine, bare, calibration_figures, git, usage_answer
 
 
 def by_hand(m: Machine, five_before: float, five_after: float, units: float) -> str:
     """A session in a terminal, without Claude Code: `check`, then `log` (no session id, no transcript);
     the sha of its commit."""
     start, end = m.home / f"hand-{five_before}.json", m.home / f"hand-{five_after}-end.json"
-    start.write_text(usage_body(five=five_before))
-    end.write_text(usage_body(five=five_after))
+    start.write_text(usage_answer(five_before))
+    end.write_text(usage_answer(five_after))
     m.ok("check", "--from-file", str(start))
     m.ok("log", "--done", f"{TYPE} {units:g} by hand", "--from-file", str(end))
     m.last_five = five_after
