@@ -213,8 +213,9 @@ def integrate(journal: Journal, remote: Remote, branch: str, tip: str | None, re
             calibration.without(tx.budget.calibration, withdraw)
             tx.trailers = [samples.withdrawn_trailer(s, why) for s, why in withdraw]
             tx.message = (
-                f"calibration: {plural(len(withdraw), 'sample')} withdrawn: their sessions shared the "
-                "5-hour window with another machine's"
+                f"calibration: {plural(len(withdraw), 'sample')} withdrawn: "
+                f"{'its session' if len(withdraw) == 1 else 'their sessions'} shared the 5-hour window "
+                "with another machine's"
             )
             result.withdrawn += len(withdraw)
 
