@@ -207,8 +207,9 @@ def overlapping(
     here: str = "",
 ) -> list[str]:
     """Other sessions that ran during [since, now]: the 5-hour window is the account's, so they shared it.
-    Open ones here, the ledger's lines (every machine's, once synced) and the session commits (`logged`:
-    a session logged in a terminal has no ledger line), whichever machine ran them (`here`: this one)."""
+    Open ones here, the ledger's lines (every machine's, once synced) and other machines' session
+    commits (`logged`: a session logged there in a terminal has no ledger line; `here`: this machine,
+    whose terminal sessions run one after another, each measured from the last one's reading)."""
     found = set()
     for other in state.all_open(root):
         if other.session_id == session_id:
@@ -225,6 +226,6 @@ def overlapping(
             name = sid if isinstance(sid, str) else "terminal session"
             found.add(_label(name, who if isinstance(who, str) else None, here))
     for span in logged:
-        if (span.label != session_id or span.machine != here) and span.start < now and span.end > since:
+        if span.machine != here and span.start < now and span.end > since:
             found.add(_label(span.label, span.machine, here))
     return sorted(found)

@@ -90,8 +90,8 @@ def measure(
 
 
 def _logged_since(scope: Scope, since: datetime) -> list[Span]:
-    """The sessions the journal's commits hold that may have run since `since`, every machine's (a
-    session logged in a terminal has no ledger line); a day's slack for another machine's clock."""
+    """The sessions the journal's commits hold that may have run since `since` (a session logged in a
+    terminal has no ledger line); a day's slack for another machine's clock."""
     if scope.here is None:
         return []
     try:
