@@ -92,8 +92,8 @@ def measure(
 def _logged_since(scope: Scope, since: datetime) -> list[Span]:
     """The sessions the journal's commits hold that may have run since `since` (a session logged in a
     terminal has no ledger line); a day's slack for another machine's clock."""
-    if scope.here is None:
-        return []
+    if scope.here is None or scope.local_only:
+        return []  # a hook adds no sample (no work items), and has no time for a git process to spare
     try:
         commits = GitRepo(scope.root).history(since=since - CLOCK_SLACK)
     except BudgetError:
