@@ -26,10 +26,16 @@ from usage_server import usage_body
 CWD = "/home/dev/proj"
 TYPE = "card"
 _CLOCK = itertools.count()  # the order of every open and close, across machines
-# One account's windows: every reading in a test names the same reset times, as the real endpoint
-# does within a window (a reset time that moved would read as a new window and drop the sample).
-_NOW = datetime.now(timezone.utc)
-RESETS = {"five_reset": _NOW + timedelta(hours=4), "week_reset": _NOW + timedelta(days=3, hours=4)}
+
+
+# The account's one 5-hour reset time, for every answer: a test slowed down by a loaded machine must
+# not look like a window that reset between a baseline and a later session's end.
+_RESET = datetime.now(timezone.utc) + timedelta(hours=4, minutes=50)
+
+
+def usage_answer(five: float) -> str:
+    """A usage answer at `five` % of the 5-hour window."""
+    return usage_body(five=five, five_reset=_RESET)
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
@@ -156,6 +162,8 @@ class Session:
         assert (done.returncode, done.stderr) == (0, ""), done.stderr
 
     def _reply(self, out: int) -> None:
+        from datetime import datetime, timezone
+
         self.calls += 1
         line = assistant(
             f"msg_{self.sid}_{self.calls}",
@@ -173,6 +181,8 @@ class Session:
         return project_dir(self.machine.claude, CWD) / f"{self.sid}.jsonl"
 
     def open(self) -> None:
+        from datetime import datetime, timezone
+
         self.opened = next(_CLOCK)
         self.sid = f"{self.machine.name}-{self.opened:04d}-4000-8000-000000000000"
         self.transcript.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +197,7 @@ class Session:
         }
         self._hook("session-start", {**event, "hook_event_name": "SessionStart"})
         start = self.machine.home / f"{self.sid}-start.json"
-        start.write_text(usage_body(five=self.five_before, **RESETS))
+        start.write_text(usage_answer(self.five_before))
         self._inside("check", "--from-file", str(start))
         self.machine.last_five = self.five_before
         self._reply(self.tokens // 2)
@@ -195,7 +205,7 @@ class Session:
     def close(self) -> None:
         self._reply(self.tokens - self.tokens // 2)
         end = self.machine.home / f"{self.sid}-end.json"
-        end.write_text(usage_body(five=self.five_after, **RESETS))
+        end.write_text(usage_answer(self.five_after))
         self._inside("log", "--done", f"{TYPE} {self.units:g} work", "--from-file", str(end))
         self.machine.last_five = self.five_after
         self.closed = next(_CLOCK)

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import assert_clean, budget, git, python_cli, run, subjects
+from conftest import MACHINE, assert_clean, budget, git, python_cli, run, subjects
 
 ORIGINAL = {
     "claude": {
@@ -38,7 +38,11 @@ ORIGINAL = {
 def test_init_creates_journal_and_second_init_changes_nothing(journal_dir: Path) -> None:
     first = run("init")
     assert first.exit_code == 0
-    assert first.stdout == f"Journal ready at {journal_dir}\n"
+    assert first.stdout.splitlines() == [
+        f"Journal ready at {journal_dir}",
+        f"This machine is {MACHINE} in it: `ai-budget machine NAME` names it otherwise "
+        "(each machine that syncs one journal needs a name of its own)",
+    ]
     for rel in ("budget.json", "tasks/backlog.md", "tasks/completed.md", "sessions/.gitkeep"):
         assert (journal_dir / rel).is_file(), rel
     assert subjects(journal_dir) == ["init: journal created"]

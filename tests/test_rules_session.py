@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import assert_clean, budget, git, run, subjects
+from conftest import MACHINE, assert_clean, budget, git, run, subjects
 from conftest import baseline as open_baseline
 from transcript_builder import assistant, project_dir, usage, write
 from usage_server import UsageServer
@@ -263,7 +263,7 @@ def test_a_failed_check_makes_the_log_say_where_its_start_values_are_from(
     )
     assert result.measured.deltas.five_hour == 10.0
     assert result.markdown.startswith(
-        "## Session 2026-11-22 15:25\n"
+        f"## Session 2026-11-22 15:25 on {MACHINE}\n"
     )  # no "(started …)": the start is not exact
     assert "\n\n> the fetch at `check` failed" in result.markdown
 
@@ -285,7 +285,7 @@ def test_without_any_start_the_session_starts_at_the_log(cards: Path, claude_dir
     m = result.measured
     assert (m.baseline, m.started_at, m.deltas) == (None, LATER, Deltas())
     assert m.baseline_note == "no `ai-budget check` this session and no earlier values: the delta is unknown"
-    assert result.markdown.startswith("## Session 2026-11-22 15:25\n")
+    assert result.markdown.startswith(f"## Session 2026-11-22 15:25 on {MACHINE}\n")
     assert "**Claude**: 5-hour ? → 41.0% (?); weekly ? → 22.0% (?)" in result.markdown
 
 
@@ -874,7 +874,7 @@ def test_the_session_is_dated_in_local_time(
     start(cards, claude_dir, 30.0)
     result = finish(cards, claude_dir, "flashcard 1 x", five=31.0)
     assert result.session_file == "sessions/2026-11-23.md"
-    assert result.markdown.startswith("## Session 2026-11-23 04:25 (started 03:05)\n")
+    assert result.markdown.startswith(f"## Session 2026-11-23 04:25 (started 03:05) on {MACHINE}\n")
     assert subjects(cards)[0].startswith("session 2026-11-23 04:25: ")
 
 

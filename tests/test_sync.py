@@ -10,6 +10,7 @@ output.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,19 @@ def test_report_shows_each_machine_and_one_alone(tmp_path: Path) -> None:
         assert sum(p["sessions"] for p in alone["periods"]) == 1
         text = here.ok("report", "--days", "3")
         assert "By machine:" in text and f"\n{other.name} " in text
+        # The other machine's today is still on it: unknown here, not zero, and the report says why.
+        assert parts[other.name]["tokens_unknown"] and not parts[here.name]["tokens_unknown"]
+        day = date.today().isoformat()
+        assert data["pending_rollups"] == {other.name: [day]}
+        assert f"{other.name}'s tokens for {day} are still on {other.name}" in text
+        row = [line.split() for line in text.splitlines() if line.startswith(f"{other.name} ")]
+        assert [r[2] for r in row] == [f"{calls[other.name]}+?"]  # its rolled-up yesterday, then unknown
+        page = tmp_path / f"{here.name}.html"
+        here.ok("report", "--days", "3", "--html", str(page))
+        machines_html = page.read_text().split("<h2>By machine</h2>", 1)[1]
+        for name, row in parts.items():
+            cells = f'<td class="text">{name}</td><td class="">{row["sessions"]}</td>'
+            assert cells in machines_html, machines_html
     wrong = laptop.run("report", "--machine", "nowhere")
     assert wrong.returncode == 1 and wrong.stderr.strip().splitlines() == [
         "Error: no machine named 'nowhere' in this journal: give one of desktop, laptop"

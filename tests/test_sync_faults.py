@@ -93,12 +93,44 @@ def test_a_remote_that_refuses_the_push(pair: tuple[Machine, Machine, Path]) -> 
     hook = remote / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\necho 'pushes are closed for maintenance' >&2\nexit 1\n")
     hook.chmod(0o755)
-    line = one_line(b.run("sync"), "refused the push", "merged and committed")
+    # The remote's own words are the reason shown, not git's "failed to push some refs".
+    line = one_line(
+        b.run("sync"), "refused the push (pushes are closed for maintenance)", "merged and committed"
+    )
     whole(b)
     assert git(b.journal, "log", "-1", "--format=%s").startswith("sync: merged ")  # merged here, whole
     hook.unlink()
     b.sync()
     assert git(remote, "rev-parse", "main") == git(b.journal, "rev-parse", "HEAD"), line
+
+
+def test_an_address_with_no_repository(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing-here.git"
+    m = Machine(tmp_path, "laptop").setup(str(missing))
+    m.open(3, 10, five_before=1).close()
+    before = snapshot(m)
+    line = one_line(m.run("sync"), "has no repository at that address", "nothing changed here", str(missing))
+    assert "and the repository exists" not in line and "Could not read" not in line
+    assert snapshot(m) == before
+    bare(missing)  # created: the next sync fills it
+    m.sync()
+    assert git(missing, "rev-parse", "main") == git(m.journal, "rev-parse", "HEAD")
+
+
+def test_syncing_with_another_remote_is_not_a_rewrite(
+    pair: tuple[Machine, Machine, Path], tmp_path: Path
+) -> None:
+    a, b, remote = pair
+    backup = bare(tmp_path / "backup.git")
+    a.ok("remote", "add", str(backup), "--name", "backup")
+    a.ok("backlog", "add", "[M] a task the backup gets first")
+    assert a.ok("sync").startswith("Synced with backup")  # a's head, ahead of origin's
+    b.sync()  # origin moves on without a's newest commits
+    a.ok("remote", "add", str(remote))  # back to origin (already a remote: chosen again)
+    out = a.ok("sync")
+    assert out.startswith("Synced with origin") and "rewritten" not in out, out
+    a.ok("remote", "remove", "backup")
+    assert "refs/ai-budget/remotes/backup" not in git(a.journal, "for-each-ref")
 
 
 def test_a_remote_that_asks_for_credentials(tmp_path: Path) -> None:

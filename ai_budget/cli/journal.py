@@ -17,14 +17,20 @@ if TYPE_CHECKING:
 @click.pass_context
 def init_cmd(ctx: click.Context, json_: bool) -> None:
     """Create the journal (a git repo) if it does not exist; safe to run again."""
+    from ai_budget.journal import machine
     from ai_budget.journal.journal import Journal
 
     root = journal_home(ctx)
-    _, committed = Journal.init(root)
+    journal, committed = Journal.init(root)
+    name = machine.name(journal.repo.config_path)
     if json_:
-        emit_json({"home": str(root), "created": committed})
+        emit_json({"home": str(root), "created": committed, "machine": name})
     elif committed:
         click.echo(f"Journal ready at {root}")
+        click.echo(
+            f"This machine is {name} in it: `ai-budget machine NAME` names it otherwise "
+            "(each machine that syncs one journal needs a name of its own)"
+        )
     else:
         click.echo(f"Journal already set up at {root}; nothing changed")
 

@@ -46,8 +46,9 @@ def sync_text(result: SyncResult) -> str:
     lines = [line + (f"; at {result.head[:7]}" if result.head else "")]
     if result.withdrawn:
         lines.append(
-            f"Calibration: {plural(result.withdrawn, 'sample')} withdrawn, their sessions shared the "
-            "5-hour window with another machine's"
+            f"Calibration: {plural(result.withdrawn, 'sample')} withdrawn: "
+            f"{'its session' if result.withdrawn == 1 else 'their sessions'} shared the 5-hour window "
+            "with another machine's"
         )
     return "\n".join(lines + [f"Note: {note}" for note in result.notes])
 

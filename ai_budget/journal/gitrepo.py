@@ -8,6 +8,7 @@ import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ai_budget.errors import GitFailed
@@ -280,8 +281,11 @@ class GitRepo:
     def _tracked(self, rel: str) -> bool:
         return bool(self.git("ls-files", "--", rel).strip())
 
-    def history(self, limit: int | None = None, revs: Sequence[str] = ()) -> list[Commit]:
-        """Commits newest first (of HEAD, or of every rev given), with the trailers of each message."""
+    def history(
+        self, limit: int | None = None, revs: Sequence[str] = (), since: datetime | None = None
+    ) -> list[Commit]:
+        """Commits newest first (of HEAD, or of every rev given), with the trailers of each message;
+        `since`: only those committed from then on (git stops walking at older ones)."""
         if not revs:
             self.check_head(allow_detached=True)  # a damaged HEAD is not an empty history
             if self.head_sha() is None and not self.has_head():  # the files first: no git process
@@ -289,6 +293,8 @@ class GitRepo:
         args = ["log", "--format=%H%x1f%aI%x1f%s%x1f%P%x1f%(trailers:only,unfold)%x1e"]
         if limit:
             args.append(f"-n{limit}")
+        if since is not None:
+            args.append(f"--since=@{int(since.timestamp())}")
         records = self.git(*args, *revs, "--").split("\x1e")
         return [_commit(record) for record in records if record.strip("\n")]
 

@@ -272,9 +272,10 @@ class _Machine:
     max_end: list[tuple[datetime, Span]] = field(default_factory=list)  # the latest end so far
 
 
-def _session_span(c: Commit) -> Span | None:
-    """A session commit's span: from its Session-Start to the commit, on its machine."""
-    who, start, end = c.trailer(MACHINE), _time(c.trailer("Session-Start")), _end(c)
+def session_span(c: Commit, machine: str | None = None) -> Span | None:
+    """A session commit's span: from its Session-Start to the commit, on its machine (`machine` for a
+    commit from before machine names)."""
+    who, start, end = c.trailer(MACHINE) or machine, _time(c.trailer("Session-Start")), _end(c)
     if c.trailer("Five-Hour-Delta") is None or not who or start is None:
         return None
     return Span(who, c.trailer("Claude-Session") or f"session {c.sha[:7]}", start, end)
@@ -288,7 +289,7 @@ def spans(commits: Iterable[Commit], lines: Iterable[dict[str, Any]]) -> list[Sp
         if isinstance(who, str) and who and start is not None and end is not None:
             label = line.get("session_id") if isinstance(line.get("session_id"), str) else "terminal session"
             found.append(Span(who, str(label), start, end))
-    found += [span for c in commits if (span := _session_span(c)) is not None]
+    found += [span for c in commits if (span := session_span(c)) is not None]
     return found
 
 
@@ -331,6 +332,6 @@ def shared(samples: Iterable[Tracked], every: list[Span]) -> dict[str, Span]:
 def shared_sessions(commits: list[Commit]) -> set[str]:
     """The session commits (shas) whose session ran while another machine's did: their 5-hour delta
     is not theirs alone."""
-    mine = {c.sha: span for c in commits if (span := _session_span(c)) is not None}
+    mine = {c.sha: span for c in commits if (span := session_span(c)) is not None}
     overlaps = Overlaps(mine.values())
     return {sha for sha, span in mine.items() if overlaps.other(span.machine, span.start, span.end)}

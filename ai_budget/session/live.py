@@ -8,6 +8,7 @@ resuming a session, or a tail after `/budget-log` can therefore neither lose nor
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -20,6 +21,7 @@ import orjson
 from ai_budget.claude import transcripts
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.errors import BudgetError
+from ai_budget.journal.samples import Span
 from ai_budget.session import state
 from ai_budget.session.ledger import COUNT_FIELDS
 from ai_budget.session.state import OpenSession
@@ -244,10 +246,26 @@ def transcript_written(session: OpenSession) -> datetime | None:
         return None
 
 
+def _label(name: str, machine: str | None, here: str) -> str:
+    """How a session that shared the window is named: its id (or what stands for one), with its machine
+    when it ran on another (one word: labels are joined by spaces in a trailer)."""
+    word = "-".join(name.split())
+    return word if machine in (None, here) else f"{machine}:{word}"
+
+
 def overlapping(
-    root: Path, session_id: str | None, since: datetime, now: datetime, records: list[dict[str, Any]]
+    root: Path,
+    session_id: str | None,
+    since: datetime,
+    now: datetime,
+    records: list[dict[str, Any]],
+    logged: Iterable[Span] = (),
+    here: str = "",
 ) -> list[str]:
-    """Other sessions that ran during [since, now]: the 5-hour window is the account's, so they shared it."""
+    """Other sessions that ran during [since, now]: the 5-hour window is the account's, so they shared it.
+    Open ones here, the ledger's lines (every machine's, once synced) and other machines' session
+    commits (`logged`: a session logged there in a terminal has no ledger line; `here`: this machine,
+    whose terminal sessions run one after another, each measured from the last one's reading)."""
     found = set()
     for other in state.all_open(root):
         if other.session_id == session_id:
@@ -256,10 +274,14 @@ def overlapping(
         if other.opened_at <= now and (written is None or written >= since):
             found.add(other.session_id or state.TERMINAL)
     for record in records:
-        sid = record.get("session_id")
-        if sid == session_id or not isinstance(sid, str):
+        sid, who = record.get("session_id"), record.get("machine")
+        if sid == session_id and who in (None, here):
             continue
         start, end = parse_time(record.get("started_at")), parse_time(record.get("ended_at"))
         if start is not None and end is not None and start < now and end > since:
-            found.add(sid)
+            name = sid if isinstance(sid, str) else "terminal session"
+            found.add(_label(name, who if isinstance(who, str) else None, here))
+    for span in logged:
+        if span.machine != here and span.start < now and span.end > since:
+            found.add(_label(span.label, span.machine, here))
     return sorted(found)

@@ -16,6 +16,7 @@ from ai_budget.errors import InvalidInput
 from ai_budget.fileio import LOCK_TIMEOUT_S
 from ai_budget.fmt import clean_line
 from ai_budget.journal import backlog as journal_backlog
+from ai_budget.journal import machine
 from ai_budget.journal.journal import Journal
 from ai_budget.journal.samples import SESSION_END, new_key, sample_trailer
 from ai_budget.journal.transaction import Transaction
@@ -107,7 +108,8 @@ def log(journal: Journal, req: LogRequest, progress: Progress | None = None) -> 
     unreadable: list[str] = []  # one listing for both measurements and the rollup (thousands of files)
     listing = (transcripts.find_transcripts(req.claude_dirs, unreadable), unreadable)
     opened = state.load(journal.root, sid)
-    scope = Scope(journal.root, sid, opened, ledger.read_all(journal.root), req.local_only)
+    here = machine.name(journal.repo.config_path)
+    scope = Scope(journal.root, sid, opened, ledger.read_all(journal.root), req.local_only, here)
     measured = measure(budget, scope, req, progress, listing)
     measured.client_cost = state.client_cost(journal.root, sid)
     # Its own commit, before the session's; a problem with it is for `check` and `report` to say.
@@ -176,7 +178,7 @@ def decide(budget: BudgetFile, items: list[Item], measured: Measurement, req: Lo
     changes: list[CalibrationChange] = []
     if note is None and measured.shared_with:
         note = (
-            f"other Claude Code sessions ran at the same time ({', '.join(measured.shared_with[:3])}): "
+            f"other sessions ran at the same time ({', '.join(measured.shared_with[:3])}): "
             "the 5-hour delta is shared, calibration unchanged"
         )
     if note is None and measured.deltas.five_hour is not None:
@@ -253,6 +255,7 @@ def _write(tx: Transaction, req: LogRequest, measured: Measurement, decided: Dec
         gemini=budget.gemini.status or "not set",
         session_file=rel,
         automatic=req.automatic,
+        machine=tx.machine,
     )
     result.markdown = markdown.render(result)
     tx.write(rel, markdown.appended(tx.read(rel), result.markdown, local))

@@ -35,12 +35,14 @@ def copilot_line(use: CopilotUse | None) -> str:
     return f"{use.count - use.before} {label} this session ({use.before} → {use.count} of {use.limit})"
 
 
-def _heading(m: Measurement) -> str:
+def _heading(m: Measurement, machine: str) -> str:
+    """`2026-11-22 15:25 (started 14:05) on laptop`: the merge of two machines' day logs orders the
+    sections by the first clock time in it."""
     start, end = m.started_at.astimezone(), m.ended_at.astimezone()
     heading = f"{end:%Y-%m-%d %H:%M}"
     if m.baseline is not None and m.baseline_note is None:
         heading += f" (started {start:%H:%M})"
-    return heading
+    return heading + (f" on {machine}" if machine else "")
 
 
 def average_rate(m: Measurement) -> str:
@@ -167,7 +169,7 @@ def render(result: LogResult) -> str:
         for c in d.changes
     ]
     values = dict(
-        heading=_heading(m),
+        heading=_heading(m, result.machine),
         five_before=pct(base.five_hour_util) if base else "?",
         five_after=pct(after.five_hour.utilization) if after else "?",
         five_delta=delta(m.deltas.five_hour, m.deltas.window_reset) + average_rate(m),

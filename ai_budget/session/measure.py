@@ -18,6 +18,8 @@ from ai_budget.claude import local_sources, transcripts, usage
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.claude.transcripts.progress import Progress
 from ai_budget.errors import BudgetError
+from ai_budget.journal.gitrepo import GitRepo
+from ai_budget.journal.samples import Span, session_span
 from ai_budget.model.budget import BudgetFile
 from ai_budget.model.usage import RESET_JITTER, Baseline, Snapshot
 from ai_budget.session import ledger, live
@@ -26,6 +28,7 @@ from ai_budget.session.state import OpenSession
 from ai_budget.timeutil import local_clock
 
 FIVE_HOURS = timedelta(hours=5)
+CLOCK_SLACK = timedelta(days=1)
 Listing = tuple[list[Transcript], list[str]]  # find_transcripts and the unreadable paths
 
 
@@ -38,6 +41,7 @@ class Scope:
     opened: OpenSession | None
     records: Sequence[dict[str, Any]] = field(default_factory=list)
     local_only: bool = False  # a hook: local sources only, never the endpoint
+    here: str | None = None  # this machine's name: the journal's session commits are read for overlaps
 
 
 def measure(
@@ -78,8 +82,23 @@ def measure(
         m.newest, _ = _tokens(req.claude_dirs, None, index, listing)
         m.recorded = _counts(m.tokens)
         m.span_output = m.tokens.total.output_tokens if m.tokens is not None else None
-    m.shared_with = live.overlapping(scope.root, scope.session_id, started_at, req.now, list(scope.records))
+    logged = _logged_since(scope, started_at)
+    m.shared_with = live.overlapping(
+        scope.root, scope.session_id, started_at, req.now, list(scope.records), logged, scope.here or ""
+    )
     return m
+
+
+def _logged_since(scope: Scope, since: datetime) -> list[Span]:
+    """The sessions the journal's commits hold that may have run since `since` (a session logged in a
+    terminal has no ledger line); a day's slack for another machine's clock."""
+    if scope.here is None or scope.local_only:
+        return []  # a hook adds no sample (no work items), and has no time for a git process to spare
+    try:
+        commits = GitRepo(scope.root).history(since=since - CLOCK_SLACK)
+    except BudgetError:
+        return []  # no history to read: the ledger and the open sessions still count
+    return [span for c in commits if (span := session_span(c, scope.here)) is not None]
 
 
 def _session_tokens(

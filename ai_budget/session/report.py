@@ -86,6 +86,9 @@ class ReportData:
     warnings: list[str] = field(default_factory=list)
     machine: str | None = None  # the one machine asked for (`--machine`), or None: all of them
     machines: list[MachineTotals] = field(default_factory=list)  # each machine's part, by name
+    # Another machine's days with sessions it has not rolled up (or not synced since): their tokens
+    # are on that machine until it rolls them up (its first command the next day) and syncs.
+    pending: dict[str, list[date]] = field(default_factory=dict)
 
 
 def report_range(days: int | None, since: datetime | None, now: datetime, tz: tzinfo) -> tuple[date, date]:
@@ -206,6 +209,28 @@ def _add_commits(
         totals[name].samples += s.count
 
 
+def _pending(
+    found: dict[str, Period],
+    commits: list[Commit],
+    per_machine: dict[str, dict[date, list[DayRow]]],
+    who: _Who,
+    totals: dict[str, MachineTotals],
+    tz: tzinfo,
+) -> dict[str, list[date]]:
+    """Another machine's days in the range with sessions but no rollup rows here: what it spent then is
+    unknown here (not zero) until it rolls those days up and syncs."""
+    pending: dict[str, set[date]] = {}
+    for c in commits:
+        name, day = who.commit(c), _local_day(c.date, tz)
+        if name == who.here or name not in totals or day is None or session_figures(c) is None:
+            continue
+        period = next((p for p in found.values() if p.start <= day <= p.end), None)
+        if period is not None and day not in per_machine.get(name, {}):
+            pending.setdefault(name, set()).add(day)
+            period.tokens_unknown = totals[name].tokens_unknown = True
+    return {name: sorted(days) for name, days in sorted(pending.items())}
+
+
 def _machine_rows(totals: MachineTotals, rows: list[DayRow]) -> None:
     for r in rows:
         _add_counts(totals, r)
@@ -292,9 +317,10 @@ def build_report(
                 _add_rows(periods[period_key(day, by)], rows)
                 _machine_rows(totals[name], rows)
     _add_commits(periods, commits, by, tz, who, totals)
+    pending = _pending(periods, commits, per_machine, who, totals, tz)
     table = journal.read_budget().calibration
     types = [type_series(name, entry.unit_word, commits, first, tz) for name, entry in sorted(table.items())]
     return ReportData(
         first, last, by, list(periods.values()), dict(sorted(shown.items())), types, done,
-        machine=machine, machines=list(totals.values()),
+        machine=machine, machines=list(totals.values()), pending=pending,
     )  # fmt: skip

@@ -100,5 +100,6 @@ class LogResult:
     gemini: str
     session_file: str
     automatic: bool = False
+    machine: str = ""  # the machine it ran on (a synced journal's day log holds several)
     markdown: str = ""
     commit: str | None = None

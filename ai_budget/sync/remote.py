@@ -19,6 +19,9 @@ DEFAULT_NAME = "origin"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 TIMEOUT_ENV = "AI_BUDGET_SYNC_TIMEOUT"
 TIMEOUT_S = 120.0
+# Each remote's head as of the last sync with it: a rewrite shows against it (one ref per remote, so
+# syncing with another remote is never taken for a rewrite; removing a remote forgets its ref).
+SYNCED_REFS = "refs/ai-budget/remotes/"
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/@]*)@")
 _URL_IN_TEXT = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/@\s]*)@")
 
@@ -100,6 +103,7 @@ def remove(repo: GitRepo, name: str) -> None:
     if name not in {r.name for r in listed(repo)}:
         raise InvalidInput(f"the journal has no remote {name!r}: see `ai-budget remote`")
     repo.git("remote", "remove", name)
+    repo.run("update-ref", "-d", SYNCED_REFS + name)
     if _configured(repo) == name:
         repo.git("config", "--local", "--unset", CONFIG_KEY)
 
@@ -166,15 +170,41 @@ REFUSED = ("hook declined", "[remote rejected]", "pre-receive hook", "protected 
 BEHIND = ("[rejected]", "non-fast-forward", "fetch first", "stale info")
 
 
-def detail(stderr: str) -> str:
-    """git's last meaningful line, short, with no password or token in it."""
+# No repository at the address: a path with none, a code host's "not found" (http 404).
+MISSING = re.compile(
+    r"does not appear to be a git repository|repository not found|repository '[^']*' not found"
+    r"|could not be found|no such repository"
+)
+# What git says after the reason, whatever the reason: never the detail shown.
+BOILERPLATE = (
+    "could not read from remote repository",
+    "please make sure you have the correct access rights",
+    "and the repository exists",
+    "failed to push some refs",
+)
+
+
+def _meaningful(stderr: str) -> list[str]:
     lines = [
-        line.strip().removeprefix("fatal: ").removeprefix("error: ").removeprefix("remote: ")
+        line.strip().removeprefix("fatal: ").removeprefix("error: ")
         for line in stderr.splitlines()
         if line.strip() and not line.lower().startswith(("hint:", "to ", "from "))
     ]
+    return [line for line in lines if not line.lower().startswith(BOILERPLATE)]
+
+
+def detail(stderr: str) -> str:
+    """git's last meaningful line, short, with no password or token in it."""
+    lines = [line.removeprefix("remote: ").strip() for line in _meaningful(stderr)]
     text = lines[-1] if lines else "no message"
     return redacted(text[:200])
+
+
+def remote_words(stderr: str) -> str:
+    """What the remote itself said (a hook's message, a host's reason), else git's detail."""
+    lines = _meaningful(stderr)
+    said = [text for line in lines if line.startswith("remote:") and (text := line[7:].strip())]
+    return redacted(" ".join(said)[:200]) if said else detail(stderr)
 
 
 def failure(remote: Remote, stderr: str, what: str, merged: bool = False) -> SyncFailed:
@@ -195,8 +225,14 @@ def failure(remote: Remote, stderr: str, what: str, merged: bool = False) -> Syn
         )
     if what == "push" and any(marker in low for marker in REFUSED):
         return SyncFailed(
-            f"{where} refused the push ({detail(stderr)}): {here}; once the remote accepts it, "
+            f"{where} refused the push ({remote_words(stderr)}): {here}; once the remote accepts it, "
             "`ai-budget sync` sends the journal"
+        )
+    if MISSING.search(low):
+        return SyncFailed(
+            f"{where} has no repository at that address ({detail(stderr)}): check the address (create "
+            "an empty private repository there, or `ai-budget remote remove "
+            f"{remote.name}` and add the right one), then run `ai-budget sync` again; {here}"
         )
     if stderr.rstrip().endswith("(timed out)"):
         return SyncFailed(

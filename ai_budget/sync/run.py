@@ -22,12 +22,11 @@ from ai_budget.journal.gitrepo import GitRepo
 from ai_budget.journal.journal import Journal
 from ai_budget.model import budget as budget_file
 from ai_budget.sync import calibration, merge, prepare
-from ai_budget.sync.remote import Remote, SyncFailed, chosen, failure, network_env, timeout
+from ai_budget.sync.remote import SYNCED_REFS, Remote, SyncFailed, chosen, failure, network_env, timeout
 
 SYNC_LOCK = "ai-budget-sync.lock"
 SYNC_WAIT_S = 120.0  # another sync of this journal: wait for it, then find (most of) the work done
 ATTEMPTS = 3  # rounds when the remote moves on between our fetch and our push
-SYNCED_REF = "refs/ai-budget/synced"  # the remote's head as of the last sync: a rewrite shows against it
 STALE_LOCK_S = 5.0
 
 
@@ -214,8 +213,9 @@ def integrate(journal: Journal, remote: Remote, branch: str, tip: str | None, re
             calibration.without(tx.budget.calibration, withdraw)
             tx.trailers = [samples.withdrawn_trailer(s, why) for s, why in withdraw]
             tx.message = (
-                f"calibration: {plural(len(withdraw), 'sample')} withdrawn: their sessions shared the "
-                "5-hour window with another machine's"
+                f"calibration: {plural(len(withdraw), 'sample')} withdrawn: "
+                f"{'its session' if len(withdraw) == 1 else 'their sessions'} shared the 5-hour window "
+                "with another machine's"
             )
             result.withdrawn += len(withdraw)
 
@@ -248,7 +248,7 @@ def sync(journal: Journal, interactive: bool = False) -> SyncResult:
             tip, theirs = fetch(repo, remote, branch, env)
             if tip is not None:
                 check_journal(repo, remote, theirs, tip)
-                last = _rev(repo, SYNCED_REF)
+                last = _rev(repo, SYNCED_REFS + remote.name)
                 note = (
                     f"{remote.name}'s history was rewritten since the last sync (force-pushed): "
                     "merged with this journal's, nothing of either lost"
@@ -272,5 +272,5 @@ def sync(journal: Journal, interactive: bool = False) -> SyncResult:
                 "here is merged and committed; run `ai-budget sync` again"
             )
         if result.head is not None:
-            repo.git("update-ref", SYNCED_REF, result.head)
+            repo.git("update-ref", SYNCED_REFS + remote.name, result.head)
     return result

@@ -73,6 +73,15 @@ def total_period(data: ReportData) -> Period:
 MACHINE_HEAD = ("machine", "sessions", "API calls", "output", "cost", "samples")
 
 
+def pending_notes(data: ReportData) -> list[str]:
+    """Another machine's days whose tokens are still on it (not rolled up, or not synced since)."""
+    return [
+        f"{name}'s tokens for {span_label(days)} are still on {name}: they appear here once it rolls "
+        "those days up (its first command the next day) and syncs"
+        for name, days in data.pending.items()
+    ]
+
+
 def machine_cells(m: MachineTotals) -> tuple[str, ...]:
     """A machine's part of the range, as the breakdown shows it."""
     unknown = m.tokens_unknown
@@ -104,6 +113,7 @@ def report_text(data: ReportData) -> str:
         )
     if any(p.tokens_unknown for p in data.periods):
         lines.append(UNKNOWN_NOTE)
+    lines += pending_notes(data)
     done = data.rollup
     if done.written:
         if done.sha:
@@ -176,6 +186,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
         },
         "warnings": data.warnings,
         "machine": data.machine,
+        "pending_rollups": {name: [d.isoformat() for d in days] for name, days in data.pending.items()},
         "machines": [
             {
                 "machine": m.name,

@@ -6,7 +6,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from html import escape
 
-from ai_budget.cli.views.report import UNKNOWN_NOTE, calibration_text, period_cells, total_period
+from ai_budget.cli.views.report import (
+    MACHINE_HEAD,
+    UNKNOWN_NOTE,
+    calibration_text,
+    machine_cells,
+    pending_notes,
+    period_cells,
+    total_period,
+)
 from ai_budget.cli.views.report_svg import PALETTE, Frame, attrs, label_room, line_series, nice_max, num
 from ai_budget.fmt import money
 from ai_budget.session.report import ReportData, TypeSeries
@@ -94,6 +102,7 @@ def _cost_notes(data: ReportData) -> str:
     )
     if any(p.tokens_unknown for p in data.periods):
         notes.append(UNKNOWN_NOTE + ".")
+    notes += [note + "." for note in pending_notes(data)]
     return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
 
 
@@ -187,31 +196,43 @@ def types_section(data: ReportData) -> str:
     return "\n".join(parts)
 
 
+def _table(head: tuple[str, ...], rows: list[tuple[str, tuple[str, ...]]], text: set[int]) -> str:
+    """An HTML table: a head row, then each row's cells (with its class, if any); `text`: the columns
+    aligned left."""
+
+    def cls(i: int) -> str:
+        return "text" if i in text else ""
+
+    lines = ["<tr>" + "".join(f'<th class="{cls(i)}">{escape(h)}</th>' for i, h in enumerate(head)) + "</tr>"]
+    for row_class, cells in rows:
+        attr = f' class="{row_class}"' if row_class else ""
+        tds = "".join(f'<td class="{cls(i)}">{escape(c)}</td>' for i, c in enumerate(cells))
+        lines.append(f"<tr{attr}>{tds}</tr>")
+    return "<table>\n" + "\n".join(lines) + "\n</table>"
+
+
 def summary_table(data: ReportData) -> str:
     """The periods as a table, the same figures the text report prints."""
     head = ("period", "sessions", "API calls", "output tokens", "cost", "peak 5h", "peak week", "calibration")
-    rows = [
-        "<tr>"
-        + "".join(f'<th class="{"text" if i in (0, 7) else ""}">{h}</th>' for i, h in enumerate(head))
-        + "</tr>"
-    ]
     shown = data.periods + ([total_period(data)] if len(data.periods) > 1 else [])
-    for p in shown:
-        cells = period_cells(p)
-        cls = ' class="partial"' if p.partial else ' class="total"' if p.label == "total" else ""
-        rows.append(
-            f"<tr{cls}>"
-            + "".join(
-                f'<td class="{"text" if i in (0, 7) else ""}">{escape(c)}</td>' for i, c in enumerate(cells)
-            )
-            + "</tr>"
-        )
-    return "<table>\n" + "\n".join(rows) + "\n</table>"
+    kind = {p.label: "partial" if p.partial else "total" if p.label == "total" else "" for p in shown}
+    rows = [(kind[p.label], period_cells(p)) for p in shown]
+    return _table(head, rows, {0, 7})
+
+
+def machines_section(data: ReportData) -> str:
+    """Each machine's part of the range (a synced journal's), the figures the text report's By machine
+    table shows; nothing for a journal of one machine."""
+    if len(data.machines) < 2:
+        return ""
+    head = MACHINE_HEAD[:3] + ("output tokens",) + MACHINE_HEAD[4:]
+    table = _table(head, [("", machine_cells(m)) for m in data.machines], {0})
+    return "<h2>By machine</h2>\n" + table
 
 
 def report_html(data: ReportData, generated: datetime) -> str:
     """The whole page."""
-    title = f"ai-budget report {data.since} to {data.until}"
+    title = f"ai-budget report {data.since} to {data.until}" + (f", {data.machine}" if data.machine else "")
     calibrated = calibration_text(total_period(data).calibration)
     body = [
         f"<h1>{escape(title)}</h1>",
@@ -226,6 +247,7 @@ def report_html(data: ReportData, generated: datetime) -> str:
         types_section(data),
         f"<h2>Per {escape(data.by)}</h2>",
         summary_table(data),
+        machines_section(data),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

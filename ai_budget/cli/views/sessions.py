@@ -16,7 +16,10 @@ def _when(text: Any) -> str:
 def sessions_text(rows: list[dict[str, Any]]) -> str:
     """A table: start, session, state, calls, input and output tokens, cost (and Claude Code's)."""
     if not rows:
-        return "No sessions in the journal yet: they are recorded when a Claude Code session ends."
+        return (
+            "No Claude Code sessions in the journal yet: they are recorded when one ends "
+            "(sessions logged in a terminal are in `ai-budget history`)."
+        )
     names = {r["machine"] for r in rows if r.get("machine")}
     width = max((len(n) for n in names), default=0) if len(names) > 1 else 0  # a column once there are two
     head = f"{'machine':{width}}  " if width else ""
