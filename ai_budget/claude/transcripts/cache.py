@@ -49,7 +49,8 @@ class Index:
         self.use_cache = use_cache
         self.progress = progress  # told of each stale file prefetch reads
         # The rows hold costs: a folder per price table, so a price change is never served stale.
-        self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}-{prices().digest}"
+        self.table = prices()  # one table for every file this index reads
+        self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}-{self.table.digest}"
         self.entries: dict[str, FileScan] = {}  # the summaries of the project folders loaded
         self.loaded: set[str] = set()
         self.changed: set[str] = set()
@@ -102,7 +103,7 @@ class Index:
             if old_messages is None:
                 old_messages = self._stored_messages(key)
         try:
-            current = scan_file(path, previous, old_messages)
+            current = scan_file(path, previous, old_messages, self.table)
         except OSError:
             return FileScan()  # deleted or unreadable since discovery: counts as empty, not cached
         self.sent[key] = marshal.dumps(to_plain(current.messages or {}))
@@ -196,7 +197,7 @@ class Index:
             return unpacked
         self.sent.pop(key, None)  # lost or unreadable: read the file again
         try:
-            fresh = scan_file(path)
+            fresh = scan_file(path, table=self.table)
         except OSError:
             return {}
         messages = fresh.messages or {}

@@ -73,7 +73,7 @@ def _count(value: Any) -> int:
     return 0
 
 
-def _timestamp(value: Any) -> float | None:
+def timestamp(value: Any) -> float | None:
     """Epoch seconds of an ISO timestamp, or None when there is none to read."""
     if not isinstance(value, str):
         return None
@@ -81,6 +81,11 @@ def _timestamp(value: Any) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def new_message(fields: tuple[Any, ...]) -> Message:
+    """A Message from its fields in order, without NamedTuple's Python-level __new__."""
+    return _new(Message, fields)
 
 
 def _text(value: Any) -> str:
@@ -132,7 +137,7 @@ def parse(record: dict[str, Any]) -> list[tuple[str, Message]] | None:
     key = message.get("id") or record.get("requestId") or record.get("uuid")
     if not isinstance(key, str):
         return None
-    stamp = _timestamp(record.get("timestamp"))
+    stamp = timestamp(record.get("timestamp"))
     speed, geo = _text(usage.get("speed")), _text(usage.get("inference_geo"))
     iterations = usage.get("iterations")
     if not isinstance(iterations, list) or not iterations:
