@@ -13,7 +13,7 @@
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from ai_budget.claude.transcripts.records import Message, new_message, timestamp
+from ai_budget.claude.transcripts.records import Message, timestamp
 
 
 class Reader(NamedTuple):
@@ -41,6 +41,7 @@ def _build() -> Reader:
 
     Line, Usage = _schema()
     decode_usage: Callable[[msgspec.Raw], Any] = msgspec.json.Decoder(Usage).decode
+    new = tuple.__new__  # a Message from its fields in order, without NamedTuple's Python-level __new__
 
     def message(line: Any, usage: msgspec.Raw) -> Message:
         """The message of a counting line (its key is not None); raises for the plain path."""
@@ -48,7 +49,8 @@ def _build() -> Reader:
         if u.iterations:
             raise msgspec.ValidationError("iterations: the plain path splits advisor calls")
         nested, server = u.cache_creation, u.server_tool_use
-        return new_message(
+        return new(
+            Message,
             (
                 timestamp(line.timestamp),
                 line.message.model or "unknown",

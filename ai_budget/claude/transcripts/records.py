@@ -83,11 +83,6 @@ def timestamp(value: Any) -> float | None:
         return None
 
 
-def new_message(fields: tuple[Any, ...]) -> Message:
-    """A Message from its fields in order, without NamedTuple's Python-level __new__."""
-    return _new(Message, fields)
-
-
 def _text(value: Any) -> str:
     """A string field, or "" when it is missing or not text."""
     return value if isinstance(value, str) else ""
