@@ -65,7 +65,7 @@ def _build() -> Reader:
                 server.web_search_requests if server is not None else 0,
                 server.web_fetch_requests if server is not None else 0,
                 0,
-            )
+            ),
         )
 
     return Reader(msgspec.json.Decoder(Line).decode, message, msgspec.MsgspecError)

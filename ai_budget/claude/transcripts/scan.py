@@ -154,8 +154,10 @@ def _scan_block(block: bytes | bytearray, end: int, scan: FileScan) -> None:
     pos = 0
     # Copies of one response are contiguous and repeat its usage: a line with the last counted
     # line's key and usage bytes changes nothing unless it is dated earlier, and is not decoded
-    # further. `last` holds that key, those bytes, and the time of a line merged under the key.
-    last: tuple[str | None, object, str | None] = (None, None, None)
+    # further. The time of a line merged under that key is kept too.
+    last_key: str | None = None
+    last_usage: object = None
+    last_time: str | None = None
     while True:
         hit = find(b'"assistant"', pos, end)
         if hit < 0:
@@ -170,19 +172,27 @@ def _scan_block(block: bytes | bytearray, end: int, scan: FileScan) -> None:
             if key is None:
                 continue
             usage = record.message.usage  # a key implies a message
-            if key == last[0] and usage == last[1] and _unchanged(messages[key], record.timestamp, last[2]):
+            same = key == last_key and usage == last_usage
+            if same and _unchanged(messages[key], record.timestamp, last_time):
                 continue
             if not line.isascii():
                 line.decode()  # a line with invalid UTF-8 is no record, as orjson reads it
-            found: list[tuple[str, Message]] | None = [(key, typed_message(record, usage))]
-            last = (key, usage, record.timestamp)
+            message = typed_message(record, usage)
         except UnicodeDecodeError:
             continue
         except Unusual:  # torn, or a shape only the plain path reads exactly
-            found = _plain(line)
-        for call, message in found or ():  # the response, then any advisor calls it holds
-            old = messages.get(call)
-            messages[call] = message if old is None else merge(old, message)
+            _add(messages, _plain(line))
+            continue
+        old = messages.get(key)
+        messages[key] = message if old is None else merge(old, message)
+        last_key, last_usage, last_time = key, usage, record.timestamp
+
+
+def _add(messages: dict[str, Message], found: list[tuple[str, Message]] | None) -> None:
+    """Merge the calls of a line read by the plain path: the response, then any advisor calls it holds."""
+    for call, message in found or ():
+        old = messages.get(call)
+        messages[call] = message if old is None else merge(old, message)
 
 
 def _unchanged(kept: Message, raw: str | None, merged: str | None) -> bool:
