@@ -90,12 +90,16 @@ def parse_when(text: str, reference: datetime | None = None) -> datetime:
             return reference - timedelta(seconds=amount * _UNITS[unit])
         except OverflowError:
             raise ValueError(f"{text!r} reaches back before the year 1: give a shorter span") from None
-    from dateutil import parser as dateparser
+    plain = text.strip()
+    # The common full form without dateutil's import (about a tenth of a cold `tokens --since`).
+    dt = _fromisoformat(plain) if _PLAIN_ISO.fullmatch(plain) else None
+    if dt is None:
+        from dateutil import parser as dateparser
 
-    try:
-        dt = dateparser.isoparse(text.strip())
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"cannot read {text!r} as a time: use ISO (2026-11-22T09:00) or 5h, 2d") from exc
+        try:
+            dt = dateparser.isoparse(plain)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"cannot read {text!r} as a time: use ISO (2026-11-22T09:00) or 5h, 2d") from exc
     try:
         if dt.tzinfo is None:
             dt = dt.astimezone()  # a bare time means the user's local time

@@ -11,9 +11,18 @@ from pathlib import Path
 import pytest
 from transcript_builder import assistant, usage, user
 
+from ai_budget.claude.price_table import prices
 from ai_budget.claude.pricing import PriceList
 from ai_budget.claude.transcripts import Counts, Message, Report, Row
-from ai_budget.claude.transcripts.records import contribution, from_plain, merge, parse, to_plain
+from ai_budget.claude.transcripts.records import (
+    by_model,
+    contribution,
+    from_plain,
+    merge,
+    parse,
+    sum_rows,
+    to_plain,
+)
 
 NO_PRICES = PriceList([])  # a table that knows no model: every call unpriced
 
@@ -206,3 +215,45 @@ def test_advisor_calls_are_calls_of_their_own_keyed_by_their_response() -> None:
     assert prompt_of(base) == 1 + 2 + 10
     assert prompt_of(base._replace(cache_write_flat=5)) == 1 + 2 + 3 + 4
     assert prompt_of(base._replace(cache_write_flat=7)) == 1 + 2 + 7
+
+
+OPUS_46_REPRICED = datetime(2026, 3, 13, tzinfo=timezone.utc).timestamp()  # its band ends here (pricing.json)
+DAY = 86400.0
+
+
+def opus(
+    at: float | None, inp: int, speed: str = "", geo: str = "", model: str = "claude-opus-4-6"
+) -> Message:
+    """A request of Opus 4.6 `at` seconds after its repricing (None: undated) with `inp` input tokens."""
+    stamp = None if at is None else OPUS_46_REPRICED + at
+    return Message(stamp, model, speed, geo, inp, 10, 1_000, 300, 100, 200, 1, 2, 0)
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [opus(-DAY, 150_000), opus(-2 * DAY, 250_000)],  # one period, prompts each side of the band
+        [opus(-DAY, 250_000), opus(-DAY + 5, 300_000)],  # all over the band
+        [opus(-DAY, 250_000), opus(DAY, 250_000)],  # over the band, each side of the repricing
+        [opus(DAY, 250_000), opus(None, 250_000)],  # one dated, one undated (priced as the latest)
+        [opus(-DAY, 250_000), opus(None, 250_000)],
+        [opus(-DAY, 250_000, speed="fast"), opus(-DAY, 10, speed="fast")],  # no band in fast mode
+        [opus(-DAY, 250_000, speed="fast"), opus(-DAY, 300_000, speed="fast")],
+        [opus(-DAY, 5, speed="fast"), opus(-DAY, 6)],  # two modes
+        [opus(-DAY, 5, geo="us"), opus(-DAY, 6)],
+        [opus(-DAY, 250_000, speed="standard"), opus(-DAY, 10, speed="")],  # two spellings of one speed
+        [opus(-DAY, 5, geo="us"), opus(-DAY, 6, geo="us")],
+        [opus(-DAY, 5, geo="nowhere"), opus(-DAY, 6, geo="nowhere")],  # unpriced
+        [opus(-DAY, 5, model="not-a-model"), opus(None, 6, model="not-a-model")],
+        [opus(-DAY, 5)._replace(prompt=250_000), opus(-DAY, 5)],  # an advisor turn's own prompt
+    ],
+)
+def test_a_files_totals_are_the_sum_of_its_messages_contributions(messages: list[Message]) -> None:
+    # by_model prices a model's messages once when they share one rate; the rule prices each
+    # message: the sums must be the same, in every count and to the pico-dollar.
+    table = prices()
+    expected: dict[str, list[tuple[int, ...]]] = {}
+    for m in messages:
+        expected.setdefault(m.model, []).append(contribution(m, table))
+    assert by_model(messages, table) == {model: sum_rows(rows) for model, rows in expected.items()}
+    assert by_model(messages[::-1], table) == by_model(messages, table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from fnmatch import fnmatchcase
@@ -209,13 +209,62 @@ class PriceList:
         if period is None:
             return None
         banded = period.band is not None and prompt > period.band.above and speed in STANDARD_SPEED
+        rates = self._rates(model, at, banded, speed, geo)
+        if rates is None:
+            return None
+        # Written out rather than summed over zip: once per message of every file read (callgrind).
+        tokens_in, tokens_out, writes_5m, writes_1h, reads = counts  # RATE_KEYS order
+        r_in, r_out, r_5m, r_1h, r_read = rates
+        return (
+            tokens_in * r_in
+            + tokens_out * r_out
+            + writes_5m * r_5m
+            + writes_1h * r_1h
+            + reads * r_read
+            + searches * self.web_search_pico
+        )
+
+    def _rates(self, model: str, at: int, banded: bool, speed: str, geo: str) -> tuple[int, ...] | None:
+        """The pico rates of a model's period `at` (made once per key), None when it has no price."""
         key = (model, at, banded, speed, geo)
         rates = self._picos.get(key, ())
         if rates == ():
-            rates = self._picos[key] = self._pico_rates(period, banded, speed, geo)
-        if rates is None:
-            return None
-        return sum(n * r for n, r in zip(counts, rates, strict=True)) + searches * self.web_search_pico
+            period = self._line(model)[1][at]
+            rates = None if period is None else self._pico_rates(period, banded, speed, geo)
+            self._picos[key] = rates
+        return rates
+
+    def shared_rates(
+        self,
+        model: str,
+        stamps: tuple[float, float] | None,
+        undated: bool,
+        speed: str,
+        geo: str,
+        prompts: Callable[[], tuple[int, int]],
+    ) -> tuple[bool, tuple[int, ...] | None]:
+        """Whether `cost_pico` prices requests (dated first to last, prompts' range) at one rate, which."""
+        # Costs are linear in the counts, so requests at one rate cost that rate times their sums:
+        # a file's totals are then priced once instead of once per message (bench/README.md).
+        starts, periods = self._line(model)
+        if not periods:
+            return True, None
+        ats = {len(periods) - 1} if undated else set()
+        if stamps is not None:
+            ats |= {bisect_right(starts, stamps[0]) - 1, bisect_right(starts, stamps[1]) - 1}
+        if len(ats) != 1:
+            return False, None
+        at = ats.pop()
+        period = periods[at]
+        if period is None:
+            return True, None
+        banded = False
+        if period.band is not None and speed in STANDARD_SPEED:
+            least, most = prompts()
+            if least <= period.band.above < most:
+                return False, None  # some requests over the band, some not
+            banded = least > period.band.above
+        return True, self._rates(model, at, banded, speed, geo)
 
     def _pico_rates(self, period: Period, banded: bool, speed: str, geo: str) -> tuple[int, ...] | None:
         """Pico-dollars a token of each kind: the band's or the period's, times fast mode and geography."""

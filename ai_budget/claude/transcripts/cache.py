@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from ai_budget import paths
 from ai_budget.claude.price_table import prices
 from ai_budget.claude.transcripts.discover import Transcript
+from ai_budget.claude.transcripts.lines import reader
 from ai_budget.claude.transcripts.progress import Progress, Ticker
 from ai_budget.claude.transcripts.records import Message, from_plain, to_plain
 from ai_budget.claude.transcripts.scan import FileScan, scan_file
@@ -49,7 +50,8 @@ class Index:
         self.use_cache = use_cache
         self.progress = progress  # told of each stale file prefetch reads
         # The rows hold costs: a folder per price table, so a price change is never served stale.
-        self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}-{prices().digest}"
+        self.table = prices()  # one table for every file this index reads
+        self.dir = (cache_dir or paths.cache_dir()) / f"transcripts-v{CACHE_VERSION}-{self.table.digest}"
         self.entries: dict[str, FileScan] = {}  # the summaries of the project folders loaded
         self.loaded: set[str] = set()
         self.changed: set[str] = set()
@@ -74,7 +76,7 @@ class Index:
         if not self.use_cache:
             return
         try:
-            with _gc_paused(), open(self.dir / f"summaries{shard}.marshal", "rb") as handle:
+            with gc_paused(), open(self.dir / f"summaries{shard}.marshal", "rb") as handle:
                 data = marshal.load(handle)
                 for p, d in data.items():
                     if p not in self.entries:
@@ -102,7 +104,7 @@ class Index:
             if old_messages is None:
                 old_messages = self._stored_messages(key)
         try:
-            current = scan_file(path, previous, old_messages)
+            current = scan_file(path, previous, old_messages, self.table)
         except OSError:
             return FileScan()  # deleted or unreadable since discovery: counts as empty, not cached
         self.sent[key] = marshal.dumps(to_plain(current.messages or {}))
@@ -120,12 +122,13 @@ class Index:
             if (e := self._entry(str(t.path))) is None or (e.size, e.mtime_ns) != (t.size, t.mtime_ns)
         ]
         tick = Ticker(self.progress, stale)
-        with _gc_paused():
+        with gc_paused():
             if not _fork_pays(len(stale)):
                 for t in stale:
                     self.scan(t.path, (t.size, t.mtime_ns))
                     tick(t)
                 return
+            reader()  # the decoder built (msgspec imported) once, before the fork, not in each process
             mine, theirs = _halves(stale)
             tick.share(mine)
             sent = self._take(self._in_two_processes(mine, theirs, tick))
@@ -196,7 +199,7 @@ class Index:
             return unpacked
         self.sent.pop(key, None)  # lost or unreadable: read the file again
         try:
-            fresh = scan_file(path)
+            fresh = scan_file(path, table=self.table)
         except OSError:
             return {}
         messages = fresh.messages or {}
@@ -295,7 +298,7 @@ def _shard(key: str) -> str:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """The cyclic GC off while many objects and no reference cycles are made (then as it was)."""
     # It would only walk the growing heap again and again: about 1 % of a cold scan's
     # instructions (callgrind), in each process.

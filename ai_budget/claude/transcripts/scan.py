@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from io import FileIO
 from pathlib import Path
 from typing import Any
 
 from ai_budget.claude.price_table import prices
-from ai_budget.claude.transcripts.records import Message, by_model, merge, parse
+from ai_budget.claude.pricing import PriceList
+from ai_budget.claude.transcripts.lines import reader
+from ai_budget.claude.transcripts.records import Message, by_model, merge, parse, timestamp
 
 # orjson parses a line about 3.5x faster than json; bench/README.md has the end-to-end effect.
-from ai_budget.jsonio import dumps_compact as dumps
 from ai_budget.jsonio import loads
 
 CHUNK_BYTES = 1 << 20
@@ -48,15 +48,15 @@ class FileScan:
     bytes_read: int = 0  # by the scan that made this one, past the head; never cached
     skipped_lines: int = 0  # lines over MAX_LINE_BYTES, skipped unread; never cached
 
-    def summarise(self) -> None:
-        """Derive ids, time range and per-model totals from `messages`."""
+    def summarise(self, table: PriceList) -> None:
+        """Derive ids, time range and per-model totals (priced by `table`) from `messages`."""
         messages = self.messages or {}
         self.ids = list(messages)
         stamps = [t for m in messages.values() if (t := m.timestamp) is not None]
         self.first_ts = min(stamps) if stamps else None
         self.last_ts = max(stamps) if stamps else None
         self.undated = len(stamps) < len(messages)
-        self.by_model = by_model(messages.values(), prices())
+        self.by_model = by_model(messages.values(), table)
 
     def to_data(self) -> list[Any]:
         """The summary in marshal-friendly form (messages are kept apart)."""
@@ -150,15 +150,14 @@ def _scan_block(block: bytes | bytearray, end: int, scan: FileScan) -> None:
     if scan.session_id is None or scan.cwd is None:
         _find_meta(block, end, scan)
     find, rfind = block.find, block.rfind
+    decode, typed_message, Unusual = reader()
     pos = 0
-    # Copies of one response are contiguous and byte-identical in their usage: a line that
-    # repeats the previous message's id and usage bytes is skipped without parsing (its
-    # per-field maximum could not change anything), unless its time may be earlier than the
-    # one kept (the earliest copy dates the message).
-    same_id = b"\x00"
-    same_usage: bytes | None = None  # made from `usage` only when a line repeats the id
-    usage: Any = None
-    stamp: bytes | None = None  # the kept time as a line writes it
+    # Copies of one response are contiguous and repeat its usage: a line with the last counted
+    # line's key and usage bytes changes nothing unless it is dated earlier, and is not decoded
+    # further. The time of a line merged under that key is kept too.
+    last_key: str | None = None
+    last_usage: object = None
+    last_time: str | None = None
     while True:
         hit = find(b'"assistant"', pos, end)
         if hit < 0:
@@ -166,55 +165,51 @@ def _scan_block(block: bytes | bytearray, end: int, scan: FileScan) -> None:
         line_start = rfind(b"\n", 0, hit) + 1
         line_end = find(b"\n", hit, end)
         pos = line_end + 1
-        # The short id first; the usage compared in place where it starts (a search for its
-        # few hundred bytes would cost more than the parse it saves: callgrind).
-        if find(same_id, line_start, line_end) >= 0:
-            if same_usage is None:
-                same_usage = b'"usage":' + dumps(usage)
-            at = find(b'"usage":', line_start, line_end)
-            if (
-                at >= 0
-                and block.startswith(same_usage, at)
-                and not _earlier(block, line_start, line_end, stamp)
-            ):
-                continue
+        line = block[line_start:line_end]
         try:
-            record = loads(block[line_start:line_end])
-        except ValueError:  # torn, cut mid-record, or invalid UTF-8: skip this line only
+            record = decode(line)
+            key = record.key()
+            if key is None:
+                continue
+            usage = record.message.usage  # a key implies a message
+            same = key == last_key and usage == last_usage
+            if same and _unchanged(messages[key], record.timestamp, last_time):
+                continue
+            if not line.isascii():
+                line.decode()  # a line with invalid UTF-8 is no record, as orjson reads it
+            message = typed_message(record, usage)
+        except UnicodeDecodeError:
             continue
-        if not isinstance(record, dict):
+        except Unusual:  # torn, or a shape only the plain path reads exactly
+            _add(messages, _plain(line))
             continue
-        found = parse(record)
-        if found is None:
-            continue
-        for call, message in found:  # the response, then any advisor calls it holds
-            old = messages.get(call)
-            messages[call] = message if old is None else merge(old, message)
-        key, message = found[0]
-        same_id = b'"id":' + dumps(key)
-        same_usage, usage = None, record["message"]["usage"]
-        kept = messages[key].timestamp
-        stamp = None if kept is None else _stamp_of(record, message, kept)
+        old = messages.get(key)
+        messages[key] = message if old is None else merge(old, message)
+        last_key, last_usage, last_time = key, usage, record.timestamp
 
 
-def _stamp_of(record: Any, message: Any, kept: float) -> bytes:
-    """The kept (earliest) time of the message as its line writes it, for a byte comparison."""
-    # ISO times of one format compare as bytes in time order; Claude Code writes milliseconds and Z.
-    raw = record.get("timestamp")
-    if isinstance(raw, str) and message.timestamp == kept:
-        return raw.encode()
-    return datetime.fromtimestamp(kept, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3].encode() + b"Z"
+def _add(messages: dict[str, Message], found: list[tuple[str, Message]] | None) -> None:
+    """Merge the calls of a line read by the plain path: the response, then any advisor calls it holds."""
+    for call, message in found or ():
+        old = messages.get(call)
+        messages[call] = message if old is None else merge(old, message)
 
 
-def _earlier(block: bytes | bytearray, start: int, end: int, stamp: bytes | None) -> bool:
-    """Whether this copy's time could be earlier than the kept one (or the kept one is missing)."""
-    at = block.find(b'"timestamp":"', start, end)
-    if at < 0:
-        return False  # an undated copy changes no time
-    if stamp is None:
+def _unchanged(kept: Message, raw: str | None, merged: str | None) -> bool:
+    """Whether a copy dated `raw` leaves the kept message as it is (same key and usage: only its time can)."""
+    if raw == merged:  # the time of a copy already merged
         return True
-    at += 13
-    return bytes(block[at : at + len(stamp)]) < stamp
+    stamp = timestamp(raw)
+    return stamp is None or (kept.timestamp is not None and stamp >= kept.timestamp)
+
+
+def _plain(line: bytes | bytearray) -> list[tuple[str, Message]] | None:
+    """The rule over the whole line, parsed as a dict: for the shapes the typed path leaves out."""
+    try:
+        record = loads(line)
+    except ValueError:  # torn, cut mid-record, or invalid UTF-8: skip this line only
+        return None
+    return parse(record) if isinstance(record, dict) else None
 
 
 def _find_meta(block: bytes | bytearray, end: int, scan: FileScan) -> None:
@@ -244,9 +239,12 @@ def _take_meta(scan: FileScan, record: dict[str, Any]) -> None:
 
 
 def scan_file(
-    path: Path, previous: FileScan | None = None, previous_messages: dict[str, Message] | None = None
+    path: Path,
+    previous: FileScan | None = None,
+    previous_messages: dict[str, Message] | None = None,
+    table: PriceList | None = None,
 ) -> FileScan:
-    """Scan a file afresh, or resume after `previous` when the file only grew since."""
+    """Scan a file afresh, or resume after `previous` when the file only grew since; priced by `table`."""
     # One open per file, and fstat rather than stat: hundreds of files make the syscalls count.
     with open(path, "rb", buffering=0) as handle:  # unbuffered: reads go straight into our buffer
         stat = os.fstat(handle.fileno())
@@ -265,7 +263,7 @@ def scan_file(
         else:
             scan = FileScan(stat.st_size, stat.st_mtime_ns, 0, head, messages={})
         _read_lines(handle, scan, scan.offset)
-    scan.summarise()
+    scan.summarise(table or prices())  # the caller's: prices() stats two files each call
     return scan
 
 

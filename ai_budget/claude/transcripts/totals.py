@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from ai_budget.claude.price_table import prices
 from ai_budget.claude.pricing import dollars
-from ai_budget.claude.transcripts.cache import Index
+from ai_budget.claude.transcripts.cache import Index, gc_paused
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.claude.transcripts.records import COUNT_FIELDS, Message, Row, contribution, merge, sum_rows
 from ai_budget.claude.transcripts.scan import FileScan
@@ -101,24 +101,27 @@ def bucketed(
         elif m.timestamp in window:
             rows.setdefault((key(m.timestamp), m.model), []).append(contribution(m, table))
 
-    for t, scan in zip(files, scans, strict=True):
-        if not scan.ids:
-            continue
-        first, last = scan.first_ts, scan.last_ts
-        if first is not None and last is not None and not scan.undated and first in window and last in window:
-            bucket = key(first)
-            if bucket == key(last) and shared.isdisjoint(scan.ids):
-                for model, row in scan.by_model.items():
-                    rows.setdefault((bucket, model), []).append(row)
+    # Many messages unpacked and merged, no reference cycles: the cyclic GC would only walk them.
+    with gc_paused():
+        for t, scan in zip(files, scans, strict=True):
+            if not scan.ids:
                 continue
-        for msg_id, m in index.messages(t.path).items():
-            if msg_id in shared:
-                old = pooled.get(msg_id)
-                pooled[msg_id] = m if old is None else merge(old, m)
-            else:
-                add(m)
-    for m in pooled.values():
-        add(m)
+            first, last = scan.first_ts, scan.last_ts
+            whole = not scan.undated and first in window and last in window
+            if first is not None and last is not None and whole:
+                bucket = key(first)
+                if bucket == key(last) and shared.isdisjoint(scan.ids):
+                    for model, row in scan.by_model.items():
+                        rows.setdefault((bucket, model), []).append(row)
+                    continue
+            for msg_id, m in index.messages(t.path).items():
+                if msg_id in shared:
+                    old = pooled.get(msg_id)
+                    pooled[msg_id] = m if old is None else merge(old, m)
+                else:
+                    add(m)
+        for m in pooled.values():
+            add(m)
     return {k: sum_rows(r) for k, r in rows.items()}, {m: sum_rows(r) for m, r in undated.items()}
 
 
