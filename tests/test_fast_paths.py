@@ -246,6 +246,7 @@ def test_without_a_fresh_reading_both_fall_back_to_the_same_last_known_one(
     full, fast, full_base, fast_base = _both_ways(journal, claude_dir, moment)
     assert fast == full
     assert "old (no local usage is younger than" in fast
+    assert "a hook never calls the usage endpoint" in fast and "usage_api" not in fast  # it is on
     assert fast_base == full_base and fast_base["source"] == "last-known"
 
 

@@ -722,7 +722,8 @@ def test_a_local_only_log_never_calls_the_endpoint(
     result = log(Journal.open(cards), request)
     assert server.requests == []
     assert result.measured.end is None and result.measured.end_note is not None
-    assert "the usage endpoint is never called" in result.measured.end_note
+    assert "a hook never calls the usage endpoint" in result.measured.end_note  # not "usage_api is false"
+    assert "usage_api" not in result.measured.end_note
     assert finish(cards, claude_dir, five=None).measured.end is not None  # not local-only: it asks
     assert len(server.requests) == 1
 

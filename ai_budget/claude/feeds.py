@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 WINDOWS = ("five_hour", "seven_day")
 DEFAULT_TTL_S = 300
 API_OFF = "settings.usage_api is false in budget.json, so the usage endpoint is never called"
+HOOK_NO_API = "a hook never calls the usage endpoint (the next check by hand may)"
 
 
 def ttl_seconds() -> float:
@@ -31,9 +32,10 @@ def ttl_seconds() -> float:
     return max(ttl, 0.0) if math.isfinite(ttl) else DEFAULT_TTL_S
 
 
-def nothing_fresh() -> str:
-    """Why no fresh numbers were had when the endpoint is not to be called (a hook, or usage_api off)."""
-    return f"no local usage is younger than {ttl_seconds():g} s and {API_OFF}"
+def nothing_fresh(no_api: str = API_OFF) -> str:
+    """Why no fresh numbers were had when the endpoint is not to be called: `no_api` says why not
+    (HOOK_NO_API in a hook, whatever the settings; API_OFF when usage_api is off)."""
+    return f"no local usage is younger than {ttl_seconds():g} s and {no_api}"
 
 
 def _key(claude_dir: Path) -> str:

@@ -113,7 +113,9 @@ SOURCES = ("auto", "statusline", "claude", "api")
 API_OFF = feeds.API_OFF
 
 
-def _fresh(claude_dir: Path, source: str, force: bool, allow_api: bool, moment: datetime) -> Snapshot:
+def _fresh(
+    claude_dir: Path, source: str, force: bool, allow_api: bool, moment: datetime, no_api: str
+) -> Snapshot:
     """Fresh numbers from the chosen source (`auto`: free local ones first, then the endpoint)."""
     if source in ("statusline", "claude"):
         snap = local_sources.only(claude_dir, source)
@@ -130,7 +132,7 @@ def _fresh(claude_dir: Path, source: str, force: bool, allow_api: bool, moment: 
         if snap is not None:
             return snap
     if not allow_api:
-        raise FetchError(feeds.nothing_fresh())
+        raise FetchError(feeds.nothing_fresh(no_api))
     return cache_or_endpoint(claude_dir, force)
 
 
@@ -143,13 +145,16 @@ def fresh_or_last_known(
     moment: datetime | None = None,
     source: str = "auto",
     allow_api: bool = True,
+    in_hook: bool = False,
 ) -> Snapshot:
     """Fresh numbers (a file, the statusline feed, Claude Code's cache, ours, the endpoint, best
     first), else falls back to the last known ones with the error; raises only when nothing is known.
-    `force` skips our own cache (never a 429 wait)."""
+    `force` skips our own cache (never a 429 wait); `in_hook` only says why the endpoint was not
+    called, when `allow_api` is false."""
     try:
         snap = from_file(file, claude_dir, moment) if file is not None else None
-        snap = snap or _fresh(claude_dir, source, force, allow_api, moment or now())
+        no_api = feeds.HOOK_NO_API if in_hook else feeds.API_OFF
+        snap = snap or _fresh(claude_dir, source, force, allow_api, moment or now(), no_api)
         if snap.source != "cache":  # our cache was recorded when it was fetched
             usage_history.record(usage_history.rows_of(snap.response), snap.source, snap.observed_at)
         return snap

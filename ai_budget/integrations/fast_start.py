@@ -102,7 +102,7 @@ def reading(claude_dir: Path, kept_claude: Any, moment: datetime) -> tuple[Readi
             rows = [(n, w.utilization, w.resets_at) for n, w in windows if w.utilization is not None]
             pending.append_pending(rows, best.source, best.observed_at)
         return best, None
-    error = feeds.nothing_fresh()
+    error = feeds.nothing_fresh(feeds.HOOK_NO_API)
     known = local + _last_known(kept_claude)
     if not known:
         return None, error

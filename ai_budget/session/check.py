@@ -199,7 +199,13 @@ def check(
         known = journal.read_budget()
         allow_api = known.settings.usage_api and not hook
         snap = usage.fresh_or_last_known(
-            claude_dir, known.claude, file=file, moment=now, source=source, allow_api=allow_api
+            claude_dir,
+            known.claude,
+            file=file,
+            moment=now,
+            source=source,
+            allow_api=allow_api,
+            in_hook=hook,
         )
     except BudgetError as exc:
         snap, error = None, str(exc)

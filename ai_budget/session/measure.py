@@ -185,6 +185,7 @@ def _end(
             file=req.usage_file,
             source=req.usage_source,
             allow_api=budget.settings.usage_api and not local_only,
+            in_hook=local_only,
             moment=req.now,
         )
     except BudgetError as exc:
