@@ -152,6 +152,15 @@ def claude_dir(home: Path) -> Path:
     return home / ".claude"
 
 
+@pytest.fixture
+def claude(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ~/.claude named by CLAUDE_CONFIG_DIR (no login): transcripts go under it."""
+    path = home / ".claude"
+    path.mkdir()
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(path))
+    return path
+
+
 def opened(repo: Path) -> dict | None:
     """The journal's open session (state, not git), the newest when several; None when none is open."""
     from ai_budget.session import state

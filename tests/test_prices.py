@@ -47,14 +47,6 @@ def cost(
     return sum(n * r for n, r in zip((inp, out, five, hour, read), rates, strict=True)) * Decimal(factor) / M
 
 
-@pytest.fixture
-def claude(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = home / ".claude"
-    path.mkdir()
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(path))
-    return path
-
-
 def tokens(*args: str) -> dict[str, Any]:
     result = run("tokens", "--session", SESSION, *args, "--json")
     assert result.exit_code == 0, result.stderr

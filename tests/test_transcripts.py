@@ -34,14 +34,6 @@ FIELDS = [
 
 
 @pytest.fixture
-def claude(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = home / ".claude"
-    path.mkdir()
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(path))
-    return path
-
-
-@pytest.fixture
 def samples(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     target = home / "samples" / ".claude"
     shutil.copytree(FIXTURES / "claude_home" / ".claude", target)

@@ -19,14 +19,6 @@ SONNET = "claude-sonnet-4-5-20250929"  # $15 per million output tokens
 A, B, C = (f"{d * 8}-0000-4000-8000-{d * 12}" for d in "321")
 
 
-@pytest.fixture
-def claude(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = home / ".claude"
-    path.mkdir()
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(path))
-    return path
-
-
 def cli_json(*args: str) -> dict | list:
     result = run("tokens", *args, "--json")
     assert result.exit_code == 0, result.stderr

@@ -36,15 +36,22 @@ def _known(text: str, some_unknown: bool, zero: bool) -> str:
     return "?" if zero else text + "+?"
 
 
+def _spend_cells(x: Period | MachineTotals) -> tuple[str, str, str]:
+    """API calls, output tokens and cost of a period or a machine, each marked where part is unknown."""
+    unknown = x.tokens_unknown
+    return (
+        _known(f"{x.api_calls:,}", unknown, x.api_calls == 0),
+        _known(f"{x.output_tokens:,}", unknown, x.output_tokens == 0),
+        _known(money(x.cost), unknown or bool(x.unpriced_models), x.cost == 0 and not x.unpriced_models),
+    )
+
+
 def period_cells(p: Period) -> tuple[str, ...]:
     """A period's cells, as the text table and the HTML table show them."""
-    unknown = p.tokens_unknown
     return (
         p.label,
         str(p.sessions),
-        _known(f"{p.api_calls:,}", unknown, p.api_calls == 0),
-        _known(f"{p.output_tokens:,}", unknown, p.output_tokens == 0),
-        _known(money(p.cost), unknown or bool(p.unpriced_models), p.cost == 0 and not p.unpriced_models),
+        *_spend_cells(p),
         _peak(p.peak_five_hour),
         _peak(p.peak_weekly),
         calibration_text(p.calibration) or "-",
@@ -84,15 +91,7 @@ def pending_notes(data: ReportData) -> list[str]:
 
 def machine_cells(m: MachineTotals) -> tuple[str, ...]:
     """A machine's part of the range, as the breakdown shows it."""
-    unknown = m.tokens_unknown
-    return (
-        m.name,
-        str(m.sessions),
-        _known(f"{m.api_calls:,}", unknown, m.api_calls == 0),
-        _known(f"{m.output_tokens:,}", unknown, m.output_tokens == 0),
-        _known(money(m.cost), unknown or bool(m.unpriced_models), m.cost == 0 and not m.unpriced_models),
-        str(m.samples),
-    )
+    return (m.name, str(m.sessions), *_spend_cells(m), str(m.samples))
 
 
 def report_text(data: ReportData) -> str:
