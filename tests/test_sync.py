@@ -181,3 +181,17 @@ def test_report_shows_each_machine_and_one_alone(tmp_path: Path) -> None:
     assert wrong.returncode == 1 and wrong.stderr.strip().splitlines() == [
         "Error: no machine named 'nowhere' in this journal: give one of desktop, laptop"
     ]
+
+
+def test_report_on_a_machine_that_synced_but_logged_nothing_says_so(tmp_path: Path) -> None:
+    """A machine known from its commits but with no session in the range: not an unknown name."""
+    url = str(bare(tmp_path / "remote.git"))
+    laptop = Machine(tmp_path, "laptop").setup(url)
+    laptop.sync()
+    box = Machine(tmp_path, "box").setup(url)
+    box.sync()
+    laptop.sync()
+    asked = laptop.run("report", "--machine", "box")
+    assert asked.returncode == 1 and asked.stderr.strip().splitlines() == [
+        "Error: box has no sessions or tokens in this range: give one of laptop"
+    ]

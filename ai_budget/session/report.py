@@ -249,10 +249,14 @@ def _who(journal: Journal) -> _Who:
 def _chosen(
     asked: str | None, per_machine: dict[str, Any], commits: list[Commit], who: _Who
 ) -> dict[str, MachineTotals]:
-    """The machines the report covers (every one the journal knows, or the one asked for)."""
+    """The machines the report covers (every one with sessions or tokens in it, or the one asked for).
+    Not every name in the commits: the first commits of a journal carry the host name it had before
+    `ai-budget machine NAME`."""
     known = {who.here, *per_machine} | {who.commit(c) for c in commits if session_figures(c) is not None}
     if asked is not None and asked not in known:
         names = ", ".join(sorted(known))
+        if any(who.commit(c) == asked for c in commits):  # it synced, but logged nothing in the range
+            raise InvalidInput(f"{asked} has no sessions or tokens in this range: give one of {names}")
         raise InvalidInput(f"no machine named {asked!r} in this journal: give one of {names}")
     return {name: MachineTotals(name) for name in sorted(known) if asked in (None, name)}
 
