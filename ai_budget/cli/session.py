@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,7 +21,10 @@ from ai_budget.cli.app import (
 from ai_budget.cli.params import COPILOT_COUNT, DONE
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ai_budget.journal.journal import Journal
+    from ai_budget.model.budget import BudgetFile
     from ai_budget.session.log import Done
 
 
@@ -48,6 +51,32 @@ def check_cmd(ctx: click.Context, from_file: str | None, source: str, json_: boo
             opening=Opening(resolve=True),
         )
     show(json_, lambda: brief_json(brief), lambda: brief_text(brief))
+    keep_basis(journal, brief.now)
+
+
+def keep_basis(journal: Journal, now: datetime) -> None:
+    """Keep what the next `check` needs to answer on its fast path (cli.fast_check); never a failure."""
+    import contextlib
+
+    from ai_budget.errors import BudgetError
+    from ai_budget.session import brief_keep
+
+    with contextlib.suppress(BudgetError, OSError):  # only the next check's speed depends on it
+        brief_keep.keep(journal, now, _accounts)
+
+
+def _accounts(budget: BudgetFile, now: datetime) -> dict[str, Any]:
+    """The accounts' part of the brief, text and JSON, as `check` shows them (prepaid credits and the
+    Console are left out: with either set up, `check` always takes the full path)."""
+    from types import SimpleNamespace
+
+    from ai_budget.cli.views.brief import accounts_json, accounts_text
+    from ai_budget.model.accounts import copilot_state
+
+    shown: Any = SimpleNamespace(
+        copilot=copilot_state(budget.copilot, now), gemini=budget.gemini, credits=None, console=None
+    )
+    return {"text": accounts_text(shown), "json": accounts_json(shown)}
 
 
 def ask_done(journal: Journal) -> list[Done]:
@@ -140,6 +169,7 @@ def log_cmd(
     from ai_budget.cli.sync import sync_after_log
 
     sync_after_log(journal)  # settings.sync.after_log; a hook's log never syncs
+    keep_basis(journal, request.now)  # the next session's start and check answer from it
 
 
 @cli.command(name="sessions")

@@ -109,13 +109,18 @@ def reading(claude_dir: Path, kept_claude: Any, moment: datetime) -> tuple[Readi
     return max(known, key=lambda r: r.observed_at)._replace(source="last-known", error=error), None
 
 
-def brief(kept: dict[str, Any], snap: Reading | None, error: str | None, moment: datetime) -> FastBrief:
+def kept_estimates(kept: dict[str, Any]) -> list[Estimate]:
+    """The backlog's estimates as the basis keeps them, in the backlog's order."""
+    return [Estimate(**{**e, "task": Task(**e["task"])}) for e in kept["estimates"]]
+
+
+def brief(kept: dict[str, Any], snap: Any, error: str | None, moment: datetime) -> FastBrief:
     """session.check.build_brief's brief, from the basis and the reading."""
     knobs = kept["settings"]
     bounds = Thresholds(**knobs["tiers"])
     five, seven = (snap.five_hour, snap.seven_day.utilization) if snap is not None else (None, None)
     five_util = five.utilization if five is not None else None
-    estimates = [Estimate(**{**e, "task": Task(**e["task"])}) for e in kept["estimates"]]
+    estimates = kept_estimates(kept)
     settings: Any = SimpleNamespace(**knobs)
     plan = recommend(estimates, five_util, five.resets_at if five else None, seven, settings, moment)
     warnings = (

@@ -16,9 +16,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ai_budget import paths
-from ai_budget.errors import BudgetError
-from ai_budget.journal import machine
-from ai_budget.journal.gitrepo import GitRepo
+from ai_budget.journal.month_files import MONTH_FILE, DamagedRollup, legacy_files, machine_name, month_files
+from ai_budget.journal.month_files import folder as _folder
+from ai_budget.journal.month_files import months as _months
 from ai_budget.journal.transaction import Transaction
 
 USAGE_DIR = paths.USAGE_DIR
@@ -41,13 +41,8 @@ COUNT_COLUMNS = COLUMNS[2:9]
 # (unknown, not zero: the tokens may have been spent elsewhere, or their transcripts were gone).
 NO_MODEL = "-"
 MAX_PEAK = 200.0  # what a usage window can read (model/usage.py): more is a typing slip
-MONTH_FILE = re.compile(r"(\d{4})-(\d{2})\.csv")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CENT_HUNDREDTHS = Decimal("0.0001")
-
-
-class DamagedRollup(BudgetError):
-    """A rollup file that cannot be read as written: it is never overwritten."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +59,6 @@ class DayRow:
     def count(self, column: str) -> int:
         """One count (0 when the row has none)."""
         return self.counts[COUNT_COLUMNS.index(column)] if self.counts is not None else 0
-
-
-def machine_name(root: Path) -> str:
-    """The name of the machine this journal is written on."""
-    return machine.name(GitRepo(root).config_path)
 
 
 def month_file(day: date, root: Path) -> str:
@@ -191,31 +181,6 @@ def _pct(value: str, name: str) -> float | None:
     if not math.isfinite(number) or not 0 <= number <= MAX_PEAK:
         raise ValueError(f"{name} {value!r} is not a percentage from 0 to {MAX_PEAK:g}")
     return number
-
-
-def _folder(root: Path) -> Path:
-    folder = root / USAGE_DIR
-    if folder.exists() and not folder.is_dir():
-        raise DamagedRollup(
-            f"{folder} is a file where the daily rollups' folder belongs: move it away, then run it again"
-        )
-    return folder
-
-
-def _months(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if MONTH_FILE.fullmatch(p.name) and p.is_file())
-
-
-def legacy_files(root: Path) -> list[Path]:
-    """Month files from before machine names (`usage/YYYY-MM.csv`): this machine's."""
-    return _months(_folder(root))
-
-
-def month_files(root: Path) -> list[Path]:
-    """This machine's month files (its folder's, and any from before machine names), oldest first."""
-    return _months(_folder(root) / machine_name(root)) + legacy_files(root)
 
 
 def _read(root: Path, files: Iterable[Path], days: dict[date, list[DayRow]]) -> None:

@@ -8,9 +8,9 @@ from typing import Literal, get_args
 from pydantic import Field, field_validator, model_validator
 
 from ai_budget.fmt import did_you_mean
+from ai_budget.model.classes import TASK_CLASSES
 from ai_budget.model.fields import Loose
 
-TASK_CLASSES = ("routine", "normal", "high", "critical")
 Window = Literal["five_hour", "seven_day"]
 Preset = Literal["battery", "metabolic", "custom"]
 PRESETS: tuple[str, ...] = get_args(Preset)

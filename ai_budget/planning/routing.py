@@ -5,11 +5,15 @@ severity's `limit`, 95 % by default), the policy's fallback, whatever its tier s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from ai_budget.model.routing import TASK_CLASSES, CustomPolicy, Models, Routing
+from ai_budget.model.classes import TASK_CLASSES
 from ai_budget.planning.tiers import battery_tier, metabolic_tier
 from ai_budget.severity import DEFAULTS, WINDOWS, Severity, severity
+
+if TYPE_CHECKING:  # the rule reads attributes only: `check`'s fast path gives it routing_view's
+    from ai_budget.model.routing import CustomPolicy, Models, Routing
 
 
 @dataclass(frozen=True)
@@ -133,3 +137,12 @@ def route(
         reason = f"{reason} ({WINDOWS[found[1]]} window at {found[2]:g} %)"
     # Metabolic's routine work stays local by its table and its local fallback: never the cloud.
     return Route(routing.preset, tier, window, value, model, model in cloud_models(routing), reason, sev)
+
+
+def routing_view(dump: dict[str, Any]) -> Any:
+    """What the rule reads of a Routing, from its `model_dump()` (the kept basis of `check`'s fast path,
+    without pydantic); a test keeps route() on the two equal."""
+    custom = dump.get("custom")
+    if custom is not None:
+        custom = SimpleNamespace(**{**custom, "tiers": [SimpleNamespace(**rule) for rule in custom["tiers"]]})
+    return SimpleNamespace(preset=dump["preset"], models=SimpleNamespace(**dump["models"]), custom=custom)

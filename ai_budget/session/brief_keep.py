@@ -4,6 +4,7 @@ kept one out of date."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
@@ -15,9 +16,12 @@ from ai_budget.planning.estimates import estimate
 from ai_budget.planning.routing import fallback
 from ai_budget.session import brief_basis
 from ai_budget.session import limits as session_limits
-from ai_budget.session.check import standing_warnings
+from ai_budget.session.check import full_path_needed, standing_warnings
 from ai_budget.severity import Thresholds
 from ai_budget.timeutil import month_start
+
+# How the accounts beside Claude's windows are shown, from budget.json: the CLI's views (a layer above).
+Accounts = Callable[[BudgetFile, datetime], Mapping[str, object]]
 
 # A day ends at local midnight; a clock change may move that by an hour, so the basis ends this early.
 DAY_MARGIN = timedelta(hours=1)
@@ -48,9 +52,12 @@ def _section(budget: BudgetFile) -> dict[str, object] | None:
     }
 
 
-def keep(journal: Journal, now: datetime) -> None:
+def keep(journal: Journal, now: datetime, accounts: Accounts | None = None) -> None:
     """Work out the basis from the journal as it is and keep it (none when prepaid credits are set up:
-    their state needs the transcripts, so those journals take the full path at every start)."""
+    their state needs the transcripts, so those journals take the full path at every start).
+
+    `check` and `log` give how the accounts are shown (text and JSON, from budget.json): then the basis
+    serves `check`'s fast path too."""
     before = brief_basis.stamp(journal.root, weighted=True)  # the files as they were before reading
     budget = journal.read_budget()
     if budget.credits is not None:
@@ -62,9 +69,18 @@ def keep(journal: Journal, now: datetime) -> None:
     tasks = backlog.parse(text)
     settings = budget.settings
     until = valid_until(budget, now)
+    by_hand = None
+    if accounts is not None:
+        by_hand = {
+            "head": brief_basis.head(journal.root),  # the history whose limit change check reviewed
+            "routing": settings.routing.model_dump(mode="json"),
+            "accounts": accounts(budget, now),
+            "full_path_needed": full_path_needed(budget, now),
+        }
     brief_basis.keep(
         journal.root,
         {
+            "check": by_hand,
             "stamp": before if weighted else [*before[:-1], None],
             "weighted": weighted,
             "written_at": now.isoformat(),
@@ -81,4 +97,3 @@ def keep(journal: Journal, now: datetime) -> None:
             "notes": standing_warnings(budget, tasks, backlog.problems(text), now),
         },
     )
-

@@ -158,6 +158,14 @@ def _refresh_copilot(journal: Journal, now: datetime) -> str | None:
     return None
 
 
+def full_path_needed(budget: BudgetFile, now: datetime) -> bool:
+    """Whether `check` by hand has work beyond the brief however the journal stands: a Copilot count to
+    fetch, the Console to ask (its key set up), prepaid credits to work out from the transcripts."""
+    copilot_due = budget.settings.copilot_fetch and copilot_state(budget.copilot, now).stale
+    console = key_configured(budget.settings.console.admin_key_file)
+    return bool(copilot_due or console or budget.credits is not None)
+
+
 def _limit_change(
     journal: Journal, budget: BudgetFile, commits: list[Commit], now: datetime
 ) -> Change | None:

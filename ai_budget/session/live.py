@@ -14,18 +14,20 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
 from ai_budget.claude import transcripts
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.errors import BudgetError
-from ai_budget.journal.samples import Span
 from ai_budget.session import state
 from ai_budget.session.ledger import COUNT_FIELDS
 from ai_budget.session.state import OpenSession
 from ai_budget.timeutil import parse_time
+
+if TYPE_CHECKING:
+    from ai_budget.journal.samples import Span
 
 ACTIVE = timedelta(minutes=30)  # a transcript written this recently belongs to a session still running
 IDLE_OVER = timedelta(hours=2)  # an open session unwritten this long has ended (its end hook never ran)

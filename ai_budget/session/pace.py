@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ai_budget.claude import usage_history
-from ai_budget.model.usage import UsageWindow
 from ai_budget.planning.forecast import FIVE_HOUR, WEEKLY, Observation, Pace, WindowRule, pace
+
+if TYPE_CHECKING:  # any window-shaped value will do: `check`'s fast path has no pydantic
+    from ai_budget.model.usage import UsageWindow
 
 RULES = {"five_hour": FIVE_HOUR, "seven_day": WEEKLY}
 

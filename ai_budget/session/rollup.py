@@ -4,14 +4,13 @@ once (`usage/MACHINE/YYYY-MM.csv`), corrected while its transcripts are still th
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from ai_budget import paths
-from ai_budget.claude import price_table, usage_history
+from ai_budget.claude import usage_history
 from ai_budget.claude.transcripts import Counts, Index, Transcript, counts_of, find_transcripts
 from ai_budget.claude.transcripts.discover import transcript_stats
 from ai_budget.claude.transcripts.progress import Progress
@@ -21,9 +20,17 @@ from ai_budget.journal import rollups
 from ai_budget.journal.history import window_readings
 from ai_budget.journal.journal import Journal
 from ai_budget.journal.rollups import NO_MODEL, DayRow
+from ai_budget.session.rollup_quick import (
+    QUICK,
+    STATE_VERSION,
+    csv_stat,
+    digest,
+    local_zone,
+    quick_quiet,
+    state_path,
+)
 from ai_budget.timeutil import now as utc_now
 
-STATE_VERSION = 1
 WINDOWS = ("five_hour", "seven_day")
 # The state kept between runs (in the cache dir, never in git), so that deciding "nothing to roll
 # up" costs a walk of the transcripts folder and a stat of each file:
@@ -31,13 +38,6 @@ WINDOWS = ("five_hour", "seven_day")
 #   csv:     {month file: [size, mtime_ns]} as the last run left them (a hand edit means: look again)
 #   files:   {transcript: [size, mtime_ns, {day: [messages, sum of counts]}]}, a fingerprint per day
 #   frozen:  days some of whose transcripts are gone: never rewritten
-
-
-def local_zone() -> tzinfo:
-    """The machine's zone, daylight saving included (the one `tokens --by day` dates messages in)."""
-    from ai_budget.claude.transcripts.breakdown import LocalZone
-
-    return LocalZone()
 
 
 @dataclass
@@ -56,13 +56,6 @@ class _State:
     csv: dict[str, list[int]] = field(default_factory=dict)
     files: dict[str, list[Any]] = field(default_factory=dict)
     frozen: set[date] = field(default_factory=set)
-
-
-def state_path(journal: Journal, claude_dirs: list[Path]) -> Path:
-    """The state file of one journal, Claude dirs and price table (another starts afresh, recosting)."""
-    digest = price_table.prices().digest
-    key = "\n".join([str(journal.root.resolve()), *sorted(str(d) for d in claude_dirs), digest])
-    return paths.cache_dir() / f"rollups-{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
 
 
 def _load_state(path: Path) -> _State:
@@ -97,42 +90,15 @@ def _save_state(path: Path, state: _State) -> None:
 # Beside the state, a small record that says "nothing to roll up" without reading the state (every
 # file's fingerprints, hundreds of KB): a digest of a quiet listing's (path, size, mtime) but for the
 # files holding only that day's messages (they may grow). The same digest is quiet, as `_quiet` says.
-QUICK = ".quick.json"  # the suffix of the quick record, beside the state
-
-
-def _digest(stats: dict[str, tuple[int, int]], leave_out: set[str]) -> str:
-    lines = sorted(f"{p}\0{s}\0{m}\n" for p, (s, m) in stats.items() if p not in leave_out)
-    return hashlib.sha1("".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def _quick_quiet(
-    where: Path, stats: dict[str, tuple[int, int]], csv: dict[str, list[int]], day: date
-) -> bool:
-    data = read_json(where.with_suffix(QUICK)) or {}
-    growing = data.get("growing")
-    if data.get("version") != STATE_VERSION or data.get("csv") != csv or not isinstance(growing, list):
-        return False  # a damaged record is a look at the state, nothing else
-    yesterday = (day - timedelta(days=1)).isoformat()
-    return data.get("through") == yesterday and data.get("digest") == _digest(stats, set(map(str, growing)))
-
-
 def _save_quick(where: Path, state: _State, stats: dict[str, tuple[int, int]]) -> None:
     """The quick record of a quiet listing (the state's `through` and `csv`, the listing's stats)."""
     day = (state.through + timedelta(days=1)).isoformat() if state.through else None
     growing = sorted(p for p, v in state.files.items() if p in stats and list(v[2]) == [day])
     through = state.through.isoformat() if state.through else None
     data: dict[str, Any] = {"version": STATE_VERSION, "through": through, "csv": state.csv}
-    data |= {"growing": growing, "digest": _digest(stats, set(growing))}
+    data |= {"growing": growing, "digest": digest(stats, set(growing))}
     with contextlib.suppress(OSError):
         write_json(where.with_suffix(QUICK), data)
-
-
-def _csv_stat(root: Path) -> dict[str, list[int]]:
-    found = {}
-    for p in rollups.month_files(root):
-        st = p.stat()
-        found[p.relative_to(root).as_posix()] = [st.st_size, st.st_mtime_ns]
-    return found
 
 
 def _quiet(state: _State, stats: dict[str, tuple[int, int]], csv: dict[str, list[int]], today: date) -> bool:
@@ -324,14 +290,14 @@ def rollup(
     `listing` is the caller's `find_transcripts` and its unreadable paths, made in the same command."""
     tz = tz or local_zone()
     today = (now or utc_now()).astimezone(tz).date()
-    where = state_path(journal, claude_dirs)
-    csv = _csv_stat(journal.root)
+    where = state_path(journal.root, claude_dirs)
+    csv = csv_stat(journal.root)
     # The common case, nothing to roll up, first: a listing without Paths, and the quick record.
     if listing is None:
         stats = transcript_stats(claude_dirs)
     else:
         stats = {str(t.path): (t.size, t.mtime_ns) for t in listing[0]}
-    if stats is not None and _quick_quiet(where, stats, csv, today):
+    if stats is not None and quick_quiet(where, stats, csv, today):
         return RollupResult()
     state = _load_state(where)
     if stats is not None and _quiet(state, stats, csv, today):
@@ -347,7 +313,7 @@ def rollup(
     result = _commit(journal, have, _computed(ctx, plan, files) if plan.days else {})
     ctx.index.save()
     kept = {str(t.path): [t.size, t.mtime_ns, plan.fingerprints[str(t.path)]] for t in files}
-    saved = _State(today - timedelta(days=1), _csv_stat(journal.root), kept, plan.frozen)
+    saved = _State(today - timedelta(days=1), csv_stat(journal.root), kept, plan.frozen)
     _save_state(where, saved)
     _save_quick(where, saved, {str(t.path): (t.size, t.mtime_ns) for t in files})
     return result

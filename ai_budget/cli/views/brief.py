@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ai_budget.cli.views.journal import copilot_json, copilot_text, gemini_text
 from ai_budget.cli.views.severity import routing_json, severity_json, tier_text
 from ai_budget.cli.views.table import table
 from ai_budget.cli.views.usage import usage_json, usage_text
@@ -12,7 +11,11 @@ from ai_budget.fmt import fmt_units
 from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.forecast import minutes_until
 from ai_budget.planning.recommend import Plan
-from ai_budget.session.check import Brief
+
+# Light (no pydantic): `check`'s fast path prints its brief with these functions, the accounts' part
+# (Copilot, Gemini, credits, the Console: models) given as kept by the full path.
+if TYPE_CHECKING:
+    from ai_budget.session.check import Brief
 
 # A long backlog must not bury the brief: the text shows the top of it (JSON has it all).
 MAX_TASKS_SHOWN = 20
@@ -55,8 +58,21 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def brief_json(brief: Brief) -> dict[str, Any]:
-    """`check --json`."""
+def accounts_json(brief: Brief) -> dict[str, Any]:
+    """The accounts beside Claude's windows, as JSON: Copilot, Gemini, prepaid credits, the Console."""
+    from ai_budget.cli.views.journal import copilot_json
+
+    return {
+        "copilot": copilot_json(brief.copilot),
+        "gemini": brief.gemini.model_dump(mode="json"),
+        "credits": _credits_json(brief),
+        "console": _console_json(brief),
+    }
+
+
+def brief_json(brief: Any, accounts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`check --json`; `accounts` as accounts_json gives them (the fast path's, kept), else worked out."""
+    kept = accounts if accounts is not None else accounts_json(brief)
     claude: dict[str, Any] = {"source": None, "fresh": False, "fetched_at": None, "error": brief.error}
     if brief.usage is not None:
         claude = usage_json(brief.usage, brief.now)
@@ -72,13 +88,13 @@ def brief_json(brief: Brief) -> dict[str, Any]:
         "claude": claude,
         "severity": severity_json(brief.severity),
         "routing": routing_json(brief.route),
-        "copilot": copilot_json(brief.copilot),
-        "gemini": brief.gemini.model_dump(mode="json"),
+        "copilot": kept["copilot"],
+        "gemini": kept["gemini"],
         "tasks": [task_json(e) for e in brief.estimates],
         "recommendation": plan_json(brief.plan),
         "warnings": brief.warnings,
-        "credits": _credits_json(brief),
-        "console": _console_json(brief),
+        "credits": kept["credits"],
+        "console": kept["console"],
     }
 
 
@@ -163,13 +179,11 @@ def _console_json(brief: Brief) -> dict[str, Any] | None:
     return console_json(brief.console)
 
 
-def brief_text(brief: Brief) -> str:
-    """`check` for a person."""
-    lines = [
-        f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: severity {brief.severity.describe()}",
-        "",
-    ]
-    lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
+def accounts_text(brief: Brief) -> list[str]:
+    """The accounts' lines beside Claude's windows: Copilot, Gemini, prepaid credits, the Console."""
+    from ai_budget.cli.views.journal import copilot_text, gemini_text
+
+    lines = []
     if brief.copilot.section.enabled:  # an account switched off is not shown
         lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
     if brief.gemini.enabled:
@@ -182,6 +196,17 @@ def brief_text(brief: Brief) -> str:
         from ai_budget.cli.views.console import console_line
 
         lines.append(console_line(brief.console))
+    return lines
+
+
+def brief_text(brief: Any, accounts: list[str] | None = None) -> str:
+    """`check` for a person; `accounts` as accounts_text gives them (the fast path's, kept)."""
+    lines = [
+        f"Budget brief, {brief.now.astimezone():%a %d %b %H:%M}: severity {brief.severity.describe()}",
+        "",
+    ]
+    lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
+    lines += accounts if accounts is not None else accounts_text(brief)
     lines.append("")
     if brief.estimates:
         rows: list[tuple[str, ...]] = [("#", "task", "estimate", "basis")]

@@ -1,0 +1,120 @@
+"""`check` (and `check --json`) on the fast path: the brief from the kept basis, without click or
+pydantic, when a by-hand `check` would find nothing to do but read the windows and open the session.
+
+The full `check` keeps, beside the basis the session-start hook uses (session.brief_basis), what only it
+works out: the accounts' lines and JSON (Copilot, Gemini: models), the routing table, and the journal's
+HEAD it reviewed for a limit change. This path answers only while all of that holds and nothing waits:
+no closing to fold, no session idle past its end, nothing to roll up (the rollup's own quick record), no
+Copilot fetch due, no Console, no prepaid credits, and a young local reading (else the full path may ask
+the endpoint). The plan, severity, route, paces, warnings and text come from the very functions `check`
+uses; a test compares the two paths' output. Anything unexpected: None, and the full path answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from ai_budget import paths
+from ai_budget.cli import fast_reading
+from ai_budget.integrations import fast_start
+from ai_budget.planning.estimates import Estimate
+from ai_budget.planning.forecast import Pace
+from ai_budget.planning.recommend import Plan
+from ai_budget.planning.routing import Route, route, routing_view
+from ai_budget.session import brief_basis, live, rollup_quick, state
+from ai_budget.session.opening import Opening, open_session
+from ai_budget.session.pace import RULES, window_pace
+from ai_budget.severity import Severity, Thresholds
+from ai_budget.timeutil import now as utc_now
+
+ARGS: tuple[list[str], ...] = ([], ["--json"])  # what this path answers; any other option takes the full path
+
+
+class Brief(NamedTuple):
+    """What the brief's views read of session.check.Brief (the accounts are kept apart)."""
+
+    now: datetime
+    usage: fast_reading.Snapshot
+    error: str | None
+    severity: Severity
+    estimates: list[Estimate]
+    plan: Plan
+    warnings: list[str]
+    paces: dict[str, Pace]
+    route: Route
+
+
+def _nothing_waits(root: Any, claude_dirs: list[Any], now: datetime) -> bool:
+    """No closing to fold, no open session idle past its end, nothing to roll up (closing.fold_quietly's
+    and rollup.rollup's own questions, asked without doing their work)."""
+    if state.pending(root):
+        return False
+    for opened in state.all_open(root):
+        written = live.transcript_written(opened) or opened.opened_at
+        if opened.session_id is not None and now - written >= live.IDLE_OVER:
+            return False
+    return rollup_quick.nothing_to_do(root, claude_dirs, now)
+
+
+def kept_for_check(root: Any, now: datetime) -> dict[str, Any] | None:
+    """The basis, if the full `check` kept its part and it still holds (HEAD unchanged)."""
+    kept = brief_basis.load(root, now)
+    by_hand = kept.get("check") if kept is not None else None
+    if not isinstance(by_hand, dict) or by_hand.get("head") != brief_basis.head(root):
+        return None
+    if by_hand.get("full_path_needed"):
+        return None
+    return kept
+
+
+def brief(kept: dict[str, Any], snap: fast_reading.Snapshot, now: datetime) -> Brief:
+    """session.check.check's brief, from the basis and the reading."""
+    made = fast_start.brief(kept, snap, None, now)  # the plan, severity and warnings, as the hook's
+    five, seven = snap.five_hour.utilization, snap.seven_day.utilization
+    bounds = Thresholds(**kept["settings"]["tiers"])
+    found = route(routing_view(kept["check"]["routing"]), five, seven, bounds=bounds)
+    paces = {name: window_pace(name, getattr(snap, name), now) for name in RULES}
+    estimates = fast_start.kept_estimates(kept)
+    return Brief(now, snap, None, made.severity, estimates, made.plan, made.warnings, paces, found)
+
+
+def answer(args: list[str]) -> str | None:
+    """The text `check` prints, or None when the full path must answer."""
+    if args not in ARGS:
+        return None
+    now = utc_now()
+    root = paths.journal_home()
+    kept = kept_for_check(root, now)
+    if kept is None:
+        return None
+    claude_dirs = paths.claude_dirs()
+    if not _nothing_waits(root, claude_dirs, now):
+        return None
+    snap = fast_reading.freshest(paths.primary_claude_dir(), now)
+    if snap is None:
+        return None
+    return _open_and_show(root, claude_dirs, kept, snap, now, args == ["--json"])
+
+
+def _open_and_show(
+    root: Any,
+    claude_dirs: list[Any],
+    kept: dict[str, Any],
+    snap: fast_reading.Snapshot,
+    now: datetime,
+    json_: bool,
+) -> str:
+    from ai_budget.claude import usage_history
+    from ai_budget.cli.views.brief import brief_json, brief_text
+
+    if snap.source != "cache":  # as claude.usage.fresh_or_last_known: our cache was recorded when fetched
+        usage_history.record(usage_history.rows_of(snap.response), snap.source, snap.observed_at)
+    open_session(root, Opening(live.resolve(root, claude_dirs, now), "check", resolve=True), snap, now)
+    made = brief(kept, snap, now)
+    accounts = kept["check"]["accounts"]
+    if json_:
+        from ai_budget.jsonio import dumps_pretty
+
+        return dumps_pretty(brief_json(made, accounts["json"]))
+    return brief_text(made, accounts["text"])
