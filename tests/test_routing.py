@@ -15,7 +15,7 @@ from usage_server import Reply, UsageServer, usage_body
 
 from ai_budget.api import QuotaMonitor
 from ai_budget.model.routing import TASK_CLASSES, Routing
-from ai_budget.planning.routing import route
+from ai_budget.planning.routing import route, routing_view
 
 BATTERY = Routing()
 METABOLIC = Routing(preset="metabolic")
@@ -236,3 +236,16 @@ def test_importing_the_api_in_a_fresh_interpreter_loads_neither_click_nor_git(ho
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "routing", [BATTERY, METABOLIC, Routing.model_validate(CUSTOM)], ids=lambda r: r.preset
+)
+def test_the_fast_paths_view_of_a_routing_table_routes_as_the_model(routing: Routing) -> None:
+    # `check`'s fast path keeps the table as JSON and routes on routing_view's reading of it.
+    view = routing_view(json.loads(json.dumps(routing.model_dump(mode="json"))))
+    for five in (None, 0.0, 30.0, 60.0, 95.0):
+        for seven in (None, 0.0, 50.0, 70.0, 85.0, 92.0):
+            for task in TASK_CLASSES:
+                for asked in (False, True):
+                    assert route(view, five, seven, task, asked) == route(routing, five, seven, task, asked)

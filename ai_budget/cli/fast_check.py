@@ -79,11 +79,11 @@ def brief(kept: dict[str, Any], snap: fast_reading.Snapshot, now: datetime) -> B
     return Brief(now, snap, None, made.severity, estimates, made.plan, made.warnings, paces, found)
 
 
-def answer(args: list[str]) -> str | None:
+def answer(args: list[str], moment: datetime | None = None) -> str | None:
     """The text `check` prints, or None when the full path must answer."""
     if args not in ARGS:
         return None
-    now = utc_now()
+    now = moment or utc_now()
     root = paths.journal_home()
     kept = kept_for_check(root, now)
     if kept is None:

@@ -44,7 +44,7 @@ class Response:
         return {
             key: Window(*window(self.body, key))
             for key, value in self.body.items()
-            if key not in MAIN and isinstance(value, dict) and "utilization" in value
+            if key not in MAIN and key not in TYPED and isinstance(value, dict) and "utilization" in value
         }
 
     def scoped_windows(self) -> list[tuple[str, Window]]:
