@@ -5,7 +5,8 @@ Usage: python bench/fast_paths.py [--runs 15] [--corpus DIR] [--exe PATH] [--jso
 A fresh temporary HOME gets a journal (`ai-budget init`) and a statusline feed. Each round runs, alternated
 so machine noise falls on all of them: `python -c pass` (the yardstick), `hook prompt`, `hook session-start`
 (source `startup`, a new session id each round), `statusline` and, with --corpus (a tree made by
-bench/make_corpus.py, used as the Claude dir), `check` and `log`. The first round (caches filled) is not
+bench/make_corpus.py, used as the Claude dir), `check --json` (its fast path), `check --from-file` (its
+full path) and `log`. The first round (caches filled) is not
 counted. Prints medians of wall time, each hook's and the statusline's excess over the interpreter with its
 target, and the load average.
 """
@@ -38,7 +39,11 @@ def commands(exe: str, corpus: bool) -> dict[str, tuple[list[str], bytes]]:
         "statusline": ([exe, "statusline"], statusline_stdin),
     }
     if corpus:
-        found["check"] = ([exe, "check", "--from-file", str(USAGE)], b"")
+        # `check` as the /budget-check skill runs it, the windows from the statusline feed just written:
+        # the fast path, from the basis the previous round's `log` kept. With --from-file it always takes
+        # the full path (shown for comparison; the first check after a change to the journal costs that).
+        found["check"] = ([exe, "check", "--json"], b"")
+        found["check (full path)"] = ([exe, "check", "--from-file", str(USAGE)], b"")
         found["log"] = ([exe, "log", "--from-file", str(USAGE)], b"")
     return found
 

@@ -204,10 +204,19 @@ def test_a_waiting_closing_or_an_idle_session_takes_the_full_path(journal: Path,
     assert fast_check.answer([], kept) is None
 
 
-def test_something_to_roll_up_takes_the_full_path(claude_dir: Path, kept: datetime) -> None:
+def test_a_day_not_rolled_up_takes_the_full_path(journal: Path, claude_dir: Path, kept: datetime) -> None:
+    from ai_budget.session.rollup_quick import quick_record
+
     project = claude_dir / "projects" / "-work-app"
     project.mkdir(parents=True)
-    (project / "0b0e6c1e-6a59-4cbb-9d55-3c5a3e8a1f00.jsonl").write_text("{}\n")  # a new transcript
+    (project / "0b0e6c1e-6a59-4cbb-9d55-3c5a3e8a1f00.jsonl").write_text("{}\n")
+    assert fast_check.answer([], kept) is not None  # a changed transcript waits for the next log or report
+    record = quick_record(journal, paths.claude_dirs())
+    data = json.loads(record.read_text())
+    yesterday = kept.astimezone().date() - timedelta(days=1)
+    assert data["through"] == yesterday.isoformat()
+    data["through"] = (yesterday - timedelta(days=1)).isoformat()  # as on the first check of a new day
+    record.write_text(json.dumps(data))
     assert fast_check.answer([], kept) is None
 
 

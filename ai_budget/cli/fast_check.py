@@ -4,25 +4,28 @@ pydantic, when a by-hand `check` would find nothing to do but read the windows a
 The full `check` keeps, beside the basis the session-start hook uses (session.brief_basis), what only it
 works out: the accounts' lines and JSON (Copilot, Gemini: models), the routing table, and the journal's
 HEAD it reviewed for a limit change. This path answers only while all of that holds and nothing waits:
-no closing to fold, no session idle past its end, nothing to roll up (the rollup's own quick record), no
-Copilot fetch due, no Console, no prepaid credits, and a young local reading (else the full path may ask
-the endpoint). The plan, severity, route, paces, warnings and text come from the very functions `check`
+no closing to fold, no session idle past its end, the finished days rolled up (the day the rollup's quick
+record went through), no Copilot fetch due, no Console, no prepaid credits, and a young local reading
+(else the full path may ask the endpoint). A correction to a finished day (an old transcript that
+changed) is left to the next `log`, `report` or full `check`, which roll up first. The plan, severity, route, paces, warnings and text come from the very functions `check`
 uses; a test compares the two paths' output. Anything unexpected: None, and the full path answers.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from ai_budget import paths
 from ai_budget.cli import fast_reading
+from ai_budget.fileio import read_json
 from ai_budget.integrations import fast_start
 from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.recommend import Plan
 from ai_budget.planning.routing import Route, route, routing_view
-from ai_budget.session import brief_basis, live, rollup_quick, state
+from ai_budget.session import active, brief_basis, state
 from ai_budget.session.opening import Opening, open_session
 from ai_budget.session.pace import RULES, window_pace
 from ai_budget.severity import Severity, Thresholds
@@ -45,19 +48,23 @@ class Brief(NamedTuple):
     route: Route
 
 
-def _nothing_waits(root: Any, claude_dirs: list[Any], now: datetime) -> bool:
-    """No closing to fold, no open session idle past its end, nothing to roll up (closing.fold_quietly's
-    and rollup.rollup's own questions, asked without doing their work)."""
+def _nothing_waits(root: Path, by_hand: dict[str, Any], now: datetime) -> bool:
+    """No closing to fold and no open session idle past its end (closing.fold_quietly's questions), and
+    the finished days rolled up (the rollup's quick record went through yesterday)."""
     if state.pending(root):
         return False
     for opened in state.all_open(root):
-        written = live.transcript_written(opened) or opened.opened_at
-        if opened.session_id is not None and now - written >= live.IDLE_OVER:
+        written = active.transcript_written(opened) or opened.opened_at
+        if opened.session_id is not None and now - written >= active.IDLE_OVER:
             return False
-    return rollup_quick.nothing_to_do(root, claude_dirs, now)
+    # A finished day's transcripts that changed since (rare: a correction) are left to the next `log`
+    # or `report`, which roll up first: the brief shows nothing of the rollups.
+    record = read_json(Path(by_hand["rollup_record"])) or {}
+    yesterday = now.astimezone().date() - timedelta(days=1)  # the C library's zone, as the rollup's
+    return record.get("through") == yesterday.isoformat()
 
 
-def kept_for_check(root: Any, now: datetime) -> dict[str, Any] | None:
+def kept_for_check(root: Path, now: datetime) -> dict[str, Any] | None:
     """The basis, if the full `check` kept its part and it still holds (HEAD unchanged)."""
     kept = brief_basis.load(root, now)
     by_hand = kept.get("check") if kept is not None else None
@@ -88,18 +95,16 @@ def answer(args: list[str], moment: datetime | None = None) -> str | None:
     kept = kept_for_check(root, now)
     if kept is None:
         return None
-    claude_dirs = paths.claude_dirs()
-    if not _nothing_waits(root, claude_dirs, now):
+    if not _nothing_waits(root, kept["check"], now):
         return None
     snap = fast_reading.freshest(paths.primary_claude_dir(), now)
     if snap is None:
         return None
-    return _open_and_show(root, claude_dirs, kept, snap, now, args == ["--json"])
+    return _open_and_show(root, kept, snap, now, args == ["--json"])
 
 
 def _open_and_show(
-    root: Any,
-    claude_dirs: list[Any],
+    root: Path,
     kept: dict[str, Any],
     snap: fast_reading.Snapshot,
     now: datetime,
@@ -110,7 +115,8 @@ def _open_and_show(
 
     if snap.source != "cache":  # as claude.usage.fresh_or_last_known: our cache was recorded when fetched
         usage_history.record(usage_history.rows_of(snap.response), snap.source, snap.observed_at)
-    open_session(root, Opening(live.resolve(root, claude_dirs, now), "check", resolve=True), snap, now)
+    sid = active.resolve(root, paths.claude_dirs(), now)
+    open_session(root, Opening(sid, "check", resolve=True), snap, now)
     made = brief(kept, snap, now)
     accounts = kept["check"]["accounts"]
     if json_:

@@ -14,7 +14,7 @@ from ai_budget.model import backlog
 from ai_budget.model.budget import BudgetFile
 from ai_budget.planning.estimates import estimate
 from ai_budget.planning.routing import fallback
-from ai_budget.session import brief_basis
+from ai_budget.session import brief_basis, rollup_quick
 from ai_budget.session import limits as session_limits
 from ai_budget.session.check import full_path_needed, standing_warnings
 from ai_budget.severity import Thresholds
@@ -76,6 +76,7 @@ def keep(journal: Journal, now: datetime, accounts: Accounts | None = None) -> N
             "routing": settings.routing.model_dump(mode="json"),
             "accounts": accounts(budget, now),
             "full_path_needed": full_path_needed(budget, now),
+            "rollup_record": str(rollup_quick.quick_record(journal.root, paths.claude_dirs())),
         }
     brief_basis.keep(
         journal.root,

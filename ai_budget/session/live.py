@@ -7,14 +7,12 @@ resuming a session, or a tail after `/budget-log` can therefore neither lose nor
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from stat import S_ISREG
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,15 +20,21 @@ from ai_budget.claude import transcripts
 from ai_budget.claude.transcripts.discover import Transcript
 from ai_budget.errors import BudgetError
 from ai_budget.session import state
+from ai_budget.session.active import (  # noqa: F401 (the finding of live sessions, light, lives there)
+    ACTIVE,
+    IDLE_OVER,
+    SessionFile,
+    newest_active,
+    resolve,
+    session_files,
+    transcript_written,
+)
 from ai_budget.session.ledger import COUNT_FIELDS
-from ai_budget.session.state import OpenSession
 from ai_budget.timeutil import parse_time
 
 if TYPE_CHECKING:
     from ai_budget.journal.samples import Span
 
-ACTIVE = timedelta(minutes=30)  # a transcript written this recently belongs to a session still running
-IDLE_OVER = timedelta(hours=2)  # an open session unwritten this long has ended (its end hook never ran)
 # What a person would not call a session: a run Claude Code's SDK or `claude -p` made, or one that
 # lasted under SHORT_SPAN with at most SHORT_CALLS responses. Folded into the day's record.
 SHORT_SPAN = timedelta(minutes=2)
@@ -152,100 +156,6 @@ def is_short(entrypoint: str | None, observed: Observed | None) -> bool:
         return True
     span = (observed.last - observed.first) if observed.first and observed.last else timedelta(0)
     return span < SHORT_SPAN and observed.counts.get("exchanges", 0) <= SHORT_CALLS
-
-
-def newest_active(claude_dirs: list[Path], now: datetime, cwd: Path) -> str | None:
-    """The session of the newest transcript written in the last ACTIVE minutes (this folder's first)."""
-    cutoff = (now - ACTIVE).timestamp()
-    recent = [found for found in session_files(claude_dirs) if found.mtime_ns / 1e9 >= cutoff]
-    if not recent:
-        return None
-    here = [found for found in recent if found.project == _project_folder(cwd)]
-    return max(here or recent, key=lambda found: found.mtime_ns).session_id
-
-
-class SessionFile(NamedTuple):
-    """A session's main transcript: its project folder's name, the session id, its last write."""
-
-    project: str
-    session_id: str
-    mtime_ns: int
-
-
-def session_files(claude_dirs: list[Path]) -> list[SessionFile]:
-    """The session transcripts `find_transcripts` lists (`is_session`), in its order, by the same rules
-    (regular, readable, a file reached twice counted once, linked folders not entered), without
-    listing the subagents' folders or making a Path per file: `check` and `log` look for the newest
-    session at every run, in trees of thousands of files."""
-    found: list[SessionFile] = []
-    seen: set[tuple[int, int]] = set()
-    for claude_dir in claude_dirs:
-        root = claude_dir / "projects"
-        if root.is_dir():
-            for project in _entries(str(root)):
-                if _is_dir(project) and not project.is_symlink():
-                    found += _sessions_in(project, seen)
-    return found
-
-
-def _sessions_in(project: os.DirEntry[str], seen: set[tuple[int, int]]) -> list[SessionFile]:
-    found = []
-    for entry in _entries(project.path):
-        name = entry.name
-        if not name.endswith(".jsonl") or name == "journal.jsonl" or name.startswith("agent-"):
-            continue
-        if _is_dir(entry):
-            continue
-        try:
-            stat = entry.stat()
-        except OSError:
-            continue
-        identity = (stat.st_dev, stat.st_ino)
-        if S_ISREG(stat.st_mode) and identity not in seen and os.access(entry.path, os.R_OK):
-            seen.add(identity)
-            found.append(SessionFile(project.name, name[: -len(".jsonl")], stat.st_mtime_ns))
-    return found
-
-
-def _entries(folder: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as listing:
-            return list(listing)
-    except OSError:
-        return []
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
-
-
-def _project_folder(cwd: Path) -> str:
-    """Claude Code's folder name for a project directory (every character not alphanumeric is a dash)."""
-    return "".join(ch if ch.isalnum() else "-" for ch in str(cwd))
-
-
-def resolve(root: Path, claude_dirs: list[Path], now: datetime, cwd: Path | None = None) -> str | None:
-    """The session a by-hand command belongs to: Claude Code's id when it runs the command, else the
-    newest active transcript's (an open one first), else None (a session in a terminal)."""
-    sid = state.current_session_id()
-    if sid is not None:
-        return sid
-    if state.load(root, None) is not None:
-        return None  # a terminal session was opened by `check`: `log` closes that one
-    return newest_active(claude_dirs, now, cwd or Path.cwd())
-
-
-def transcript_written(session: OpenSession) -> datetime | None:
-    """When an open session's transcript was last written, if it names one that exists."""
-    if session.transcript_path is None:
-        return None
-    try:
-        return datetime.fromtimestamp(Path(session.transcript_path).stat().st_mtime, timezone.utc)
-    except (OSError, ValueError):
-        return None
 
 
 def _label(name: str, machine: str | None, here: str) -> str:

@@ -1,17 +1,15 @@
 """Whether the daily rollup has anything to do, decided from a stat of each transcript and month file
-against the quick record the last rollup left (session.rollup keeps it). Light (no git, no pydantic):
-`check`'s fast path asks it, and takes the full path when the answer is not a plain no."""
+against the quick record the last rollup left beside its state. Light (no git, no pydantic): the record's
+place is kept in the brief's basis, and `check`'s fast path reads the day it was rolled through."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 from pathlib import Path
 
 from ai_budget import paths
 from ai_budget.claude import price_table
-from ai_budget.claude.transcripts.discover import transcript_stats
-from ai_budget.errors import BudgetError
 from ai_budget.fileio import read_json
 from ai_budget.journal.month_files import month_files
 
@@ -30,6 +28,11 @@ def state_path(root: Path, claude_dirs: list[Path]) -> Path:
     """The state file of one journal, Claude dirs and price table (another starts afresh, recosting)."""
     key = "\n".join([str(root.resolve()), *sorted(str(d) for d in claude_dirs), price_table.prices().digest])
     return paths.cache_dir() / f"rollups-{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
+
+
+def quick_record(root: Path, claude_dirs: list[Path]) -> Path:
+    """The quick record of one journal's rollup (its `through` is the last finished day rolled up)."""
+    return state_path(root, claude_dirs).with_suffix(QUICK)
 
 
 def digest(stats: dict[str, tuple[int, int]], leave_out: set[str]) -> str:
@@ -55,16 +58,3 @@ def quick_quiet(where: Path, stats: dict[str, tuple[int, int]], csv: dict[str, l
         return False  # a damaged record is a look at the state, nothing else
     yesterday = (day - timedelta(days=1)).isoformat()
     return data.get("through") == yesterday and data.get("digest") == digest(stats, set(map(str, growing)))
-
-
-def nothing_to_do(root: Path, claude_dirs: list[Path], now: datetime) -> bool:
-    """The rollup's own first question (session.rollup.rollup), answered without it: True only when the
-    quick record shows there is nothing to roll up; an unreadable folder or file is a no."""
-    try:
-        stats = transcript_stats(claude_dirs)
-        if stats is None:
-            return False
-        today = now.astimezone(local_zone()).date()
-        return quick_quiet(state_path(root, claude_dirs), stats, csv_stat(root), today)
-    except (OSError, ValueError, BudgetError):
-        return False
