@@ -27,7 +27,8 @@ HOUR_AGO_NS = time.time_ns() - 3600 * 10**9
 def line(output_tokens: int, msg_id: str) -> str:
     usage = {"input_tokens": 1, "output_tokens": output_tokens}
     message = {"id": msg_id, "model": "claude-sonnet-4-5", "usage": usage}
-    return json.dumps({"type": "assistant", "timestamp": "2025-06-01T12:00:00.000Z", "message": message}) + "\n"
+    record = {"type": "assistant", "timestamp": "2025-06-01T12:00:00.000Z", "message": message}
+    return json.dumps(record) + "\n"
 
 
 def make_tree(claude: Path) -> Path:
