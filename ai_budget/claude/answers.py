@@ -3,23 +3,24 @@
 # A warm all-time query would otherwise load every file's summary (every message id of years
 # of transcripts) to print the same numbers again. The key is the question (the arguments, the
 # working directory, the environment and time zone they are read in, the code that answers);
-# the answer is kept with a digest of every transcript's (path, size, mtime, mode, owner), so
-# listing the files with os.scandir is all a repeated question costs. Only absolute questions
-# are kept: a relative `--since 5h` moves with the clock. Stdlib only, and no typing or pathlib:
-# the whole warm answer should cost little more than the interpreter's start.
-
-from __future__ import annotations
+# the answer is kept with a digest of every transcript's and folder's identity (size, mtime,
+# inode, mode...) and their paths, so one stat a path is all a repeated question costs: a file
+# added or removed moves its folder's mtime, and only folders that changed moments before the
+# walk are listed again. Only absolute questions are kept: a relative `--since 5h` moves with
+# the clock. Stdlib only, and no typing or pathlib: the whole warm answer should cost little
+# more than the interpreter's start.
 
 import gc
 import marshal
 import os
 import sys
 import time
+from stat import S_ISDIR  # loaded with os already
 
 TYPE_CHECKING = False  # not typing's: a warm answer imports nothing it does not use
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import TextIO
+    from typing import Any, TextIO
 
 try:  # the C module alone: hashlib would load OpenSSL first, a few ms of a warm answer
     from _blake2 import blake2b
@@ -33,6 +34,9 @@ VALUED = {"--session", "--since", "--until", "--by"}
 TIMES = {"--since", "--until"}
 ENV_NAMES = {"HOME", "TZ", "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "COLUMNS", "LINES", "LANG", "TERM"}
 ENV_PREFIXES = ("AI_BUDGET_", "CLAUDE_", "XDG_", "LC_")
+# A folder's mtime has the clock's tick (milliseconds) or its file system's granularity (up to 2 s):
+# one changed less than this before the walk is listed again at every replay, not only stat'ed.
+SETTLE_NS = 5_000_000_000
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -74,45 +78,93 @@ def _claude_roots() -> list[str]:
     return roots
 
 
-def _listing(root: str, out: list[tuple[object, ...]]) -> None:
-    """(path, size, mtime, mode, owner) of every `*.jsonl` under root, as os.walk would find them."""
+def _fields(st: os.stat_result) -> tuple[int, ...]:
+    """What a change to a file or folder moves: its size, mtime, ctime, inode, mode and owner."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode, st.st_uid)
+
+
+def _identity(path: str) -> tuple[int, ...]:
+    """The path's fields, or its errno when it cannot be stat'ed (a folder not made yet)."""
     try:
-        entries = list(os.scandir(root))
+        return _fields(os.stat(path))  # follows a symlink, as the transcripts' walk does
     except OSError as err:
-        out.append((root, "unlistable", err.errno))
-        return
-    for entry in entries:
+        return (err.errno or 0,)
+
+
+def _digest(value: "list[Any]") -> "blake2b":
+    """A hash of value's marshal form (version 2: no back-references, so equal values give equal bytes)."""
+    # Marshalled, not formatted: formatting thousands of 19-digit mtimes cost more than the
+    # stat calls (callgrind).
+    return blake2b(marshal.dumps(value, 2), digest_size=20)
+
+
+class Listing:
+    """Every Claude folder and the `*.jsonl` in them: their paths, and a digest of their identities."""
+
+    def __init__(self, paths: list[str], digest: bytes, settled: bool):
+        self.paths = paths
+        self.digest = digest
+        # Whether no folder could have changed unseen: then stat'ing the paths again tells
+        # whether anything changed, without listing a folder.
+        self.settled = settled
+
+    @classmethod
+    def take(cls) -> "Listing":
+        """Walk every Claude folder, as the transcripts' walk would."""
+        paths: list[str] = []
+        identities: list[tuple[int, ...]] = []
+        settled_before = time.time_ns() - SETTLE_NS
+        settled = True
+        gc.disable()  # thousands of tuples would set off the cyclic GC for nothing
         try:
-            if entry.is_dir(follow_symlinks=False):
-                _listing(entry.path, out)
-                continue
-            if not entry.name.endswith(".jsonl"):
-                continue
-            st = entry.stat()
-        except OSError:
-            out.append((entry.path, "unreadable"))
-            continue
-        out.append((entry.path, st.st_size, st.st_mtime_ns, st.st_mode, st.st_uid))
+            for root in _claude_roots():
+                settled = _walk(root, paths, identities, settled_before) and settled
+            return cls(paths, _digest(identities).digest(), settled)
+        finally:
+            gc.enable()
+
+    def unchanged(self) -> bool:
+        """Whether every path and identity is as when this listing was taken."""
+        if not self.settled:
+            again = Listing.take()
+            return again.paths == self.paths and again.digest == self.digest
+        gc.disable()
+        try:
+            return _digest([_identity(path) for path in self.paths]).digest() == self.digest
+        finally:
+            gc.enable()
 
 
-def files_digest() -> bytes:
-    """A digest of every transcript file's identity: it changes whenever an answer could."""
-    # Tuples marshalled, not text: formatting thousands of 19-digit mtimes cost more than the
-    # stat calls (callgrind); the cyclic GC, set off by all those tuples, is paused meanwhile.
-    out: list[tuple[object, ...]] = []
-    gc.disable()
+def _walk(folder: str, paths: list[str], identities: list[tuple[int, ...]], settled_before: int) -> bool:
+    """The folder, then its `*.jsonl` and subfolders; whether every folder had settled."""
+    paths.append(folder)
     try:
-        for root in _claude_roots():
-            if os.path.isdir(root):
-                _listing(root, out)
-    finally:
-        gc.enable()
-    return blake2b(marshal.dumps(out), digest_size=20).digest()
+        st = os.stat(folder)  # before the listing: an entry added after it moves this mtime
+    except OSError as err:
+        identities.append((err.errno or 0,))
+        return True
+    identities.append(_fields(st))
+    if not S_ISDIR(st.st_mode):
+        return True
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return False  # only a new walk can tell whether it can be listed now
+    # A folder changed this recently could change again within its mtime's granularity and
+    # keep the same mtime: its identity alone cannot vouch for its entries.
+    settled = st.st_mtime_ns < settled_before
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            settled = _walk(entry.path, paths, identities, settled_before) and settled
+        elif entry.name.endswith(".jsonl"):
+            paths.append(entry.path)
+            identities.append(_identity(entry.path))
+    return settled
 
 
-def _code() -> list[str]:
+def _code() -> list[tuple[str, int, int]]:
     """The answering code and price list (size, mtime of each file): a new version answers afresh."""
-    out: list[str] = []
+    out: list[tuple[str, int, int]] = []
     stack = [PACKAGE]
     while stack:
         folder = stack.pop()
@@ -126,7 +178,7 @@ def _code() -> list[str]:
                     stack.append(entry.path)
             elif entry.name.endswith((".py", ".json")):
                 st = entry.stat()
-                out.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+                out.append((entry.path, st.st_size, st.st_mtime_ns))
     return out
 
 
@@ -160,7 +212,7 @@ def question_key(argv: list[str]) -> str:
     except OSError:
         zone_id = (0, 0)
     local = time.localtime()
-    key = (
+    key = [
         VERSION,
         argv,
         os.getcwd(),
@@ -174,8 +226,8 @@ def question_key(argv: list[str]) -> str:
         zone_id,
         sorted(_code()),
         _price_files(),
-    )
-    return blake2b(marshal.dumps(repr(key)), digest_size=20).hexdigest()
+    ]
+    return _digest(key).hexdigest()
 
 
 def _cache_dir() -> str:
@@ -194,7 +246,7 @@ def _cache_dir() -> str:
 class _Tee:
     """A text stream that passes everything on and keeps what was written."""
 
-    def __init__(self, stream: TextIO):
+    def __init__(self, stream: "TextIO"):
         self.stream = stream
         self.parts: list[str] = []
 
@@ -213,11 +265,9 @@ class Answers:
     def __init__(self, argv: list[str]):
         self.folder = _cache_dir()
         self.path = os.path.join(self.folder, question_key(argv) + ".marshal")
-        # Taken before anything is read: a file written meanwhile makes the next run answer afresh.
-        self.files = files_digest()
 
     @classmethod
-    def of(cls, argv: list[str]) -> Answers | None:
+    def of(cls, argv: list[str]) -> "Answers | None":
         """The question `tokens ARGV`, or None when its answer may not be kept."""
         return cls(argv) if cacheable(argv) else None
 
@@ -225,17 +275,20 @@ class Answers:
         """Print the kept answer when the files are as they were; whether it did."""
         try:
             with open(self.path, "rb") as handle:
-                files, text = marshal.load(handle)
-        except (OSError, EOFError, ValueError, TypeError):
-            return False
-        if files != self.files or not isinstance(text, str):
+                # loads, not load: marshal.load reads a file object one small read a value.
+                paths, digest, settled, text = marshal.loads(handle.read())
+            if not isinstance(text, str) or not Listing(paths, digest, settled).unchanged():
+                return False
+        except (OSError, EOFError, ValueError, TypeError):  # not an answer this code kept
             return False
         sys.stdout.write(text)
         sys.stdout.flush()
         return True
 
-    def record(self, run: Callable[[], object]) -> None:
+    def record(self, run: "Callable[[], object]") -> None:
         """Run the CLI (`run()`), keeping what it prints when it ends well and says nothing on stderr."""
+        # Taken before anything is read: a file written meanwhile makes the next run answer afresh.
+        listing = Listing.take()
         out, err = _Tee(sys.stdout), _Tee(sys.stderr)
         sys.stdout, sys.stderr = out, err
         ok = False
@@ -248,15 +301,15 @@ class Answers:
         finally:
             sys.stdout, sys.stderr = out.stream, err.stream
             if ok and not err.parts:
-                self._keep("".join(out.parts))
+                self._keep(listing, "".join(out.parts))
 
-    def _keep(self, text: str) -> None:
+    def _keep(self, listing: Listing, text: str) -> None:
         """Write the answer atomically; drop the oldest when more than KEEP are kept."""
         tmp = f"{self.path}.{os.getpid()}.tmp"
         try:
             os.makedirs(self.folder, mode=0o700, exist_ok=True)
             with open(tmp, "wb") as handle:
-                marshal.dump((self.files, text), handle)
+                marshal.dump((listing.paths, listing.digest, listing.settled, text), handle)
             os.replace(tmp, self.path)
             kept = sorted(os.scandir(self.folder), key=lambda e: e.stat().st_mtime_ns)
             for entry in kept[:-KEEP]:
