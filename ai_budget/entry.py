@@ -35,7 +35,7 @@ def _cli(command: str | None) -> "Callable[[], object]":
     return lambda: app.cli(prog_name="ai-budget")
 
 
-def _bare_cli() -> Callable[[], None]:
+def _bare_cli() -> "Callable[[], None]":
     """The CLI package made but its __init__ (which imports every command module) not yet run: the
     modules of one command, or the click-free fast paths, load alone. Returns what runs the __init__."""
     import importlib.util

@@ -7,8 +7,9 @@ HEAD it reviewed for a limit change. This path answers only while all of that ho
 no closing to fold, no session idle past its end, the finished days rolled up (the day the rollup's quick
 record went through), no Copilot fetch due, no Console, no prepaid credits, and a young local reading
 (else the full path may ask the endpoint). A correction to a finished day (an old transcript that
-changed) is left to the next `log`, `report` or full `check`, which roll up first. The plan, severity, route, paces, warnings and text come from the very functions `check`
-uses; a test compares the two paths' output. Anything unexpected: None, and the full path answers.
+changed) is left to the next `log`, `report` or full `check`, which roll up first. The plan, severity,
+route, paces, warnings and text come from the very functions `check` uses; a test compares the two
+paths' output. Anything unexpected: None, and the full path answers.
 """
 
 from __future__ import annotations
