@@ -130,12 +130,11 @@ def project_name(cwd: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "-", cwd)
 
 
-def _matches_dir(project: Path, folder: str) -> bool:
-    """Whether a project folder is Claude Code's name for `folder`."""
-    name = project_name(folder)
+def _matches_dir(project: str, name: str) -> bool:
+    """Whether a project folder's name is `name`, Claude Code's name for a folder (`project_name`)."""
     if len(name) > 200:  # long names are cut to 200 characters plus a hash
-        return project.name.startswith(name[:200])
-    return project.name == name
+        return project.startswith(name[:200])
+    return project == name
 
 
 def newest_session(transcripts: list[Transcript], cwd: Path, lookup: Lookup) -> Transcript:
@@ -143,8 +142,10 @@ def newest_session(transcripts: list[Transcript], cwd: Path, lookup: Lookup) -> 
     sessions = [t for t in transcripts if t.is_session]
     if not sessions:
         raise InvalidInput(f"no Claude Code sessions found: {WHERE_HINT}")
+    named = [(t.project.name, t) for t in sessions]  # each name once: thousands of sessions, many folders
     for folder in (cwd, *cwd.parents):
-        mine = [t for t in sessions if _matches_dir(t.project, str(folder))]
+        name = project_name(str(folder))
+        mine = [t for project, t in named if _matches_dir(project, name)]
         # The folder name is lossy; the cwd recorded inside the transcript decides.
         mine = [t for t in mine if lookup(t.path).cwd in (None, str(folder))]
         if mine:
@@ -218,11 +219,11 @@ def session_of(t: Transcript, lookup: Lookup) -> str:
 def subagents_of(session: Transcript, transcripts: list[Transcript], lookup: Lookup) -> list[Transcript]:
     """Subagent files of a session, attributed by the sessionId inside them, never by name."""
     session_id = session.path.stem
-    return [
+    return [  # the cheap tests first: every transcript of every project passes here
         t
         for t in transcripts
-        if t.path != session.path
-        and not t.is_session
+        if not t.is_session
         and t.project == session.project
+        and t.path != session.path
         and session_of(t, lookup) == session_id
     ]
