@@ -86,3 +86,20 @@ def test_no_transcripts_no_session(tmp_path: Path, missing: str) -> None:
     if missing == "projects":
         claude.mkdir()
     assert newest_active([claude], NOW, Path(HERE)) is None
+
+
+def test_the_listing_keeps_each_path_as_text_and_as_the_same_path(tmp_path: Path) -> None:
+    dirs = tricky_tree(tmp_path)
+    here, there = project_dir(dirs[0], HERE), project_dir(dirs[0], ELSEWHERE)
+    readable = os.access(there / "s3.jsonl", os.R_OK)
+    expected = {  # built by tricky_tree: (the file, its project folder, a session, a subagent)
+        (here / "s1.jsonl", here, True, False),
+        (here / "agent-a1.jsonl", here, False, True),
+        (here / "s1" / "subagents" / "agent-a2.jsonl", here, False, True),
+        (there / "s2.jsonl", there, True, False),
+        (dirs[0] / "projects" / "top.jsonl", dirs[0] / "projects", False, False),
+        (project_dir(dirs[1], HERE) / "s4.jsonl", project_dir(dirs[1], HERE), True, False),
+    } | ({(there / "s3.jsonl", there, True, False)} if readable else set())
+    listed = find_transcripts(dirs)
+    assert {(t.path, t.project, t.is_session, t.is_agent) for t in listed} == expected
+    assert all(t.file == str(t.path) for t in listed)
