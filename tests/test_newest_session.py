@@ -57,17 +57,27 @@ def test_the_quick_listing_names_the_full_listings_sessions_in_its_order(tmp_pat
     assert sorted(stem for _, stem, _ in quick) == ["s1", "s2"] + (["s3"] if readable else []) + ["s4"]
 
 
-def test_this_folders_newest_recent_session_first_else_the_newest_anywhere(tmp_path: Path) -> None:
+@pytest.mark.parametrize("listed", [False, True], ids=["own listing", "the command's listing"])
+def test_this_folders_newest_recent_session_first_else_the_newest_anywhere(
+    tmp_path: Path, listed: bool
+) -> None:
     claude = tmp_path / ".claude"
     write(project_dir(claude, HERE) / "old-here.jsonl", NOW - ACTIVE - timedelta(minutes=1))
     write(project_dir(claude, HERE) / "recent-here.jsonl", NOW - timedelta(minutes=20))
     write(project_dir(claude, HERE) / "agent-newer.jsonl", NOW - timedelta(minutes=1))
+    write(project_dir(claude, HERE) / "recent-here" / "subagents" / "agent-x.jsonl", NOW)
     write(project_dir(claude, ELSEWHERE) / "newest-elsewhere.jsonl", NOW - timedelta(minutes=2))
-    assert newest_active([claude], NOW, Path(HERE)) == "recent-here"
-    assert newest_active([claude], NOW, Path("/home/dev/third")) == "newest-elsewhere"
+    # `log` hands over the listing it made anyway; the subagents in it never name the session.
+    given = find_transcripts([claude]) if listed else None
+
+    def newest(now: datetime, cwd: str) -> str | None:
+        return newest_active([claude], now, Path(cwd), given)
+
+    assert newest(NOW, HERE) == "recent-here"
+    assert newest(NOW, "/home/dev/third") == "newest-elsewhere"
     later = NOW + timedelta(minutes=15)  # recent-here is now 35 minutes old: not active any more
-    assert newest_active([claude], later, Path(HERE)) == "newest-elsewhere"
-    assert newest_active([claude], NOW + timedelta(hours=1), Path(HERE)) is None
+    assert newest(later, HERE) == "newest-elsewhere"
+    assert newest(NOW + timedelta(hours=1), HERE) is None
 
 
 @pytest.mark.parametrize("missing", ["projects", "claude dir"])
@@ -76,3 +86,20 @@ def test_no_transcripts_no_session(tmp_path: Path, missing: str) -> None:
     if missing == "projects":
         claude.mkdir()
     assert newest_active([claude], NOW, Path(HERE)) is None
+
+
+def test_the_listing_keeps_each_path_as_text_and_as_the_same_path(tmp_path: Path) -> None:
+    dirs = tricky_tree(tmp_path)
+    here, there = project_dir(dirs[0], HERE), project_dir(dirs[0], ELSEWHERE)
+    readable = os.access(there / "s3.jsonl", os.R_OK)
+    expected = {  # built by tricky_tree: (the file, its project folder, a session, a subagent)
+        (here / "s1.jsonl", here, True, False),
+        (here / "agent-a1.jsonl", here, False, True),
+        (here / "s1" / "subagents" / "agent-a2.jsonl", here, False, True),
+        (there / "s2.jsonl", there, True, False),
+        (dirs[0] / "projects" / "top.jsonl", dirs[0] / "projects", False, False),
+        (project_dir(dirs[1], HERE) / "s4.jsonl", project_dir(dirs[1], HERE), True, False),
+    } | ({(there / "s3.jsonl", there, True, False)} if readable else set())
+    listed = find_transcripts(dirs)
+    assert {(t.path, t.project, t.is_session, t.is_agent) for t in listed} == expected
+    assert all(t.file == str(t.path) for t in listed)

@@ -144,10 +144,15 @@ def log_cmd(
     json_: bool,
 ) -> None:
     """Session end: measure the session, update calibration, append the session log, commit."""
+    import gc
+
+    gc.disable()  # loading the modules below makes thousands of objects that live to the exit:
     from ai_budget.cli.progress import terminal_bar
     from ai_budget.cli.views.log import log_json, log_text
     from ai_budget.session.log import LogRequest, log
 
+    gc.freeze()  # no collection looks at them, during the loading or after
+    gc.enable()
     journal = journal_from(ctx)
     items = list(done)
     if not items and from_file != "-" and sys.stdin.isatty() and not json_:

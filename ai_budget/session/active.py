@@ -8,19 +8,32 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from stat import S_ISREG
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ai_budget.session import state
 from ai_budget.session.state import OpenSession
+
+if TYPE_CHECKING:  # only its attributes are read: importing the transcripts package costs `check`
+    from ai_budget.claude.transcripts.discover import Transcript
 
 ACTIVE = timedelta(minutes=30)  # a transcript written this recently belongs to a session still running
 IDLE_OVER = timedelta(hours=2)  # an open session unwritten this long has ended (its end hook never ran)
 
 
-def newest_active(claude_dirs: list[Path], now: datetime, cwd: Path) -> str | None:
-    """The session of the newest transcript written in the last ACTIVE minutes (this folder's first)."""
+def newest_active(
+    claude_dirs: list[Path], now: datetime, cwd: Path, listed: list[Transcript] | None = None
+) -> str | None:
+    """The session of the newest transcript written in the last ACTIVE minutes (this folder's first).
+    `listed`: the command's `find_transcripts`, when it made one (its sessions are `session_files`')."""
     cutoff = (now - ACTIVE).timestamp()
-    recent = [found for found in session_files(claude_dirs) if found.mtime_ns / 1e9 >= cutoff]
+    if listed is None:
+        recent = [found for found in session_files(claude_dirs) if found.mtime_ns / 1e9 >= cutoff]
+    else:  # only the recent few get their names taken apart
+        recent = [
+            SessionFile(t.project.name, t.path.stem, t.mtime_ns)
+            for t in listed
+            if t.is_session and t.mtime_ns / 1e9 >= cutoff
+        ]
     if not recent:
         return None
     here = [found for found in recent if found.project == _project_folder(cwd)]
@@ -90,15 +103,22 @@ def _project_folder(cwd: Path) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in str(cwd))
 
 
-def resolve(root: Path, claude_dirs: list[Path], now: datetime, cwd: Path | None = None) -> str | None:
+def resolve(
+    root: Path,
+    claude_dirs: list[Path],
+    now: datetime,
+    cwd: Path | None = None,
+    listed: list[Transcript] | None = None,
+) -> str | None:
     """The session a by-hand command belongs to: Claude Code's id when it runs the command, else the
-    newest active transcript's (an open one first), else None (a session in a terminal)."""
+    newest active transcript's (an open one first), else None (a session in a terminal). `listed`: the
+    command's `find_transcripts`, when it made one (no second look at the folders)."""
     sid = state.current_session_id()
     if sid is not None:
         return sid
     if state.load(root, None) is not None:
         return None  # a terminal session was opened by `check`: `log` closes that one
-    return newest_active(claude_dirs, now, cwd or Path.cwd())
+    return newest_active(claude_dirs, now, cwd or Path.cwd(), listed)
 
 
 def transcript_written(session: OpenSession) -> datetime | None:

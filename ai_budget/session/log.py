@@ -100,13 +100,14 @@ def log(journal: Journal, req: LogRequest, progress: Progress | None = None) -> 
     """Measure the session, decide what it changes, and write it all in one commit (or nothing)."""
     budget = journal.read_budget()
     items = _checked(journal, budget, req)
+    # One listing for the session's lookup, both measurements and the rollup (thousands of files).
+    unreadable: list[str] = []
+    listing = (transcripts.find_transcripts(req.claude_dirs, unreadable), unreadable)
     sid = req.session_id
     if req.resolve_session and sid is None:
-        sid = live.resolve(journal.root, req.claude_dirs, req.now)
+        sid = live.resolve(journal.root, req.claude_dirs, req.now, listed=listing[0])
     if not req.local_only:
         closing.fold_quietly(journal, req.claude_dirs, req.now)  # waiting runs first, in their own commit
-    unreadable: list[str] = []  # one listing for both measurements and the rollup (thousands of files)
-    listing = (transcripts.find_transcripts(req.claude_dirs, unreadable), unreadable)
     opened = state.load(journal.root, sid)
     here = machine.name(journal.repo.config_path)
     scope = Scope(journal.root, sid, opened, ledger.read_all(journal.root), req.local_only, here)

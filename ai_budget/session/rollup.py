@@ -163,16 +163,16 @@ def _fingerprints(
     stale = [
         t
         for t in files
-        if (o := state.files.get(str(t.path))) is None or (o[0], o[1]) != (t.size, t.mtime_ns)
+        if (o := state.files.get(t.file)) is None or (o[0], o[1]) != (t.size, t.mtime_ns)
     ]
     ctx.index.prefetch(stale)  # in two processes when there are many (a first run)
-    prints = {str(t.path): state.files[str(t.path)][2] for t in files if str(t.path) in state.files}
+    prints = {t.file: state.files[t.file][2] for t in files if t.file in state.files}
     changed: set[date] = set()
     cache: dict[int, date] = {}
     for t in stale:
-        old = state.files.get(str(t.path))
+        old = state.files.get(t.file)
         before = old[2] if old is not None else {}
-        now = prints[str(t.path)] = _fingerprint(ctx.index, t, ctx.tz, cache)
+        now = prints[t.file] = _fingerprint(ctx.index, t, ctx.tz, cache)
         changed |= {date.fromisoformat(d) for d, v in now.items() if before.get(d) != v}
     return prints, changed
 
@@ -183,7 +183,7 @@ def _plan(
     """Which finished days to compute: new ones, and rolled-up ones a changed transcript touches."""
     through = state.through if state.csv == csv else None  # a hand-edited file: look at every day
     prints, changed = _fingerprints(state, files, ctx)
-    listed = {str(t.path) for t in files} | set(ctx.unreadable)
+    listed = {t.file for t in files} | set(ctx.unreadable)
     frozen = set(state.frozen)
     for key, old in state.files.items():
         if key not in listed:  # deleted (Claude Code's cleanup): its days stay as they were rolled up
@@ -268,7 +268,7 @@ def _computed(ctx: _Context, plan: _Plan, files: list[Transcript]) -> dict[date,
     from ai_budget.claude.transcripts.breakdown import daily_by_model
 
     near = {(d + timedelta(days=k)).isoformat() for d in plan.days for k in (-1, 0, 1)}
-    holding = [t for t in files if not near.isdisjoint(plan.fingerprints.get(str(t.path), {}))]
+    holding = [t for t in files if not near.isdisjoint(plan.fingerprints.get(t.file, {}))]
     by_day: dict[date, dict[str, Counts]] = {}
     for (day, model), counts in daily_by_model(ctx.index, holding, ctx.tz).items():
         if day in plan.days:
@@ -296,7 +296,7 @@ def rollup(
     if listing is None:
         stats = transcript_stats(claude_dirs)
     else:
-        stats = {str(t.path): (t.size, t.mtime_ns) for t in listing[0]}
+        stats = {t.file: (t.size, t.mtime_ns) for t in listing[0]}
     if stats is not None and quick_quiet(where, stats, csv, today):
         return RollupResult()
     state = _load_state(where)
@@ -312,10 +312,10 @@ def rollup(
     plan = _plan(state, files, csv, set(have), ctx)
     result = _commit(journal, have, _computed(ctx, plan, files) if plan.days else {})
     ctx.index.save()
-    kept = {str(t.path): [t.size, t.mtime_ns, plan.fingerprints[str(t.path)]] for t in files}
+    kept = {t.file: [t.size, t.mtime_ns, plan.fingerprints[t.file]] for t in files}
     saved = _State(today - timedelta(days=1), csv_stat(journal.root), kept, plan.frozen)
     _save_state(where, saved)
-    _save_quick(where, saved, {str(t.path): (t.size, t.mtime_ns) for t in files})
+    _save_quick(where, saved, {t.file: (t.size, t.mtime_ns) for t in files})
     return result
 
 

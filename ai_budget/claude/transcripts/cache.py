@@ -119,7 +119,7 @@ class Index:
         stale = [
             t
             for t in files
-            if (e := self._entry(str(t.path))) is None or (e.size, e.mtime_ns) != (t.size, t.mtime_ns)
+            if (e := self._entry(t.file)) is None or (e.size, e.mtime_ns) != (t.size, t.mtime_ns)
         ]
         tick = Ticker(self.progress, stale)
         with gc_paused():
@@ -135,7 +135,7 @@ class Index:
             tick.finish()
             # Whatever the child did not send (it failed, or a file vanished) is read here.
             for t in theirs:
-                if str(t.path) not in sent:
+                if t.file not in sent:
                     self.scan(t.path, (t.size, t.mtime_ns))
 
     def _in_two_processes(self, mine: list[Transcript], theirs: list[Transcript], tick: Ticker) -> bytes:

@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from stat import S_ISREG
-from typing import NamedTuple
 
 from ai_budget.claude.transcripts.scan import FileScan
 from ai_budget.errors import InvalidInput
@@ -19,14 +18,30 @@ WHERE_HINT = "use Claude Code first, or point CLAUDE_CONFIG_DIR at its config fo
 LIST_HINT = "`ai-budget tokens --list` lists them, newest first"
 
 
-class Transcript(NamedTuple):
+class Transcript:
     """A transcript file: a main session (`<uuid>.jsonl` in a project folder) or another file."""
 
-    path: Path
-    project: Path
-    is_session: bool
-    size: int
-    mtime_ns: int
+    __slots__ = ("_path", "file", "is_session", "mtime_ns", "project", "size")
+
+    def __init__(self, path: Path | str, project: Path, is_session: bool, size: int, mtime_ns: int):
+        # A listing keeps the path as text and makes its Path when asked: of the thousands of files
+        # listed at every `check` and `log`, only a few are ever opened.
+        self.file = str(path)
+        self._path = path if isinstance(path, Path) else None
+        self.project = project
+        self.is_session = is_session
+        self.size = size
+        self.mtime_ns = mtime_ns
+
+    def __repr__(self) -> str:
+        return f"Transcript({self.file!r}, session={self.is_session}, size={self.size})"
+
+    @property
+    def path(self) -> Path:
+        """The file."""
+        if self._path is None:
+            self._path = Path(self.file)
+        return self._path
 
     @property
     def mtime(self) -> float:
@@ -36,7 +51,7 @@ class Transcript(NamedTuple):
     @property
     def is_agent(self) -> bool:
         """A subagent transcript (`agent-*.jsonl`, beside the sessions or under subagents/)."""
-        return self.path.name.startswith("agent-")
+        return os.path.basename(self.file).startswith("agent-")
 
 
 def find_transcripts(claude_dirs: Iterable[Path], unreadable: list[str] | None = None) -> list[Transcript]:
@@ -46,24 +61,24 @@ def find_transcripts(claude_dirs: Iterable[Path], unreadable: list[str] | None =
     for claude_dir in claude_dirs:
         root = claude_dir / "projects"
         if root.is_dir():
-            _walk(root, 0, root, found, missed)
+            _walk(str(root), 0, root, found, missed)
     return list(found.values())
 
 
 def _walk(
-    folder: Path, depth: int, project: Path, found: dict[tuple[int, int], Transcript], missed: list[str]
+    folder: str, depth: int, project: Path, found: dict[tuple[int, int], Transcript], missed: list[str]
 ) -> None:
     """One folder's transcripts, then its subfolders': os.walk's order and rules, with os.scandir."""
-    # os.scandir, and each Path made as `folder / name` (2.3x faster than parsing the whole
-    # path again): thousands of files make os.walk's joins and pathlib's parsing count.
+    # os.scandir, and paths kept as text (a Path per project folder only): thousands of files make
+    # os.walk's joins and pathlib's parsing count.
     try:
         with os.scandir(folder) as listing:
             entries = list(listing)
     except OSError as err:
         missed.append(str(err.filename))
         return
-    if depth <= 1:
-        project = folder  # below a project folder, files belong to it
+    if depth == 1:
+        project = Path(folder)  # below a project folder, files belong to it
     subfolders = []
     for entry in entries:
         try:
@@ -91,10 +106,9 @@ def _walk(
         identity = (stat.st_dev, stat.st_ino)
         if identity not in found:
             is_session = depth == 1 and not name.startswith("agent-")
-            path = folder / name
-            found[identity] = Transcript(path, project, is_session, stat.st_size, stat.st_mtime_ns)
+            found[identity] = Transcript(entry.path, project, is_session, stat.st_size, stat.st_mtime_ns)
     for sub in subfolders:
-        _walk(folder / sub, depth + 1, project, found, missed)
+        _walk(os.path.join(folder, sub), depth + 1, project, found, missed)
 
 
 def transcript_stats(claude_dirs: Iterable[Path]) -> dict[str, tuple[int, int]] | None:
@@ -130,12 +144,11 @@ def project_name(cwd: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "-", cwd)
 
 
-def _matches_dir(project: Path, folder: str) -> bool:
-    """Whether a project folder is Claude Code's name for `folder`."""
-    name = project_name(folder)
+def _matches_dir(project: str, name: str) -> bool:
+    """Whether a project folder's name is `name`, Claude Code's name for a folder (`project_name`)."""
     if len(name) > 200:  # long names are cut to 200 characters plus a hash
-        return project.name.startswith(name[:200])
-    return project.name == name
+        return project.startswith(name[:200])
+    return project == name
 
 
 def newest_session(transcripts: list[Transcript], cwd: Path, lookup: Lookup) -> Transcript:
@@ -143,8 +156,10 @@ def newest_session(transcripts: list[Transcript], cwd: Path, lookup: Lookup) -> 
     sessions = [t for t in transcripts if t.is_session]
     if not sessions:
         raise InvalidInput(f"no Claude Code sessions found: {WHERE_HINT}")
+    named = [(t.project.name, t) for t in sessions]  # each name once: thousands of sessions, many folders
     for folder in (cwd, *cwd.parents):
-        mine = [t for t in sessions if _matches_dir(t.project, str(folder))]
+        name = project_name(str(folder))
+        mine = [t for project, t in named if _matches_dir(project, name)]
         # The folder name is lossy; the cwd recorded inside the transcript decides.
         mine = [t for t in mine if lookup(t.path).cwd in (None, str(folder))]
         if mine:
@@ -218,11 +233,11 @@ def session_of(t: Transcript, lookup: Lookup) -> str:
 def subagents_of(session: Transcript, transcripts: list[Transcript], lookup: Lookup) -> list[Transcript]:
     """Subagent files of a session, attributed by the sessionId inside them, never by name."""
     session_id = session.path.stem
-    return [
+    return [  # the cheap tests first: every transcript of every project passes here
         t
         for t in transcripts
-        if t.path != session.path
-        and not t.is_session
+        if not t.is_session
         and t.project == session.project
+        and t.path != session.path
         and session_of(t, lookup) == session_id
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ai_budget.cli.views.journal import calibration_json
 from ai_budget.cli.views.usage import usage_json
 from ai_budget.session.markdown import copilot_line
 from ai_budget.session.results import LogResult
@@ -12,6 +11,9 @@ from ai_budget.session.results import LogResult
 
 def log_json(result: LogResult) -> dict[str, Any]:
     """`log --json`."""
+    # Here, not at the top: the journal's views (its git history, the limits) are not the plain log's.
+    from ai_budget.cli.views.journal import calibration_json
+
     m, d = result.measured, result.decided
     return {
         "started_at": m.started_at.isoformat(),
