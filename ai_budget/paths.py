@@ -27,6 +27,10 @@ def name_hash(text: str) -> str:
     return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 BUDGET_FILE = "budget.json"
+# In the journal's git directory while a command writes (a transaction) or a sync merges: a command that
+# died mid-way left one, and the next command that reads the journal puts things right first.
+TRANSACTION_MARKER = "ai-budget-transaction.json"
+SYNC_MARKER = "ai-budget-sync.json"
 BACKLOG_FILE = "tasks/backlog.md"
 COMPLETED_FILE = "tasks/completed.md"
 SESSIONS_DIR = "sessions"

@@ -180,6 +180,14 @@ def test_a_changed_journal_takes_the_full_path(journal: Path, kept: datetime) ->
     assert fast_check.answer([], kept) is None
 
 
+def test_an_interrupted_write_takes_the_full_path(journal: Path, kept: datetime) -> None:
+    marker = journal / ".git" / paths.TRANSACTION_MARKER  # a log killed before it touched budget.json
+    marker.write_text("{}")
+    assert fast_check.answer([], kept) is None
+    marker.unlink()
+    assert fast_check.answer([], kept) is not None
+
+
 def test_a_changed_backlog_takes_the_full_path(journal: Path, kept: datetime) -> None:
     (journal / paths.BACKLOG_FILE).write_text(BACKLOG + "[L] one more {prose: 1}\n")
     assert fast_check.answer([], kept) is None

@@ -71,6 +71,8 @@ def kept_for_check(root: Path, now: datetime) -> dict[str, Any] | None:
     by_hand = kept.get("check") if kept is not None else None
     if not isinstance(by_hand, dict) or by_hand.get("head") != brief_basis.head(root):
         return None
+    if brief_basis.interrupted(root):  # recovery is the full path's, with its one line
+        return None
     if by_hand.get("full_path_needed"):
         return None
     return kept

@@ -15,8 +15,8 @@ from ai_budget import paths
 from ai_budget.fileio import overwrite_in_place, write_atomic
 from ai_budget.journal.gitrepo import GitRepo
 
-MARKER = "ai-budget-transaction.json"
-SYNC_MARKER = "ai-budget-sync.json"  # a sync is merging: where HEAD was before
+MARKER = paths.TRANSACTION_MARKER
+SYNC_MARKER = paths.SYNC_MARKER  # a sync is merging: where HEAD was before
 INDEX_LOCK_WAIT_S = 2.0  # an orphaned `git commit` of a killed command may still be finishing
 TEMP_DIRS = ("", "tasks", paths.SESSIONS_DIR)
 

@@ -30,12 +30,24 @@ def basis_file(root: Path) -> Path:
     return folder(root) / FILE
 
 
+def git_dir(root: Path) -> Path:
+    """The journal's git directory (a worktree's or a separate one: `.git` is then a file naming it)."""
+    git = root / ".git"
+    if git.is_file():  # `gitdir: PATH`
+        git = (root / git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()).resolve()
+    return git
+
+
+def interrupted(root: Path) -> bool:
+    """A command died mid-write, or a sync mid-merge: the next full command puts it right and says so."""
+    git = git_dir(root)
+    return any((git / name).exists() for name in (paths.TRANSACTION_MARKER, paths.SYNC_MARKER))
+
+
 def head(root: Path) -> str | None:
     """The commit the journal's HEAD names, read from git's own files (no git process); None if unsure."""
     try:
-        git = root / ".git"
-        if git.is_file():  # a worktree or a separate git dir: `gitdir: PATH`
-            git = (root / git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()).resolve()
+        git = git_dir(root)
         text = (git / "HEAD").read_text(encoding="utf-8").strip()
         if not text.startswith("ref: "):
             return text or None
