@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,65 @@ def baseline(repo: Path) -> dict | None:
     """The windows the open session started from (what budget.json's baseline used to hold)."""
     found = opened(repo)
     return found["baseline"] if found is not None else None
+
+
+# --- a history whose sessions show a limit change (tests/test_limits.py, tests/test_fast_check.py) ---
+
+
+def commit_session(journal: Path, n: int, start: datetime, pct: float, tokens: int, sums: dict) -> None:
+    """A session commit as `log` writes it: budget.json with one more flashcard sample, and the trailers."""
+    sums["samples"] += 1
+    sums["units"] += 10
+    sums["pct"] += pct
+    sums["tokens"] += tokens
+    data = budget(journal)
+    entry = data["calibration"]["flashcard"]
+    entry.update(
+        samples=sums["samples"],
+        units=sums["units"],
+        total_5h_pct=sums["pct"],
+        token_units=sums["units"],
+        total_output_tokens=sums["tokens"],
+        avg_5h_pct=round(sums["pct"] / sums["units"], 2),
+        avg_output_tokens=round(sums["tokens"] / sums["units"]),
+    )
+    (journal / "budget.json").write_text(json.dumps(data, indent=2) + "\n")
+    git(journal, "add", "budget.json")
+    trailers = "\n".join(
+        [
+            f"Session-Start: {start.isoformat()}",
+            f"Five-Hour-Delta: {pct:.1f}",
+            "Seven-Day-Delta: 1.0",
+            f"Output-Tokens: {tokens}",
+            "Cost-USD: 1.0000",
+            "Tasks: flashcard=10",
+            f"Calibration: flashcard samples={sums['samples']} units={sums['units']} "
+            f"pct_per_unit={sums['pct'] / sums['units']:.4f} "
+            f"tokens_per_unit={sums['tokens'] / sums['units']:.1f}",
+        ]
+    )
+    stamp = (start + timedelta(hours=1)).isoformat()
+    env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+    subject = f"session {start + timedelta(hours=1):%Y-%m-%d %H:%M}: flashcard ×10, 5h +{pct:.1f}%"
+    subprocess.run(
+        ["git", "-C", str(journal), "commit", "-q", "-m", subject, "-m", trailers], check=True, env=env
+    )
+
+
+@pytest.fixture
+def changed(journal: Path) -> Path:
+    """20 sessions at 1000 output tokens per % (10 cards, 10 %), then from 2026-09-14 10 at 1900 (5 %)."""
+    run("calibration", "add", "flashcard", "--unit", "per card")
+    run("calibration", "add", "essay", "--unit", "per page")
+    run("backlog", "add", "[M] Chapter cards {flashcard: 10}")
+    sums = {"samples": 0, "units": 0, "pct": 0.0, "tokens": 0}
+    for i in range(20):
+        commit_session(
+            journal, i, datetime(2026, 8, 1, 10, tzinfo=timezone.utc) + timedelta(days=i), 10.0, 10_000, sums
+        )
+    for i in range(10):
+        commit_session(
+            journal, i, datetime(2026, 9, 14, 10, tzinfo=timezone.utc) + timedelta(days=i), 5.0, 9_500, sums
+        )
+    run("calibrate", "essay", "2", "6")  # today: after the change
+    return journal

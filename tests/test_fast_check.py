@@ -199,17 +199,21 @@ def test_no_young_reading_takes_the_full_path(kept: datetime) -> None:
     )  # may ask the endpoint
 
 
-def test_a_waiting_closing_or_an_idle_session_takes_the_full_path(journal: Path, kept: datetime) -> None:
+def test_waiting_closings_and_idle_sessions_are_left_for_the_next_command_that_folds(
+    journal: Path, claude_dir: Path, kept: datetime
+) -> None:
+    from conftest import run
+
     state.add_pending(journal, {"session_id": "s-ended", "observed": {}}, kept)
-    assert fast_check.answer([], kept) is None
-    for path, _ in state.pending(journal):
-        path.unlink()
+    idle = kept - timedelta(hours=3)  # no transcript written since it opened, three hours ago: it ended
+    state.save(journal, state.OpenSession("s-idle", idle, idle, source="startup"))
+    fast = fast_check.answer([], kept)
+    assert len(state.pending(journal)) == 1 and state.load(journal, "s-idle") is not None  # left as they were
+    assert fast == _full(journal, claude_dir, kept)[0]  # the full path folds them, and prints the same brief
+    assert state.pending(journal) == [] and state.load(journal, "s-idle") is None
+    state.add_pending(journal, {"session_id": "s-ended-too", "observed": {}}, kept)
     assert fast_check.answer([], kept) is not None
-    opened = state.OpenSession(
-        "s-idle", kept - timedelta(hours=3), kept - timedelta(hours=3), source="startup"
-    )
-    state.save(journal, opened)  # no transcript written since it opened, three hours ago: it ended
-    assert fast_check.answer([], kept) is None
+    assert run("sessions").exit_code == 0 and state.pending(journal) == []  # a command that folds first
 
 
 def test_a_day_not_rolled_up_takes_the_full_path(journal: Path, claude_dir: Path, kept: datetime) -> None:
@@ -275,3 +279,22 @@ def test_check_takes_the_full_path_once_then_imports_neither_click_nor_pydantic(
             data["claude"].pop(key)
     assert one == two and two["claude"]["five_hour"]["utilization"] == 64.0
     assert len(state.all_open(journal)) == 1  # the same terminal session, refreshed
+
+
+def test_a_limit_change_the_history_shows_takes_the_full_path_that_records_it(
+    changed: Path, claude_dir: Path
+) -> None:
+    from ai_budget.session import brief_basis
+    from ai_budget.session.rollup import rollup_quietly
+
+    moment = now()
+    _feed(claude_dir, moment - timedelta(seconds=30), 20.0, 10.0, None)
+    rollup_quietly(Journal.open(changed), None, moment)
+    keep_basis(Journal.open(changed), moment)  # as `log` keeps it: the change is in the history, unrecorded
+    kept = brief_basis.load(changed, moment)
+    assert kept is not None and kept["check"]["full_path_needed"] is True
+    assert fast_check.answer([], moment) is None
+    first = _full(changed, claude_dir, moment)[0]  # records the change, warns once, keeps the basis
+    assert "seems to hold about 1.9× more tokens per %" in first
+    again = _full(changed, claude_dir, moment)[0]
+    assert fast_check.answer([], moment) == again and "1.9×" not in again

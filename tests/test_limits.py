@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
-import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -157,65 +155,6 @@ def test_a_sample_before_two_changes_is_scaled_and_weighted_by_both() -> None:
 
 
 # --- the journal, end to end ----------------------------------------------------------------------
-
-
-def commit_session(journal: Path, n: int, start: datetime, pct: float, tokens: int, sums: dict) -> None:
-    """A session commit as `log` writes it: budget.json with one more flashcard sample, and the trailers."""
-    sums["samples"] += 1
-    sums["units"] += 10
-    sums["pct"] += pct
-    sums["tokens"] += tokens
-    data = budget(journal)
-    entry = data["calibration"]["flashcard"]
-    entry.update(
-        samples=sums["samples"],
-        units=sums["units"],
-        total_5h_pct=sums["pct"],
-        token_units=sums["units"],
-        total_output_tokens=sums["tokens"],
-        avg_5h_pct=round(sums["pct"] / sums["units"], 2),
-        avg_output_tokens=round(sums["tokens"] / sums["units"]),
-    )
-    (journal / "budget.json").write_text(json.dumps(data, indent=2) + "\n")
-    git(journal, "add", "budget.json")
-    trailers = "\n".join(
-        [
-            f"Session-Start: {start.isoformat()}",
-            f"Five-Hour-Delta: {pct:.1f}",
-            "Seven-Day-Delta: 1.0",
-            f"Output-Tokens: {tokens}",
-            "Cost-USD: 1.0000",
-            "Tasks: flashcard=10",
-            f"Calibration: flashcard samples={sums['samples']} units={sums['units']} "
-            f"pct_per_unit={sums['pct'] / sums['units']:.4f} "
-            f"tokens_per_unit={sums['tokens'] / sums['units']:.1f}",
-        ]
-    )
-    stamp = (start + timedelta(hours=1)).isoformat()
-    env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
-    subject = f"session {start + timedelta(hours=1):%Y-%m-%d %H:%M}: flashcard ×10, 5h +{pct:.1f}%"
-    subprocess.run(
-        ["git", "-C", str(journal), "commit", "-q", "-m", subject, "-m", trailers], check=True, env=env
-    )
-
-
-@pytest.fixture
-def changed(journal: Path) -> Path:
-    """20 sessions at 1000 output tokens per % (10 cards, 10 %), then from 2026-09-14 10 at 1900 (5 %)."""
-    run("calibration", "add", "flashcard", "--unit", "per card")
-    run("calibration", "add", "essay", "--unit", "per page")
-    run("backlog", "add", "[M] Chapter cards {flashcard: 10}")
-    sums = {"samples": 0, "units": 0, "pct": 0.0, "tokens": 0}
-    for i in range(20):
-        commit_session(
-            journal, i, datetime(2026, 8, 1, 10, tzinfo=timezone.utc) + timedelta(days=i), 10.0, 10_000, sums
-        )
-    for i in range(10):
-        commit_session(
-            journal, i, datetime(2026, 9, 14, 10, tzinfo=timezone.utc) + timedelta(days=i), 5.0, 9_500, sums
-        )
-    run("calibrate", "essay", "2", "6")  # today: after the change
-    return journal
 
 
 # The rule on this history: old flashcard samples 200 % over 200 cards, new ones 50 % over 100 cards.

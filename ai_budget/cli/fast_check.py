@@ -1,15 +1,19 @@
 """`check` (and `check --json`) on the fast path: the brief from the kept basis, without click or
-pydantic, when a by-hand `check` would find nothing to do but read the windows and open the session.
+pydantic, when the journal is as the last full `check` or `log` left it.
 
-The full `check` keeps, beside the basis the session-start hook uses (session.brief_basis), what only it
-works out: the accounts' lines and JSON (Copilot, Gemini: models), the routing table, and the journal's
-HEAD it reviewed for a limit change. This path answers only while all of that holds and nothing waits:
-no closing to fold, no session idle past its end, the finished days rolled up (the day the rollup's quick
-record went through), no Copilot fetch due, no Console, no prepaid credits, and a young local reading
-(else the full path may ask the endpoint). A correction to a finished day (an old transcript that
-changed) is left to the next `log`, `report` or full `check`, which roll up first. The plan, severity,
-route, paces, warnings and text come from the very functions `check` uses; a test compares the two
-paths' output. Anything unexpected: None, and the full path answers.
+They keep, beside the basis the session-start hook uses (session.brief_basis), what only they work out:
+the accounts' lines and JSON (Copilot, Gemini: models), the routing table, the journal's HEAD (whose
+history was reviewed for a limit change) and where the rollup's quick record is. This path answers only
+while all of that holds: HEAD unchanged, no interrupted write, the finished days rolled up (the first
+check of a day takes the full path), no Copilot fetch due, no Console, no prepaid credits, and a young
+local reading (else the full path may ask the endpoint).
+
+The bookkeeping a by-hand command does first, and the brief shows nothing of, is left to the next `log`,
+`sessions`, `history`, `report` or full `check`, each of which does it first: folding the closings the
+end hooks left (and closing sessions idle past their end), and correcting a finished day whose
+transcripts changed after it was rolled up. The plan, severity, route, paces, warnings and text come from
+the very functions `check` uses; a test compares the two paths' output. Anything unexpected: None, and
+the full path answers.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.recommend import Plan
 from ai_budget.planning.routing import Route, route, routing_view
-from ai_budget.session import active, brief_basis, state
+from ai_budget.session import active, brief_basis
 from ai_budget.session.opening import Opening, open_session
 from ai_budget.session.pace import RULES, window_pace
 from ai_budget.severity import Severity, Thresholds
@@ -49,17 +53,8 @@ class Brief(NamedTuple):
     route: Route
 
 
-def _nothing_waits(root: Path, by_hand: dict[str, Any], now: datetime) -> bool:
-    """No closing to fold and no open session idle past its end (closing.fold_quietly's questions), and
-    the finished days rolled up (the rollup's quick record went through yesterday)."""
-    if state.pending(root):
-        return False
-    for opened in state.all_open(root):
-        written = active.transcript_written(opened) or opened.opened_at
-        if opened.session_id is not None and now - written >= active.IDLE_OVER:
-            return False
-    # A finished day's transcripts that changed since (rare: a correction) are left to the next `log`
-    # or `report`, which roll up first: the brief shows nothing of the rollups.
+def _rolled_up(by_hand: dict[str, Any], now: datetime) -> bool:
+    """The finished days are rolled up: the rollup's quick record went through yesterday."""
     record = read_json(Path(by_hand["rollup_record"])) or {}
     yesterday = now.astimezone().date() - timedelta(days=1)  # the C library's zone, as the rollup's
     return record.get("through") == yesterday.isoformat()
@@ -98,7 +93,7 @@ def answer(args: list[str], moment: datetime | None = None) -> str | None:
     kept = kept_for_check(root, now)
     if kept is None:
         return None
-    if not _nothing_waits(root, kept["check"], now):
+    if not _rolled_up(kept["check"], now):  # the first check of a day rolls up: the full path
         return None
     snap = fast_reading.freshest(paths.primary_claude_dir(), now)
     if snap is None:

@@ -65,17 +65,20 @@ def keep(journal: Journal, now: datetime, accounts: Accounts | None = None) -> N
         return
     weighted = bool(session_limits.changes(budget) or budget.settings.calibration_half_life)
     text = journal.read(paths.BACKLOG_FILE) or ""
-    rates = session_limits.rates(budget, session_limits.read_history(journal) if weighted else [])
+    # check's commits (every one when weighted): its estimates, and the limit change it would record.
+    commits = session_limits.recent_history(journal, budget) if weighted or accounts else []
+    rates = session_limits.rates(budget, commits if weighted else [])
     tasks = backlog.parse(text)
     settings = budget.settings
     until = valid_until(budget, now)
     by_hand = None
     if accounts is not None:
+        change_due = session_limits.review(budget, commits) is not None  # check records it: full path
         by_hand = {
-            "head": brief_basis.head(journal.root),  # the history whose limit change check reviewed
+            "head": before[-1],  # the history reviewed (HEAD as it was before reading)
             "routing": settings.routing.model_dump(mode="json"),
             "accounts": accounts(budget, now),
-            "full_path_needed": full_path_needed(budget, now),
+            "full_path_needed": change_due or full_path_needed(budget, now),
             "rollup_record": str(rollup_quick.quick_record(journal.root, paths.claude_dirs())),
         }
     brief_basis.keep(
