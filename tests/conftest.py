@@ -176,6 +176,24 @@ def baseline(repo: Path) -> dict | None:
     return found["baseline"] if found is not None else None
 
 
+def in_new_process(argv: list[str], stdin: str = "") -> tuple[str, list[str]]:
+    """`ai-budget ARGV` through the program's entry in a fresh interpreter: its output, and which of the
+    heavy modules (click, pydantic, git, the journal) it loaded; it must exit 0 and print no error."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['ai-budget', *{argv!r}]\n"
+        "from ai_budget.entry import main\n"
+        "try:\n    main()\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('click', 'pydantic', 'git', 'ai_budget.journal') if m in sys.modules]\n"
+        "print('heavy:', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ""
+    *out, heavy = done.stdout.splitlines()
+    return "\n".join(out), eval(heavy.removeprefix("heavy: "))
+
+
 # --- a history whose sessions show a limit change (tests/test_limits.py, tests/test_fast_check.py) ---
 
 

@@ -4,13 +4,12 @@ takes the full path whenever a by-hand check has more to do than read the window
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import git
+from brief_kit import BACKLOG, CODE, SCENARIOS, feed, set_budget
+from conftest import git, in_new_process
 
 from ai_budget import paths
 from ai_budget.claude import feeds, usage_history
@@ -24,11 +23,6 @@ from ai_budget.session.check import check
 from ai_budget.session.opening import Opening
 from ai_budget.timeutil import now
 
-BACKLOG = (
-    "# Backlog\n\n[M] write the parser {code: 3}\n[H] move the store {code: 20}\n"
-    "[L] docs {prose: 1}\n- [x] done\n"
-)
-CODE = {"code": {"unit": "per file", "samples": 2, "units": 4, "total_5h_pct": 30}}  # 7.5 % a file
 CUSTOM = {
     "preset": "custom",
     "custom": {
@@ -38,24 +32,6 @@ CUSTOM = {
         "cloud_models": ["big-model"],
     },
 }
-
-
-def _set_budget(journal: Path, **sections: object) -> None:
-    data = json.loads((journal / paths.BUDGET_FILE).read_text())
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key].update(value)
-        else:
-            data[key] = value
-    (journal / paths.BUDGET_FILE).write_text(json.dumps(data))
-
-
-def _feed(claude_dir: Path, at: datetime, five: float, week: float, resets: datetime | None) -> None:
-    windows = {
-        "five_hour": {"utilization": five, "resets_at": resets.isoformat() if resets else None},
-        "seven_day": {"utilization": week, "resets_at": None},
-    }
-    feeds.record_statusline(claude_dir, windows, at)
 
 
 def _claude_cache(home: Path, at: datetime, body: dict) -> None:
@@ -91,22 +67,16 @@ RICH = {
 }
 
 
-@pytest.mark.parametrize(
-    ("five", "week", "reset_in", "budget"),
-    [
-        (37.0, 22.0, timedelta(hours=3), {}),  # a plan with a calibrated first task
-        (88.0, 40.0, timedelta(minutes=20), {}),  # orange: a checkpoint, better to wait for the reset
-        (96.0, 85.0, timedelta(hours=1), {}),  # at the limit, weekly focus
-        (60.0, 10.0, -timedelta(minutes=5), {}),  # the reset passed: planned as empty
-        (20.0, 10.0, None, {"settings": {"tiers": {"green": 10, "yellow": 15, "orange": 18, "limit": 19}}}),
-        (45.0, 5.0, None, {"settings": {"calibration_half_life": 3}}),  # estimates weigh the history
-        (45.0, 5.0, None, {"copilot": {"enabled": False}, "gemini": {"enabled": False}}),
-        (55.0, 5.0, None, {"copilot": {"premium_requests_used": 120, "last_updated": "TODAY"}}),
-        (55.0, 5.0, None, {"gemini": {"status": "fine, 3 of 50 requests", "last_updated": "TODAY"}}),
-        (55.0, 5.0, None, {"settings": {"routing": CUSTOM}}),
-        (30.0, 5.0, None, {"settings": {"routing": {"preset": "metabolic"}}}),
-    ],
-)
+ACCOUNTS_AND_ROUTING = [
+    (45.0, 5.0, None, {"copilot": {"enabled": False}, "gemini": {"enabled": False}}),
+    (55.0, 5.0, None, {"copilot": {"premium_requests_used": 120, "last_updated": "TODAY"}}),
+    (55.0, 5.0, None, {"gemini": {"status": "fine, 3 of 50 requests", "last_updated": "TODAY"}}),
+    (55.0, 5.0, None, {"settings": {"routing": CUSTOM}}),
+    (30.0, 5.0, None, {"settings": {"routing": {"preset": "metabolic"}}}),
+]
+
+
+@pytest.mark.parametrize(("five", "week", "reset_in", "budget"), SCENARIOS + ACCOUNTS_AND_ROUTING)
 def test_the_fast_check_prints_what_the_full_path_prints(
     journal: Path, claude_dir: Path, five: float, week: float, reset_in: timedelta | None, budget: dict
 ) -> None:
@@ -114,8 +84,8 @@ def test_the_fast_check_prints_what_the_full_path_prints(
     today = moment.astimezone().date().isoformat()
     budget = json.loads(json.dumps(budget).replace('"TODAY"', json.dumps(today)))
     (journal / paths.BACKLOG_FILE).write_text(BACKLOG)
-    _set_budget(journal, calibration=CODE, **budget)
-    _feed(claude_dir, moment - timedelta(seconds=30), five, week, moment + reset_in if reset_in else None)
+    set_budget(journal, calibration=CODE, **budget)
+    feed(claude_dir, moment - timedelta(seconds=30), five, week, moment + reset_in if reset_in else None)
     full, fast = _both(journal, claude_dir, moment)
     assert fast == full
     assert f"{five:.1f}%" in fast[0]  # the reading made it into both
@@ -126,7 +96,7 @@ def test_other_windows_limits_and_extra_usage_come_from_a_richer_source_on_both(
 ) -> None:
     moment = now()
     _claude_cache(home, moment - timedelta(hours=3), RICH)  # old, but the only source with more windows
-    _feed(claude_dir, moment - timedelta(seconds=5), 64.0, 31.0, moment + timedelta(hours=2))
+    feed(claude_dir, moment - timedelta(seconds=5), 64.0, 31.0, moment + timedelta(hours=2))
     full, fast = _both(journal, claude_dir, moment)
     assert fast == full
     assert "weekly opus" in fast[0] and "weekly Fable" in fast[0] and "12.34 of 50.00 USD" in fast[0]
@@ -137,7 +107,7 @@ def test_claude_codes_cached_answer_when_it_is_the_youngest(
     journal: Path, claude_dir: Path, home: Path
 ) -> None:
     moment = now()
-    _feed(claude_dir, moment - timedelta(minutes=3), 64.0, 31.0, None)
+    feed(claude_dir, moment - timedelta(minutes=3), 64.0, 31.0, None)
     _claude_cache(home, moment - timedelta(seconds=20), RICH)
     full, fast = _both(journal, claude_dir, moment)
     assert fast == full and "from Claude Code's cache" in fast[0]
@@ -150,8 +120,8 @@ def test_the_pace_comes_from_the_same_usage_history(journal: Path, claude_dir: P
         at = moment - timedelta(minutes=minutes)
         usage_history.record([("five_hour", used, resets), ("seven_day", 5.0, None)], "statusline", at)
     (journal / paths.BACKLOG_FILE).write_text(BACKLOG)
-    _set_budget(journal, calibration=CODE)
-    _feed(claude_dir, moment - timedelta(seconds=10), 40.0, 6.0, resets)
+    set_budget(journal, calibration=CODE)
+    feed(claude_dir, moment - timedelta(seconds=10), 40.0, 6.0, resets)
     full, fast = _both(journal, claude_dir, moment)
     assert fast == full and "At your pace (" in fast[0]
 
@@ -164,7 +134,7 @@ def kept(journal: Path, claude_dir: Path) -> datetime:
     """A journal whose full check kept the basis, with a young reading: the fast path answers."""
     moment = now()
     (journal / paths.BACKLOG_FILE).write_text(BACKLOG)
-    _feed(claude_dir, moment - timedelta(seconds=30), 40.0, 10.0, None)
+    feed(claude_dir, moment - timedelta(seconds=30), 40.0, 10.0, None)
     _full(journal, claude_dir, moment)
     assert fast_check.answer([], moment) is not None
     return moment
@@ -234,43 +204,26 @@ def test_a_day_not_rolled_up_takes_the_full_path(journal: Path, claude_dir: Path
 
 def test_a_copilot_fetch_due_or_the_console_takes_the_full_path(journal: Path, claude_dir: Path) -> None:
     moment = now()
-    _feed(claude_dir, moment - timedelta(seconds=30), 40.0, 10.0, None)
-    _set_budget(journal, settings={"copilot_fetch": True})  # no count yet: check asks GitHub
+    feed(claude_dir, moment - timedelta(seconds=30), 40.0, 10.0, None)
+    set_budget(journal, settings={"copilot_fetch": True})  # no count yet: check asks GitHub
     _full(journal, claude_dir, moment)
     assert fast_check.answer([], moment) is None
-    _set_budget(journal, settings={"copilot_fetch": False})
+    set_budget(journal, settings={"copilot_fetch": False})
     key = journal.parent / "admin.key"
     key.write_text("sk-ant-admin01-FAKE-FAKE\n")
     key.chmod(0o600)
-    _set_budget(journal, settings={"console": {"admin_key_file": str(key)}})
+    set_budget(journal, settings={"console": {"admin_key_file": str(key)}})
     _full(journal, claude_dir, moment)
     assert fast_check.answer([], moment) is None
-
-
-def _check_in_a_new_process(*args: str) -> tuple[str, list[str]]:
-    """`ai-budget check` in a fresh interpreter: its output and the heavy modules it loaded."""
-    code = (
-        "import sys\n"
-        f"sys.argv = ['ai-budget', 'check', *{list(args)!r}]\n"
-        "from ai_budget.entry import main\n"
-        "try:\n    main()\n"
-        "except SystemExit:\n    pass\n"
-        "heavy = [m for m in ('click', 'pydantic', 'git', 'ai_budget.journal.journal') if m in sys.modules]\n"
-        "print('heavy:', heavy)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0 and done.stderr == ""
-    *out, heavy = done.stdout.splitlines()
-    return "\n".join(out), eval(heavy.removeprefix("heavy: "))
 
 
 def test_check_takes_the_full_path_once_then_imports_neither_click_nor_pydantic(
     journal: Path, claude_dir: Path
 ) -> None:
     (journal / paths.BACKLOG_FILE).write_text(BACKLOG)
-    _feed(claude_dir, now(), 64.0, 12.0, None)  # no reset time: the text cannot move with the clock
-    first, heavy_first = _check_in_a_new_process("--json")
-    second, heavy_second = _check_in_a_new_process("--json")
+    feed(claude_dir, now(), 64.0, 12.0, None)  # no reset time: the text cannot move with the clock
+    first, heavy_first = in_new_process(["check", "--json"])
+    second, heavy_second = in_new_process(["check", "--json"])
     assert "pydantic" in heavy_first and heavy_second == []
     drop = ("age_seconds", "fetched_at")  # the reading's age moves between the two runs
     one, two = (json.loads(out) for out in (first, second))
@@ -288,7 +241,7 @@ def test_a_limit_change_the_history_shows_takes_the_full_path_that_records_it(
     from ai_budget.session.rollup import rollup_quietly
 
     moment = now()
-    _feed(claude_dir, moment - timedelta(seconds=30), 20.0, 10.0, None)
+    feed(claude_dir, moment - timedelta(seconds=30), 20.0, 10.0, None)
     rollup_quietly(Journal.open(changed), None, moment)
     keep_basis(Journal.open(changed), moment)  # as `log` keeps it: the change is in the history, unrecorded
     kept = brief_basis.load(changed, moment)

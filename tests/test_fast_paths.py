@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from brief_kit import BACKLOG, CODE, SCENARIOS, feed, set_budget
+from conftest import in_new_process
 
 from ai_budget import paths
 from ai_budget.claude import feeds, local_sources, usage_cache
@@ -168,23 +170,6 @@ def test_an_unchanged_cost_is_not_written_again(journal: Path) -> None:
 # --- hook session-start: the brief from the kept basis is the full path's -------------------------
 
 
-def _set_budget(journal: Path, **sections: object) -> None:
-    data = json.loads((journal / paths.BUDGET_FILE).read_text())
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key].update(value)
-        else:
-            data[key] = value
-    (journal / paths.BUDGET_FILE).write_text(json.dumps(data))
-
-
-BACKLOG = (
-    "# Backlog\n\n[M] write the parser {code: 3}\n[H] move the store {code: 20}\n"
-    "[L] docs {prose: 1}\n- [x] done\n"
-)
-CODE = {"code": {"unit": "per file", "samples": 2, "units": 4, "total_5h_pct": 30}}  # 7.5 % a file
-
-
 def _both_ways(journal: Path, claude_dir: Path, moment: datetime) -> tuple[str, str, dict, dict]:
     """The compact brief and the opened session's baseline, by the full path and by the fast one."""
     from ai_budget.integrations import fast_start
@@ -203,34 +188,14 @@ def _both_ways(journal: Path, claude_dir: Path, moment: datetime) -> tuple[str, 
     return compact_brief(full), fast, *({k: v for k, v in b.items() if k != "session_id"} for b in bases)
 
 
-def _feed(claude_dir: Path, at: datetime, five: float, week: float, resets: datetime | None) -> None:
-    windows = {
-        "five_hour": {"utilization": five, "resets_at": resets.isoformat() if resets else None},
-        "seven_day": {"utilization": week, "resets_at": None},
-    }
-    feeds.record_statusline(claude_dir, windows, at)
-
-
-@pytest.mark.parametrize(
-    ("five", "week", "reset_in", "budget"),
-    [
-        (37.0, 22.0, timedelta(hours=3), {}),  # a plan with a calibrated first task
-        (88.0, 40.0, timedelta(minutes=20), {}),  # orange: a checkpoint, better to wait for the reset
-        (96.0, 85.0, timedelta(hours=1), {}),  # at the limit, weekly focus
-        (60.0, 10.0, -timedelta(minutes=5), {}),  # the reset passed: planned as empty
-        (20.0, 10.0, None, {"settings": {"tiers": {"green": 10, "yellow": 15, "orange": 18, "limit": 19}}}),
-        (60.0, 91.0, None, {"settings": {"weekly_focus_pct": 90, "safety_margin_pct": 40}}),  # no headroom
-        (45.0, 5.0, None, {"settings": {"calibration_half_life": 3}}),  # estimates weigh the history
-        (45.0, 5.0, None, {"copilot": {"enabled": False}}),
-    ],
-)
+@pytest.mark.parametrize(("five", "week", "reset_in", "budget"), SCENARIOS)
 def test_the_fast_session_start_says_what_the_full_path_says(
     journal: Path, claude_dir: Path, five: float, week: float, reset_in: timedelta | None, budget: dict
 ) -> None:
     moment = now()
     (journal / paths.BACKLOG_FILE).write_text(BACKLOG)
-    _set_budget(journal, calibration=CODE, **budget)
-    _feed(claude_dir, moment - timedelta(seconds=30), five, week, moment + reset_in if reset_in else None)
+    set_budget(journal, calibration=CODE, **budget)
+    feed(claude_dir, moment - timedelta(seconds=30), five, week, moment + reset_in if reset_in else None)
     full, fast, full_base, fast_base = _both_ways(journal, claude_dir, moment)
     assert fast == full
     assert fast_base == full_base
@@ -241,8 +206,8 @@ def test_without_a_fresh_reading_both_fall_back_to_the_same_last_known_one(
     journal: Path, claude_dir: Path
 ) -> None:
     moment = now()
-    _set_budget(journal, calibration=CODE)
-    _feed(claude_dir, moment - timedelta(hours=2), 55.0, 30.0, moment + timedelta(hours=1))
+    set_budget(journal, calibration=CODE)
+    feed(claude_dir, moment - timedelta(hours=2), 55.0, 30.0, moment + timedelta(hours=1))
     full, fast, full_base, fast_base = _both_ways(journal, claude_dir, moment)
     assert fast == full
     assert "old (no local usage is younger than" in fast
@@ -253,7 +218,7 @@ def test_without_a_fresh_reading_both_fall_back_to_the_same_last_known_one(
 def test_budget_jsons_last_known_windows_are_the_last_resort_of_both(journal: Path, claude_dir: Path) -> None:
     moment = now()
     then = (moment - timedelta(days=2)).isoformat()
-    _set_budget(journal, claude={"five_hour_util": 71.0, "seven_day_util": 33.0, "last_fetched": then})
+    set_budget(journal, claude={"five_hour_util": 71.0, "seven_day_util": 33.0, "last_fetched": then})
     full, fast, full_base, fast_base = _both_ways(journal, claude_dir, moment)
     assert fast == full
     assert "5-hour window 71.0%." in fast and "Claude data is 2d 0h old" in fast
@@ -282,16 +247,16 @@ def test_the_kept_basis_holds_until_the_journal_changes(journal: Path) -> None:
     from ai_budget.session import brief_basis, brief_keep
 
     moment = now()
-    _set_budget(journal, copilot={"enabled": False})
+    set_budget(journal, copilot={"enabled": False})
     brief_keep.keep(Journal.open(journal), moment)
     assert brief_basis.load(journal, moment) is not None
     (journal / paths.BACKLOG_FILE).write_text("[L] one more\n")
     assert brief_basis.load(journal, moment) is None  # the backlog changed
     brief_keep.keep(Journal.open(journal), moment)
     assert brief_basis.load(journal, moment) is not None
-    _set_budget(journal, settings={"safety_margin_pct": 5})
+    set_budget(journal, settings={"safety_margin_pct": 5})
     assert brief_basis.load(journal, moment) is None  # budget.json changed
-    _set_budget(journal, settings={"calibration_half_life": 4})
+    set_budget(journal, settings={"calibration_half_life": 4})
     brief_keep.keep(Journal.open(journal), moment)
     assert brief_basis.load(journal, moment) is not None
     subprocess.run(["git", "-C", str(journal), "commit", "-q", "--allow-empty", "-m", "x"], check=True)
@@ -302,7 +267,7 @@ def test_with_copilot_on_the_basis_ends_with_the_day(journal: Path) -> None:
     from ai_budget.session import brief_basis, brief_keep
 
     moment = now()
-    _set_budget(journal, copilot={"enabled": True})
+    set_budget(journal, copilot={"enabled": True})
     brief_keep.keep(Journal.open(journal), moment)
     assert brief_basis.load(journal, moment) is not None
     assert brief_basis.load(journal, moment + timedelta(days=1)) is None  # the count may be stale by then
@@ -310,20 +275,8 @@ def test_with_copilot_on_the_basis_ends_with_the_day(journal: Path) -> None:
 
 def _hook_start(sid: str) -> tuple[str, list[str]]:
     """`ai-budget hook session-start` in a fresh interpreter: its output and the heavy modules it loaded."""
-    code = (
-        "import sys\n"
-        "sys.argv = ['ai-budget', 'hook', 'session-start']\n"
-        "from ai_budget.entry import main\n"
-        "try:\n    main()\n"
-        "except SystemExit:\n    pass\n"
-        "heavy = [m for m in ('click', 'pydantic', 'git', 'ai_budget.journal') if m in sys.modules]\n"
-        "print('heavy:', heavy)\n"
-    )
     event = json.dumps({"session_id": sid, "source": "startup", "hook_event_name": "SessionStart"})
-    done = subprocess.run([sys.executable, "-c", code], input=event, capture_output=True, text=True)
-    assert done.returncode == 0 and done.stderr == ""
-    *out, heavy = done.stdout.splitlines()
-    return "\n".join(out), eval(heavy.removeprefix("heavy: "))
+    return in_new_process(["hook", "session-start"], event)
 
 
 def test_hook_session_start_takes_the_full_path_once_then_imports_neither_pydantic_nor_git(
@@ -332,7 +285,7 @@ def test_hook_session_start_takes_the_full_path_once_then_imports_neither_pydant
     from ai_budget.session import state
 
     (journal / paths.BACKLOG_FILE).write_text(BACKLOG)
-    _feed(claude_dir, now(), 64.0, 12.0, None)  # no reset time: the text cannot move with the clock
+    feed(claude_dir, now(), 64.0, 12.0, None)  # no reset time: the text cannot move with the clock
     first, heavy_first = _hook_start("one")
     second, heavy_second = _hook_start("two")
     assert "pydantic" in heavy_first  # no basis yet: the full path, which keeps one

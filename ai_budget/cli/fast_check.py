@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ai_budget import paths
-from ai_budget.cli import fast_reading
 from ai_budget.fileio import read_json
-from ai_budget.integrations import fast_start
+from ai_budget.integrations import fast_reading, fast_start
 from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.recommend import Plan

@@ -20,7 +20,8 @@ from typing import Any, NamedTuple
 
 from ai_budget import paths
 from ai_budget.claude import feeds
-from ai_budget.integrations import fast_hooks
+from ai_budget.integrations import fast_hooks, fast_reading
+from ai_budget.integrations.fast_reading import Snapshot as Reading
 from ai_budget.model.backlog import Task
 from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.recommend import Plan, recommend
@@ -35,25 +36,6 @@ class NotKept(Exception):
     """No basis that holds for the journal as it is: the full path answers."""
 
 
-class Window(NamedTuple):
-    utilization: float | None
-    resets_at: datetime | None
-
-
-class Reading(NamedTuple):
-    """A snapshot's shape (model.usage.Snapshot) for the two main windows, from plain JSON."""
-
-    five_hour: Window
-    seven_day: Window
-    observed_at: datetime
-    source: str
-    error: str | None = None
-
-    @property
-    def fresh(self) -> bool:
-        return self.source != "last-known"
-
-
 class FastBrief(NamedTuple):
     """What compact_brief reads of session.check.Brief."""
 
@@ -65,7 +47,7 @@ class FastBrief(NamedTuple):
 
 
 def _of(source: str, at: datetime, windows: dict[str, fast_hooks.Window]) -> Reading:
-    return Reading(Window(*windows["five_hour"]), Window(*windows["seven_day"]), at, source)
+    return fast_reading.of_windows(source, at, windows)
 
 
 def _last_known(kept_claude: Any) -> list[Reading]:

@@ -1,8 +1,9 @@
-"""The reading `check` by hand takes from the free local sources, as plain JSON (no pydantic): the rule of
-claude.local_sources.freshest (the youngest source within the cache lifetime, given the per-model
-windows, limits and extra usage of the freshest source that has them), on the same files. A test keeps
-what the brief shows of the two equal. None when no local reading is young: the full path decides then
-(it may ask the endpoint)."""
+"""A usage snapshot as plain values (model.usage.Snapshot's reading side, without pydantic) for the fast
+paths of `check` and of the session-start hook; and the reading `check` by hand takes from the free local
+sources, with the rule of claude.local_sources.freshest (the youngest source within the cache lifetime,
+given the per-model windows, limits and extra usage of the freshest source that has them), on the same
+files. A test keeps what the brief shows of the two equal. None when no local reading is young: the full
+path decides then (it may ask the endpoint)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,14 @@ class Snapshot(NamedTuple):
     @property
     def seven_day(self) -> Window:
         return self.response.seven_day
+
+
+def of_windows(
+    source: str, at: datetime, windows: dict[str, tuple[float | None, datetime | None]]
+) -> Snapshot:
+    """A snapshot of the two main windows as fast_hooks reads them (the session-start hook's reading)."""
+    body = {name: {"utilization": used, "resets_at": resets} for name, (used, resets) in windows.items()}
+    return Snapshot(Response(body), at, source)
 
 
 def _snapshot(source: str, observed: Any, body: Any) -> Snapshot | None:
