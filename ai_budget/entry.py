@@ -61,6 +61,16 @@ def _fast_check(args: list[str]) -> str | None:
         return None
 
 
+def _print(text: str) -> None:
+    """Print as the CLI does: a reader that went away (`| head`) ends the command with 1, silently."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     args = sys.argv[1:]
@@ -79,7 +89,7 @@ def main() -> None:
     if args[:1] == ["check"] and args[1:] in ([], ["--json"]):
         text = _fast_check(args[1:])
         if text is not None:
-            sys.stdout.write(text + "\n")
+            _print(text)
             return
     answers = None
     if args[:1] == ["tokens"]:

@@ -4,12 +4,15 @@ takes the full path whenever a by-hand check has more to do than read the window
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from brief_kit import BACKLOG, CODE, SCENARIOS, feed, set_budget
 from conftest import git, in_new_process
+from usage_server import usage_body
 
 from ai_budget import paths
 from ai_budget.claude import feeds, usage_history
@@ -251,3 +254,21 @@ def test_a_limit_change_the_history_shows_takes_the_full_path_that_records_it(
     assert "seems to hold about 1.9× more tokens per %" in first
     again = _full(changed, claude_dir, moment)[0]
     assert fast_check.answer([], moment) == again and "1.9×" not in again
+
+
+def test_a_reader_that_went_away_ends_it_as_the_full_path_does(journal: Path, claude_dir: Path) -> None:
+    feed(claude_dir, now(), 64.0, 12.0, None)
+    command = [sys.executable, "-m", "ai_budget", "check", "--from-file", "-"]  # the full path
+    for fast in (False, True):
+        done = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        assert done.stdin is not None and done.stdout is not None and done.stderr is not None
+        done.stdout.close()
+        done.stdin.write(json.dumps(usage_body(five=64.0, week=12.0)).encode())
+        done.stdin.close()
+        assert (done.wait(), done.stderr.read()) == (1, b"")
+        if not fast:
+            in_new_process(["check"])  # keeps the basis
+            assert fast_check.answer([], now()) is not None
+            command = command[:-2]
