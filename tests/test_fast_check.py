@@ -116,6 +116,42 @@ def test_claude_codes_cached_answer_when_it_is_the_youngest(
     assert fast == full and "from Claude Code's cache" in fast[0]
 
 
+def _our_cache(claude_dir: Path, at: datetime, body: dict) -> None:
+    path = feeds.cache_file(claude_dir, "usage")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"fetched_at": at.isoformat(), "response": body}))
+
+
+def _main(five: float, extra: dict) -> dict:
+    return {"five_hour": {"utilization": five, "resets_at": None}, "seven_day": {"utilization": 9.0}, **extra}
+
+
+OPUS = {"seven_day_opus": {"utilization": 41.0, "resets_at": None}}
+OLD_OPUS = {"seven_day_opus": {"utilization": 10.0, "resets_at": None}}
+EXTRA_ONLY = {"extra_usage": {"is_enabled": True, "used_credits": 100, "monthly_limit": 1000}}
+
+
+@pytest.mark.parametrize(
+    ("cached", "ours", "feed_first", "shows"),
+    [
+        (_main(50.0, OPUS), _main(51.0, OLD_OPUS), True, "41.0%"),  # the freshest of two richer sources
+        (_main(50.0, OPUS), _main(51.0, OLD_OPUS), False, "41.0%"),  # the youngest is rich: its own
+        (_main(50.0, {"limits": [1]}), _main(51.0, OLD_OPUS), False, "51.0%"),  # refused by both
+        (_main(50.0, EXTRA_ONLY), _main(51.0, {}), True, "1.00 of 10.00 USD"),  # rich by extra usage alone
+    ],
+)
+def test_several_sources_merge_alike_on_both_paths(
+    journal: Path, claude_dir: Path, home: Path, cached: dict, ours: dict, feed_first: bool, shows: str
+) -> None:
+    moment = now()
+    _claude_cache(home, moment - timedelta(seconds=60), cached)
+    _our_cache(claude_dir, moment - timedelta(seconds=120), ours)
+    if feed_first:
+        feed(claude_dir, moment - timedelta(seconds=10), 64.0, 31.0, None)
+    full, fast = _both(journal, claude_dir, moment)
+    assert fast == full and shows in fast[0]
+
+
 def test_the_pace_comes_from_the_same_usage_history(journal: Path, claude_dir: Path) -> None:
     moment = now()
     resets = moment + timedelta(hours=3)
