@@ -346,3 +346,22 @@ def test_a_session_that_ended_is_closed_and_opened_anew_on_both(
     assert after_full is not None and after_full.opened_at == kept  # closed, and opened anew
     assert after_full.baseline is not None and after_full.baseline["five_hour_util"] == 40.0
     assert after_fast is not None and after_fast.to_json() == after_full.to_json()
+
+
+def test_a_basis_kept_in_another_time_zone_takes_the_full_path(
+    journal: Path, claude_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    moment = now().replace(hour=12, minute=0)  # the same date in UTC and in St John's (UTC-3:30)
+    month_before = moment.replace(day=1).date() - timedelta(days=1)  # typed in, without its moment
+    set_budget(journal, copilot={"premium_requests_used": 10, "last_updated": month_before.isoformat()})
+    feed(claude_dir, moment - timedelta(seconds=30), 40.0, 10.0, None)
+    kept_in_utc = _full(journal, claude_dir, moment)[0]
+    assert "has reset since" in kept_in_utc  # the month began (UTC) after the count's local date
+    monkeypatch.setenv("TZ", "America/St_Johns")
+    time.tzset()  # conftest's fixture puts the zone back
+    fast = fast_check.answer([], moment)
+    full = _full(journal, claude_dir, moment)[0]
+    assert "has reset since" not in full  # there the month began on the count's date
+    assert fast is None or fast == full
