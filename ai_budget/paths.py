@@ -11,6 +11,7 @@ JOURNAL_ENV = "AI_BUDGET_HOME"
 CACHE_ENV = "AI_BUDGET_CACHE_DIR"
 STATE_ENV = "AI_BUDGET_STATE_DIR"
 CLAUDE_ENV = "CLAUDE_CONFIG_DIR"
+ADMIN_KEY_ENV = "ANTHROPIC_ADMIN_API_KEY"  # the Console's Admin API key, instead of a key file
 
 
 def name_hash(text: str) -> str:
@@ -25,6 +26,7 @@ def name_hash(text: str) -> str:
         except ImportError:
             from hashlib import sha256
     return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
 
 BUDGET_FILE = "budget.json"
 # In the journal's git directory while a command writes (a transaction) or a sync merges: a command that

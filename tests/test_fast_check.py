@@ -308,3 +308,96 @@ def test_a_reader_that_went_away_ends_it_as_the_full_path_does(journal: Path, cl
             in_new_process(["check"])  # keeps the basis
             assert fast_check.answer([], now()) is not None
             command = command[:-2]
+
+
+# --- bodies the model reads differently from a plain check: both paths print the same brief ----------
+
+W = {"utilization": 12.0, "resets_at": None}
+LENIENT = {  # numbers the model reads from text or a boolean (pydantic's lax mode), in every place
+    "5-hour as text": ({"five_hour": {"utilization": "42.5"}, "seven_day": W}, "42.5%"),
+    "5-hour as a boolean": ({"five_hour": {"utilization": True}, "seven_day": W}, "  1.0%"),
+    "opus as text": ({"five_hour": W, "seven_day": W, "seven_day_opus": {"utilization": "41"}}, "41.0%"),
+    "scoped as text": (
+        {"five_hour": W, "seven_day": W, "limits": [{"kind": "weekly_scoped", "percent": "17"}]},
+        "17.0%",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(LENIENT))
+def test_a_number_the_model_reads_from_text_is_left_to_the_full_path(
+    journal: Path, claude_dir: Path, home: Path, kept: datetime, name: str
+) -> None:
+    body, shown = LENIENT[name]
+    _claude_cache(home, kept - timedelta(seconds=5), body)  # younger than the feed (40 %)
+    fast = fast_check.answer([], kept)
+    full = _full(journal, claude_dir, kept)[0]
+    assert shown in full and "from Claude Code's cache" in full  # the model read the number
+    assert fast is None or fast == full
+
+
+@pytest.mark.parametrize("window", [{"utilization": 300}, {"utilization": 41, "resets_at": "soon"}])
+def test_a_per_model_window_the_model_refuses_makes_the_source_unusable_on_both(
+    journal: Path, claude_dir: Path, home: Path, kept: datetime, window: dict
+) -> None:
+    _claude_cache(
+        home, kept - timedelta(seconds=5), {"five_hour": W, "seven_day": W, "seven_day_opus": window}
+    )
+    full, fast = _both(journal, claude_dir, kept)  # the full path read it whole once, and failed
+    assert fast == full and "40.0%" in fast[0] and "from Claude Code's statusline" in fast[0]
+
+
+def test_an_admin_key_in_the_environment_takes_the_full_path(
+    journal: Path, claude_dir: Path, kept: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AI_BUDGET_ANTHROPIC_URL", "http://127.0.0.1:9")  # nothing listens: a Console error
+    monkeypatch.setenv(paths.ADMIN_KEY_ENV, "sk-ant-admin01-FAKE-FAKE")
+    fast = fast_check.answer([], kept)
+    full = _full(journal, claude_dir, kept)[0]
+    assert "Console" in full  # the full path asks the Console, set up by the environment alone
+    assert fast is None or fast == full
+
+
+def test_a_session_that_ended_is_closed_and_opened_anew_on_both(
+    journal: Path, claude_dir: Path, kept: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ai_budget.integrations.fast_reading import of_windows
+    from ai_budget.session.opening import open_session
+
+    then = kept - timedelta(hours=3)  # opened by a check three hours ago, naming no transcript: it ended
+    monkeypatch.setenv(state.SESSION_ENV, "s-long")
+
+    def opened_then() -> None:
+        state.remove(journal, "s-long")
+        old = of_windows("statusline", then, {"five_hour": (5.0, None), "seven_day": (2.0, None)})
+        open_session(journal, Opening("s-long", "check"), old, then)
+
+    opened_then()
+    if fast_check.answer([], kept) is None:  # `check` as the program runs it: the full path then
+        _full(journal, claude_dir, kept)
+    after_fast = state.load(journal, "s-long")
+    opened_then()
+    _full(journal, claude_dir, kept)
+    after_full = state.load(journal, "s-long")
+    assert after_full is not None and after_full.opened_at == kept  # closed, and opened anew
+    assert after_full.baseline is not None and after_full.baseline["five_hour_util"] == 40.0
+    assert after_fast is not None and after_fast.to_json() == after_full.to_json()
+
+
+def test_a_basis_kept_in_another_time_zone_takes_the_full_path(
+    journal: Path, claude_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    moment = now().replace(hour=12, minute=0)  # the same date in UTC and in St John's (UTC-3:30)
+    month_before = moment.replace(day=1).date() - timedelta(days=1)  # typed in, without its moment
+    set_budget(journal, copilot={"premium_requests_used": 10, "last_updated": month_before.isoformat()})
+    feed(claude_dir, moment - timedelta(seconds=30), 40.0, 10.0, None)
+    kept_in_utc = _full(journal, claude_dir, moment)[0]
+    assert "has reset since" in kept_in_utc  # the month began (UTC) after the count's local date
+    monkeypatch.setenv("TZ", "America/St_Johns")
+    time.tzset()  # conftest's fixture puts the zone back
+    fast = fast_check.answer([], moment)
+    full = _full(journal, claude_dir, moment)[0]
+    assert "has reset since" not in full  # there the month began on the count's date
+    assert fast is None or fast == full

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ai_budget import http
+from ai_budget import http, paths
 from ai_budget.claude.endpoint import base_url
 from ai_budget.errors import BudgetError
 from ai_budget.version import __version__
 
-KEY_ENV = "ANTHROPIC_ADMIN_API_KEY"
+KEY_ENV = paths.ADMIN_KEY_ENV
 API_VERSION = "2023-06-01"
 TIMEOUT_S = 10  # per page
 TOTAL_S = 30  # for all the pages of one look: a slow Console never holds `status` or the brief long

@@ -21,7 +21,7 @@ def statusline(claude_dir: Path) -> Snapshot | None:
     try:
         observed = parse_time(data.get("observed_at"))
         body = {name: data[name] for name in feeds.WINDOWS}
-        response = UsageResponse.model_validate(body)
+        response = UsageResponse.checked(body)
     except (ValueError, ValidationError):
         return None
     return Snapshot(response, observed, "statusline") if observed is not None else None
@@ -36,7 +36,7 @@ def history() -> Snapshot | None:
         return None
     observed, body = found
     try:
-        return Snapshot(UsageResponse.model_validate(body), observed, "history")
+        return Snapshot(UsageResponse.checked(body), observed, "history")
     except ValidationError:
         return None
 
@@ -48,7 +48,7 @@ def claude_cache(claude_dir: Path) -> Snapshot | None:
         return None
     fetched, body = found
     try:
-        return Snapshot(UsageResponse.model_validate(body), fetched, "claude-cache")
+        return Snapshot(UsageResponse.checked(body), fetched, "claude-cache")
     except ValidationError:
         return None
 

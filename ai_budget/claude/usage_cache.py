@@ -31,7 +31,7 @@ def read(claude_dir: Path) -> Snapshot | None:
         return None
     try:
         observed = parse_time(data.get("fetched_at"))
-        response = UsageResponse.model_validate(data.get("response"))
+        response = UsageResponse.checked(data.get("response"))
     except (ValueError, ValidationError):
         return None
     return Snapshot(response, observed, "cache") if observed is not None else None

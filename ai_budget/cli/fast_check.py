@@ -18,6 +18,7 @@ the full path answers.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -29,7 +30,7 @@ from ai_budget.planning.estimates import Estimate
 from ai_budget.planning.forecast import Pace
 from ai_budget.planning.recommend import Plan
 from ai_budget.planning.routing import Route, route, routing_view
-from ai_budget.session import active, brief_basis
+from ai_budget.session import active, brief_basis, state
 from ai_budget.session.opening import Opening, open_session
 from ai_budget.session.pace import RULES, window_pace
 from ai_budget.severity import Severity, Thresholds
@@ -94,6 +95,8 @@ def answer(args: list[str], moment: datetime | None = None) -> str | None:
         return None
     if not _rolled_up(kept["check"], now):  # the first check of a day rolls up: the full path
         return None
+    if os.environ.get(paths.ADMIN_KEY_ENV, "").strip():  # the Console, set up outside budget.json
+        return None
     snap = fast_reading.freshest(paths.primary_claude_dir(), now)
     if snap is None:
         return None
@@ -106,13 +109,16 @@ def _open_and_show(
     snap: fast_reading.Snapshot,
     now: datetime,
     json_: bool,
-) -> str:
+) -> str | None:
     from ai_budget.claude import usage_history
     from ai_budget.cli.views.brief import brief_json, brief_text
 
+    sid = active.resolve(root, paths.claude_dirs(), now)
+    opened = state.load(root, sid) if sid is not None else None
+    if opened is not None and active.ended(opened, now):  # the full path closes it and opens anew
+        return None
     if snap.source != "cache":  # as claude.usage.fresh_or_last_known: our cache was recorded when fetched
         usage_history.record(usage_history.rows_of(snap.response), snap.source, snap.observed_at)
-    sid = active.resolve(root, paths.claude_dirs(), now)
     open_session(root, Opening(sid, "check", resolve=True), snap, now)
     made = brief(kept, snap, now)
     accounts = kept["check"]["accounts"]

@@ -33,6 +33,14 @@ class UsageResponse(Loose):
     limits: list[dict[str, Any]] | None = None
     extra_usage: dict[str, Any] | None = None
 
+    @classmethod
+    def checked(cls, body: Any) -> UsageResponse:
+        """A saved body read whole: a per-model window the model refuses fails here (ValidationError),
+        as the endpoint's answer does, rather than later, in other_windows."""
+        response = cls.model_validate(body)
+        response.other_windows()
+        return response
+
     def other_windows(self) -> dict[str, UsageWindow]:
         """The windows besides five_hour/seven_day that carry a utilisation (seven_day_opus…)."""
         found: dict[str, UsageWindow] = {}

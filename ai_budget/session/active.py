@@ -121,6 +121,14 @@ def resolve(
     return newest_active(claude_dirs, now, cwd or Path.cwd(), listed)
 
 
+def ended(session: OpenSession, now: datetime) -> bool:
+    """An open session (of Claude Code's) whose transcript has not been written for IDLE_OVER, or that
+    names none and opened that long ago: it ended without its end hook, and a by-hand command closes it."""
+    if session.session_id is None:
+        return False
+    return now - (transcript_written(session) or session.opened_at) >= IDLE_OVER
+
+
 def transcript_written(session: OpenSession) -> datetime | None:
     """When an open session's transcript was last written, if it names one that exists."""
     if session.transcript_path is None:

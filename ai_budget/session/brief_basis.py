@@ -12,6 +12,7 @@ Light: no pydantic, no git.
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,15 @@ def stamp(root: Path, weighted: bool) -> list[Any]:
     return found
 
 
+def zone() -> list[Any]:
+    """The local time zone as the C library has it (TZ, else the system's): the Copilot state kept in
+    the basis compares local dates, so a basis made in another zone does not hold."""
+    return [*time.tzname, time.timezone, time.altzone]
+
+
 def keep(root: Path, basis: dict[str, Any]) -> None:
     """Write the basis (atomic: a reader sees the old one or the new one)."""
-    write_json(basis_file(root), {"version": VERSION, **basis})
+    write_json(basis_file(root), {"version": VERSION, "zone": zone(), **basis})
 
 
 def forget(root: Path) -> None:
@@ -99,6 +106,8 @@ def load(root: Path, moment: datetime) -> dict[str, Any] | None:
         return None
     weighted = data.get("weighted") is True
     if data.get("stamp") != stamp(root, weighted) or (weighted and data["stamp"][-1] is None):
+        return None
+    if data.get("zone") != zone():
         return None
     until = parse_time(data.get("valid_until"))
     if until is not None and moment >= until:

@@ -133,10 +133,7 @@ def close_idle(journal: Journal, claude_dirs: list[Path], now: datetime) -> None
     """Open sessions whose transcript has not been written for a long while ended without their end
     hook (a killed terminal): leave their closings for the fold, and forget them."""
     for opened in state.all_open(journal.root):
-        if opened.session_id is None:
-            continue
-        written = live.transcript_written(opened) or opened.opened_at
-        if now - written < live.IDLE_OVER:
+        if opened.session_id is None or not live.ended(opened, now):
             continue
         observed = live.observe(claude_dirs, opened.session_id)
         if observed is not None:

@@ -24,6 +24,7 @@ from ai_budget.session.active import (  # noqa: F401 (the finding of live sessio
     ACTIVE,
     IDLE_OVER,
     SessionFile,
+    ended,
     newest_active,
     resolve,
     session_files,
