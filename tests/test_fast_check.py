@@ -313,27 +313,29 @@ def test_a_reader_that_went_away_ends_it_as_the_full_path_does(journal: Path, cl
 # --- bodies the model reads differently from a plain check: both paths print the same brief ----------
 
 W = {"utilization": 12.0, "resets_at": None}
-LENIENT = {  # numbers the model reads from text or a boolean (pydantic's lax mode), in every place
-    "5-hour as text": ({"five_hour": {"utilization": "42.5"}, "seven_day": W}, "42.5%"),
-    "5-hour as a boolean": ({"five_hour": {"utilization": True}, "seven_day": W}, "  1.0%"),
-    "opus as text": ({"five_hour": W, "seven_day": W, "seven_day_opus": {"utilization": "41"}}, "41.0%"),
-    "scoped as text": (
+NOT_NUMBERS = {  # a utilisation given as text or true/false is not a usage, on both paths
+    "5-hour as text": ({"five_hour": {"utilization": "42.5"}, "seven_day": W}, "feed"),
+    "5-hour as a boolean": ({"five_hour": {"utilization": True}, "seven_day": W}, "feed"),
+    "opus as text": ({"five_hour": W, "seven_day": W, "seven_day_opus": {"utilization": "41"}}, "feed"),
+    "scoped as text": (  # that limit is left out, the source stands
         {"five_hour": W, "seven_day": W, "limits": [{"kind": "weekly_scoped", "percent": "17"}]},
-        "17.0%",
+        "cache",
     ),
 }
 
 
-@pytest.mark.parametrize("name", list(LENIENT))
-def test_a_number_the_model_reads_from_text_is_left_to_the_full_path(
+@pytest.mark.parametrize("name", list(NOT_NUMBERS))
+def test_a_number_given_as_text_or_a_boolean_is_no_usage_on_both(
     journal: Path, claude_dir: Path, home: Path, kept: datetime, name: str
 ) -> None:
-    body, shown = LENIENT[name]
+    body, used = NOT_NUMBERS[name]
     _claude_cache(home, kept - timedelta(seconds=5), body)  # younger than the feed (40 %)
-    fast = fast_check.answer([], kept)
-    full = _full(journal, claude_dir, kept)[0]
-    assert shown in full and "from Claude Code's cache" in full  # the model read the number
-    assert fast is None or fast == full
+    full, fast = _both(journal, claude_dir, kept)
+    assert fast == full and "17.0%" not in fast[0]
+    if used == "feed":
+        assert "from Claude Code's statusline" in fast[0] and "40.0%" in fast[0]
+    else:
+        assert "from Claude Code's cache" in fast[0] and "12.0%" in fast[0]
 
 
 @pytest.mark.parametrize("window", [{"utilization": 300}, {"utilization": 41, "resets_at": "soon"}])

@@ -44,6 +44,8 @@ def test_the_utilisation_bound_is_the_models() -> None:
         {"utilization": 200.5, "resets_at": None},
         {"utilization": -1, "resets_at": None},
         {"utilization": "NaN", "resets_at": None},
+        {"utilization": "42.5", "resets_at": None},  # text is not a usage (the model is strict)
+        {"utilization": True, "resets_at": None},
         {"utilization": 50, "resets_at": "not a time"},
         {"utilization": 50, "resets_at": 1893553445},
         {"resets_at": None},

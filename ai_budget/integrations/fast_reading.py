@@ -20,11 +20,6 @@ MAIN = ("five_hour", "seven_day")
 TYPED = {"limits": list, "extra_usage": dict}  # the response's other typed keys (model.usage)
 
 
-class Lenient(Exception):
-    """A number given as text or a boolean: the model reads it as a number (pydantic's lax mode), this
-    plain check would refuse it, so the full path decides."""
-
-
 class Window(NamedTuple):
     utilization: float | None
     resets_at: datetime | None
@@ -34,8 +29,6 @@ class Response:
     """model.usage.UsageResponse's reading side, over a checked plain body."""
 
     def __init__(self, body: dict[str, Any]) -> None:
-        if any(isinstance(value, (str, bool)) for value in _numbers(body)):
-            raise Lenient
         self.body = body
         self.five_hour = Window(*window(body, "five_hour"))
         self.seven_day = Window(*window(body, "seven_day"))
@@ -74,15 +67,6 @@ class Response:
     def rich(self) -> bool:
         """What claude.local_sources calls richness: more than the two main windows."""
         return bool(self.other_windows() or self.limits or self.extra_usage)
-
-
-def _numbers(body: dict[str, Any]) -> list[Any]:
-    """The values the model reads as a utilisation: each window's, each weekly_scoped limit's percent."""
-    found = [v.get("utilization") for k, v in body.items() if k not in TYPED and isinstance(v, dict)]
-    limits = body.get("limits")
-    if isinstance(limits, list):
-        found += [item.get("percent") for item in limits if isinstance(item, dict)]
-    return found
 
 
 def _items_ok(value: Any) -> bool:
@@ -144,12 +128,8 @@ def all_local(claude_dir: Path) -> list[Snapshot]:
 
 
 def freshest(claude_dir: Path, moment: datetime) -> Snapshot | None:
-    """The youngest local snapshot within the cache lifetime, merged, or None when all are stale or
-    one holds a value only the model can read."""
-    try:
-        snaps = all_local(claude_dir)
-    except Lenient:
-        return None
+    """The youngest local snapshot within the cache lifetime, merged, or None when all are stale."""
+    snaps = all_local(claude_dir)
     ttl = feeds.ttl_seconds()
     young = [s for s in snaps if (moment - s.observed_at).total_seconds() < ttl]
     if not young:

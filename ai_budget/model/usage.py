@@ -21,7 +21,9 @@ class UsageWindow(Loose):
     """One utilisation window: a percentage 0-100 and when it resets (None while idle)."""
 
     # A share of the window: a little over 100 is possible past the limit; beyond that is not usage.
-    utilization: float | None = Field(default=None, ge=0, le=MAX_UTILIZATION)
+    # A JSON number (strict): text or true/false is not a usage, here as on the fast paths, which read
+    # these bodies as plain JSON (integrations.fast_hooks.window).
+    utilization: float | None = Field(default=None, ge=0, le=MAX_UTILIZATION, strict=True)
     resets_at: Timestamp | None = None
 
 
