@@ -403,3 +403,36 @@ def test_a_basis_kept_in_another_time_zone_takes_the_full_path(
     full = _full(journal, claude_dir, moment)[0]
     assert "has reset since" not in full  # there the month began on the count's date
     assert fast is None or fast == full
+
+
+ODD_BUT_SHOWN = {  # parts of a usage body the brief shows without them: no traceback on either path
+    "extra usage's share as text": (
+        {
+            "extra_usage": {
+                "is_enabled": True,
+                "used_credits": 100,
+                "monthly_limit": 1000,
+                "utilization": "10",
+            }
+        },
+        "enabled: 1.00 of 10.00 USD used\n",
+    ),
+    "extra usage's amounts as text": (
+        {"extra_usage": {"is_enabled": True, "used_credits": "100", "monthly_limit": 1000}},
+        "extra usage    enabled\n",
+    ),
+    "a scoped limit's model as text": (
+        {"limits": [{"kind": "weekly_scoped", "percent": 17, "scope": {"model": "Fable"}}]},
+        "weekly (scoped)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_BUT_SHOWN))
+def test_odd_parts_of_a_usage_body_are_shown_alike_without_a_traceback(
+    journal: Path, claude_dir: Path, home: Path, kept: datetime, name: str
+) -> None:
+    extra, shown = ODD_BUT_SHOWN[name]
+    _claude_cache(home, kept - timedelta(seconds=5), {"five_hour": W, "seven_day": W, **extra})
+    full, fast = _both(journal, claude_dir, kept)
+    assert fast == full and shown in fast[0] and "from Claude Code's cache" in fast[0]

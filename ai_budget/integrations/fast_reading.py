@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from ai_budget.claude import feeds
 from ai_budget.fileio import read_json
 from ai_budget.integrations.fast_hooks import window
+from ai_budget.model.scoped import scoped
 from ai_budget.timeutil import parse_time
 
 MAIN = ("five_hour", "seven_day")
@@ -51,17 +52,11 @@ class Response:
     def scoped_windows(self) -> list[tuple[str, Window]]:
         """Per-model weekly windows given in `limits[]` (kind weekly_scoped), labelled."""
         found = []
-        for limit in self.limits or []:
-            if limit.get("kind") != "weekly_scoped":
-                continue
-            scope = limit.get("scope") or {}
-            model = (scope.get("model") or {}).get("display_name") if isinstance(scope, dict) else None
+        for label, body in filter(None, map(scoped, self.limits or [])):
             try:
-                body = {"w": {"utilization": limit.get("percent"), "resets_at": limit.get("resets_at")}}
-                shown = Window(*window(body, "w"))
+                found.append((label, Window(*window({"w": body}, "w"))))
             except (ValueError, TypeError):
                 continue
-            found.append((f"weekly {model}" if model else "weekly (scoped)", shown))
         return found
 
     def rich(self) -> bool:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from ai_budget.model.fields import Loose, Timestamp
+from ai_budget.model.scoped import scoped
 
 Source = Literal["statusline", "claude-cache", "api", "cache", "file", "history", "last-known"]
 # The endpoint's resets_at jitters by fractions of a second between calls.
@@ -54,16 +55,11 @@ class UsageResponse(Loose):
     def scoped_windows(self) -> list[tuple[str, UsageWindow]]:
         """Per-model weekly windows given in `limits[]` (kind weekly_scoped), labelled."""
         found = []
-        for limit in self.limits or []:
-            if limit.get("kind") != "weekly_scoped":
-                continue
-            scope = limit.get("scope") or {}
-            model = (scope.get("model") or {}).get("display_name") if isinstance(scope, dict) else None
+        for label, body in filter(None, map(scoped, self.limits or [])):
             try:
-                window = UsageWindow(utilization=limit.get("percent"), resets_at=limit.get("resets_at"))
+                found.append((label, UsageWindow.model_validate(body)))
             except ValidationError:
                 continue
-            found.append((f"weekly {model}" if model else "weekly (scoped)", window))
         return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -85,13 +86,24 @@ def extra_usage_line(extra: dict[str, Any] | None) -> str | None:
     if not extra or not extra.get("is_enabled"):
         return None
     places = extra.get("decimal_places")
-    scale = 10 ** (places if isinstance(places, int) else 2)
-    currency = extra.get("currency") or "USD"
-    used, limit = extra.get("used_credits"), extra.get("monthly_limit")
-    if used is None or limit is None:
+    scale = 10 ** (
+        places if isinstance(places, int) and not isinstance(places, bool) and 0 <= places <= 6 else 2
+    )
+    currency = extra.get("currency") if isinstance(extra.get("currency"), str) else None
+    used, limit, share = (_number(extra.get(key)) for key in ("used_credits", "monthly_limit", "utilization"))
+    if used is None or limit is None:  # a figure missing, or not a number: only that it is on
         return "  extra usage    enabled"
-    share = f" ({extra['utilization']:.1f}%)" if extra.get("utilization") is not None else ""
-    return f"  extra usage    enabled: {used / scale:.2f} of {limit / scale:.2f} {currency} used{share}"
+    shown = f" ({share:.1f}%)" if share is not None else ""
+    return (
+        f"  extra usage    enabled: {used / scale:.2f} of {limit / scale:.2f} {currency or 'USD'} used{shown}"
+    )
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number, finite, as a float; anything else (text, true/false, a list) is no figure."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def usage_text(snap: Snapshot, at: datetime | None = None) -> str:
