@@ -313,29 +313,6 @@ def test_a_reader_that_went_away_ends_it_as_the_full_path_does(journal: Path, cl
 # --- bodies the model reads differently from a plain check: both paths print the same brief ----------
 
 W = {"utilization": 12.0, "resets_at": None}
-NOT_NUMBERS = {  # a utilisation given as text or true/false is not a usage, on both paths
-    "5-hour as text": ({"five_hour": {"utilization": "42.5"}, "seven_day": W}, "feed"),
-    "5-hour as a boolean": ({"five_hour": {"utilization": True}, "seven_day": W}, "feed"),
-    "opus as text": ({"five_hour": W, "seven_day": W, "seven_day_opus": {"utilization": "41"}}, "feed"),
-    "scoped as text": (  # that limit is left out, the source stands
-        {"five_hour": W, "seven_day": W, "limits": [{"kind": "weekly_scoped", "percent": "17"}]},
-        "cache",
-    ),
-}
-
-
-@pytest.mark.parametrize("name", list(NOT_NUMBERS))
-def test_a_number_given_as_text_or_a_boolean_is_no_usage_on_both(
-    journal: Path, claude_dir: Path, home: Path, kept: datetime, name: str
-) -> None:
-    body, used = NOT_NUMBERS[name]
-    _claude_cache(home, kept - timedelta(seconds=5), body)  # younger than the feed (40 %)
-    full, fast = _both(journal, claude_dir, kept)
-    assert fast == full and "17.0%" not in fast[0]
-    if used == "feed":
-        assert "from Claude Code's statusline" in fast[0] and "40.0%" in fast[0]
-    else:
-        assert "from Claude Code's cache" in fast[0] and "12.0%" in fast[0]
 
 
 @pytest.mark.parametrize("window", [{"utilization": 300}, {"utilization": 41, "resets_at": "soon"}])
@@ -405,7 +382,15 @@ def test_a_basis_kept_in_another_time_zone_takes_the_full_path(
     assert fast is None or fast == full
 
 
-ODD_BUT_SHOWN = {  # parts of a usage body the brief shows without them: no traceback on either path
+FEED, CACHE = "from Claude Code's statusline", "from Claude Code's cache"
+TEXT_SCOPED = {"limits": [{"kind": "weekly_scoped", "percent": "17"}]}
+ODD = {  # (extra keys, whose reading shows, what it shows, what it must not): alike, no traceback
+    # A utilisation given as text or true/false is no usage: its source is not read (the feed, 40 %).
+    "5-hour as text": ({"five_hour": {"utilization": "42.5"}}, FEED, "40.0%", "42.5"),
+    "5-hour as a boolean": ({"five_hour": {"utilization": True}}, FEED, "40.0%", "  1.0%"),
+    "opus as text": ({"seven_day_opus": {"utilization": "41"}}, FEED, "40.0%", "41.0%"),
+    "scoped percent as text": (TEXT_SCOPED, CACHE, "12.0%", "17.0%"),  # that limit left out
+    # Parts the brief shows without.
     "extra usage's share as text": (
         {
             "extra_usage": {
@@ -415,24 +400,31 @@ ODD_BUT_SHOWN = {  # parts of a usage body the brief shows without them: no trac
                 "utilization": "10",
             }
         },
+        CACHE,
         "enabled: 1.00 of 10.00 USD used\n",
+        "USD used (",
     ),
     "extra usage's amounts as text": (
         {"extra_usage": {"is_enabled": True, "used_credits": "100", "monthly_limit": 1000}},
+        CACHE,
         "extra usage    enabled\n",
+        "USD",
     ),
     "a scoped limit's model as text": (
         {"limits": [{"kind": "weekly_scoped", "percent": 17, "scope": {"model": "Fable"}}]},
+        CACHE,
         "weekly (scoped)",
+        "Fable",
     ),
 }
 
 
-@pytest.mark.parametrize("name", list(ODD_BUT_SHOWN))
-def test_odd_parts_of_a_usage_body_are_shown_alike_without_a_traceback(
+@pytest.mark.parametrize("name", list(ODD))
+def test_odd_usage_bodies_read_alike_on_both_paths_without_a_traceback(
     journal: Path, claude_dir: Path, home: Path, kept: datetime, name: str
 ) -> None:
-    extra, shown = ODD_BUT_SHOWN[name]
-    _claude_cache(home, kept - timedelta(seconds=5), {"five_hour": W, "seven_day": W, **extra})
+    extra, source, shown, hidden = ODD[name]
+    body = {"five_hour": W, "seven_day": W, **extra}
+    _claude_cache(home, kept - timedelta(seconds=5), body)  # younger than the feed (40 %)
     full, fast = _both(journal, claude_dir, kept)
-    assert fast == full and shown in fast[0] and "from Claude Code's cache" in fast[0]
+    assert fast == full and source in fast[0] and shown in fast[0] and hidden not in fast[0]
