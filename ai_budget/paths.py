@@ -14,6 +14,19 @@ CLAUDE_ENV = "CLAUDE_CONFIG_DIR"
 ADMIN_KEY_ENV = "ANTHROPIC_ADMIN_API_KEY"  # the Console's Admin API key, instead of a key file
 
 
+def claude_project(folder: str) -> str:
+    """Claude Code's name for a working folder's project folder: every character but an ASCII letter or
+    digit becomes '-' (names longer than 200 characters are cut there and get a hash: `same_project`)."""
+    return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in folder)
+
+
+def same_project(project: str, name: str) -> bool:
+    """Whether a project folder's name is `name`, Claude Code's name for a folder (`claude_project`)."""
+    if len(name) > 200:  # long names are cut to 200 characters plus a hash
+        return project.startswith(name[:200])
+    return project == name
+
+
 def name_hash(text: str) -> str:
     """The first 16 hex digits of the SHA-256 of `text`: a file name per folder or per id. CPython's
     built-in SHA-256 when it has one, as hashlib loads OpenSSL first: milliseconds the statusline would

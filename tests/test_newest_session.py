@@ -103,3 +103,22 @@ def test_the_listing_keeps_each_path_as_text_and_as_the_same_path(tmp_path: Path
     listed = find_transcripts(dirs)
     assert {(t.path, t.project, t.is_session, t.is_agent) for t in listed} == expected
     assert all(t.file == str(t.path) for t in listed)
+
+
+def test_a_folder_outside_ascii_is_named_as_claude_code_names_it_on_both_lookups(tmp_path: Path) -> None:
+    # Claude Code keeps ASCII letters and digits only: "josé" becomes "jos-".
+    from ai_budget import paths
+    from ai_budget.claude.transcripts import Index
+    from ai_budget.claude.transcripts.discover import newest_session
+
+    cwd = Path("/home/josé/app")
+    assert paths.claude_project(str(cwd)) == "-home-jos--app"
+    claude = tmp_path / ".claude"
+    mine = write(claude / "projects" / "-home-jos--app" / "aaaaaaaa-0000-0000-0000-000000000001.jsonl", NOW)
+    write(
+        claude / "projects" / "-elsewhere" / "bbbbbbbb-0000-0000-0000-000000000002.jsonl", NOW + timedelta(1)
+    )
+    later = NOW + timedelta(minutes=1)
+    assert newest_active([claude], later, cwd) == mine.stem  # its own project first, though older
+    listing = find_transcripts([claude])
+    assert newest_session(listing, cwd, Index(use_cache=False).scan).path == mine

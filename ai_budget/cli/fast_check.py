@@ -10,7 +10,8 @@ local reading (else the full path may ask the endpoint).
 
 The bookkeeping a by-hand command does first, and the brief shows nothing of, is left to the next `log`,
 `sessions`, `history`, `report` or full `check`, each of which does it first: folding the closings the
-end hooks left (and closing sessions idle past their end), and correcting a finished day whose
+end hooks left (and closing other sessions idle past their end; the one this check refreshes is the full
+path's), and correcting a finished day whose
 transcripts changed after it was rolled up. The plan, severity, route, paces, warnings and text come from
 the very functions `check` uses; a test compares the two paths' output. Anything unexpected: None, and
 the full path answers.
@@ -80,8 +81,7 @@ def brief(kept: dict[str, Any], snap: fast_reading.Snapshot, now: datetime) -> B
     bounds = Thresholds(**kept["settings"]["tiers"])
     found = route(routing_view(kept["check"]["routing"]), five, seven, bounds=bounds)
     paces = {name: window_pace(name, getattr(snap, name), now) for name in RULES}
-    estimates = fast_start.kept_estimates(kept)
-    return Brief(now, snap, None, made.severity, estimates, made.plan, made.warnings, paces, found)
+    return Brief(now, snap, None, made.severity, made.estimates, made.plan, made.warnings, paces, found)
 
 
 def answer(args: list[str], moment: datetime | None = None) -> str | None:

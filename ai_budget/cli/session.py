@@ -68,15 +68,11 @@ def keep_basis(journal: Journal, now: datetime) -> None:
 def _accounts(budget: BudgetFile, now: datetime) -> dict[str, Any]:
     """The accounts' part of the brief, text and JSON, as `check` shows them (prepaid credits and the
     Console are left out: with either set up, `check` always takes the full path)."""
-    from types import SimpleNamespace
-
     from ai_budget.cli.views.brief import accounts_json, accounts_text
     from ai_budget.model.accounts import copilot_state
 
-    shown: Any = SimpleNamespace(
-        copilot=copilot_state(budget.copilot, now), gemini=budget.gemini, credits=None, console=None
-    )
-    return {"text": accounts_text(shown), "json": accounts_json(shown)}
+    copilot = copilot_state(budget.copilot, now)
+    return {"text": accounts_text(copilot, budget.gemini), "json": accounts_json(copilot, budget.gemini)}
 
 
 def ask_done(journal: Journal) -> list[Done]:

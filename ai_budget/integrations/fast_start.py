@@ -44,6 +44,7 @@ class FastBrief(NamedTuple):
     severity: Severity
     plan: Plan
     warnings: list[str]
+    estimates: list[Estimate]  # the backlog's, in its order (check's fast path shows them)
 
 
 def _of(source: str, at: datetime, windows: dict[str, fast_hooks.Window]) -> Reading:
@@ -91,18 +92,13 @@ def reading(claude_dir: Path, kept_claude: Any, moment: datetime) -> tuple[Readi
     return max(known, key=lambda r: r.observed_at)._replace(source="last-known", error=error), None
 
 
-def kept_estimates(kept: dict[str, Any]) -> list[Estimate]:
-    """The backlog's estimates as the basis keeps them, in the backlog's order."""
-    return [Estimate(**{**e, "task": Task(**e["task"])}) for e in kept["estimates"]]
-
-
 def brief(kept: dict[str, Any], snap: Any, error: str | None, moment: datetime) -> FastBrief:
     """session.check.build_brief's brief, from the basis and the reading."""
     knobs = kept["settings"]
     bounds = Thresholds(**knobs["tiers"])
     five, seven = (snap.five_hour, snap.seven_day.utilization) if snap is not None else (None, None)
     five_util = five.utilization if five is not None else None
-    estimates = kept_estimates(kept)
+    estimates = [Estimate(**{**e, "task": Task(**e["task"])}) for e in kept["estimates"]]
     settings: Any = SimpleNamespace(**knobs)
     plan = recommend(estimates, five_util, five.resets_at if five else None, seven, settings, moment)
     warnings = (
@@ -110,7 +106,7 @@ def brief(kept: dict[str, Any], snap: Any, error: str | None, moment: datetime) 
         + brief_text.reading_warnings(snap, error, plan, knobs["weekly_focus_pct"], moment)
         + list(kept["notes"])
     )
-    return FastBrief(moment, snap, severity(five_util, seven, bounds), plan, warnings)
+    return FastBrief(moment, snap, severity(five_util, seven, bounds), plan, warnings, estimates)
 
 
 def session_start(event: dict[str, Any], moment: datetime | None = None) -> str | None:

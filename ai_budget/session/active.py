@@ -10,6 +10,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, NamedTuple
 
+from ai_budget import paths
 from ai_budget.session import state
 from ai_budget.session.state import OpenSession
 
@@ -36,7 +37,8 @@ def newest_active(
         ]
     if not recent:
         return None
-    here = [found for found in recent if found.project == _project_folder(cwd)]
+    name = paths.claude_project(str(cwd))
+    here = [found for found in recent if paths.same_project(found.project, name)]
     return max(here or recent, key=lambda found: found.mtime_ns).session_id
 
 
@@ -96,11 +98,6 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
-
-
-def _project_folder(cwd: Path) -> str:
-    """Claude Code's folder name for a project directory (every character not alphanumeric is a dash)."""
-    return "".join(ch if ch.isalnum() else "-" for ch in str(cwd))
 
 
 def resolve(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from stat import S_ISREG
 
+from ai_budget import paths
 from ai_budget.claude.transcripts.scan import FileScan
 from ai_budget.errors import InvalidInput
 
@@ -139,18 +139,6 @@ def transcript_stats(claude_dirs: Iterable[Path]) -> dict[str, tuple[int, int]] 
     return found
 
 
-def project_name(cwd: str) -> str:
-    """Claude Code's folder name for a working directory: every non-alphanumeric becomes '-'."""
-    return re.sub(r"[^A-Za-z0-9]", "-", cwd)
-
-
-def _matches_dir(project: str, name: str) -> bool:
-    """Whether a project folder's name is `name`, Claude Code's name for a folder (`project_name`)."""
-    if len(name) > 200:  # long names are cut to 200 characters plus a hash
-        return project.startswith(name[:200])
-    return project == name
-
-
 def newest_session(transcripts: list[Transcript], cwd: Path, lookup: Lookup) -> Transcript:
     """The newest session of the project of `cwd` (or a parent of it), else the newest anywhere."""
     sessions = [t for t in transcripts if t.is_session]
@@ -158,8 +146,8 @@ def newest_session(transcripts: list[Transcript], cwd: Path, lookup: Lookup) -> 
         raise InvalidInput(f"no Claude Code sessions found: {WHERE_HINT}")
     named = [(t.project.name, t) for t in sessions]  # each name once: thousands of sessions, many folders
     for folder in (cwd, *cwd.parents):
-        name = project_name(str(folder))
-        mine = [t for project, t in named if _matches_dir(project, name)]
+        name = paths.claude_project(str(folder))
+        mine = [t for project, t in named if paths.same_project(project, name)]
         # The folder name is lossy; the cwd recorded inside the transcript decides.
         mine = [t for t in mine if lookup(t.path).cwd in (None, str(folder))]
         if mine:

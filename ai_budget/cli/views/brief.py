@@ -58,21 +58,22 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def accounts_json(brief: Brief) -> dict[str, Any]:
-    """The accounts beside Claude's windows, as JSON: Copilot, Gemini, prepaid credits, the Console."""
+def accounts_json(copilot: Any, gemini: Any, credits: Any = None, console: Any = None) -> dict[str, Any]:
+    """The accounts beside Claude's windows, as JSON: Copilot (its state), Gemini (budget.json's
+    section), prepaid credits and the Console (None when not set up)."""
     from ai_budget.cli.views.journal import copilot_json
 
     return {
-        "copilot": copilot_json(brief.copilot),
-        "gemini": brief.gemini.model_dump(mode="json"),
-        "credits": _credits_json(brief),
-        "console": _console_json(brief),
+        "copilot": copilot_json(copilot),
+        "gemini": gemini.model_dump(mode="json"),
+        "credits": _credits_json(credits),
+        "console": _console_json(console),
     }
 
 
 def brief_json(brief: Any, accounts: dict[str, Any] | None = None) -> dict[str, Any]:
     """`check --json`; `accounts` as accounts_json gives them (the fast path's, kept), else worked out."""
-    kept = accounts if accounts is not None else accounts_json(brief)
+    kept = accounts if accounts is not None else accounts_json(*_accounts(brief))
     claude: dict[str, Any] = {"source": None, "fresh": False, "fetched_at": None, "error": brief.error}
     if brief.usage is not None:
         claude = usage_json(brief.usage, brief.now)
@@ -161,41 +162,46 @@ def pace_line(brief: Brief) -> str | None:
     return text + "."
 
 
-def _credits_json(brief: Brief) -> dict[str, Any] | None:
+def _credits_json(credits: Any) -> dict[str, Any] | None:
     """The credits part of the JSON (its view imported only when credits are set up)."""
-    if brief.credits is None:
+    if credits is None:
         return None
     from ai_budget.cli.views.credits import credits_json
 
-    return credits_json(brief.credits)
+    return credits_json(credits)
 
 
-def _console_json(brief: Brief) -> dict[str, Any] | None:
+def _console_json(console: Any) -> dict[str, Any] | None:
     """The Console part of the JSON (its view imported only when a key is set up)."""
-    if brief.console is None:
+    if console is None:
         return None
     from ai_budget.cli.views.console import console_json
 
-    return console_json(brief.console)
+    return console_json(console)
 
 
-def accounts_text(brief: Brief) -> list[str]:
-    """The accounts' lines beside Claude's windows: Copilot, Gemini, prepaid credits, the Console."""
+def _accounts(brief: Brief) -> tuple[Any, Any, Any, Any]:
+    return brief.copilot, brief.gemini, brief.credits, brief.console
+
+
+def accounts_text(copilot: Any, gemini: Any, credits: Any = None, console: Any = None) -> list[str]:
+    """The accounts' lines beside Claude's windows: Copilot (its state), Gemini (budget.json's section),
+    prepaid credits and the Console (None when not set up)."""
     from ai_budget.cli.views.journal import copilot_text, gemini_text
 
     lines = []
-    if brief.copilot.section.enabled:  # an account switched off is not shown
-        lines.append(copilot_text(brief.copilot).replace("\n", "\n  "))
-    if brief.gemini.enabled:
-        lines.append(gemini_text(brief.gemini))
-    if brief.credits is not None:
+    if copilot.section.enabled:  # an account switched off is not shown
+        lines.append(copilot_text(copilot).replace("\n", "\n  "))
+    if gemini.enabled:
+        lines.append(gemini_text(gemini))
+    if credits is not None:
         from ai_budget.cli.views.credits import credits_line  # only when set up (most journals)
 
-        lines.append(credits_line(brief.credits))
-    if brief.console is not None:
+        lines.append(credits_line(credits))
+    if console is not None:
         from ai_budget.cli.views.console import console_line
 
-        lines.append(console_line(brief.console))
+        lines.append(console_line(console))
     return lines
 
 
@@ -206,7 +212,7 @@ def brief_text(brief: Any, accounts: list[str] | None = None) -> str:
         "",
     ]
     lines.append(usage_text(brief.usage, brief.now) if brief.usage is not None else "Claude usage: unknown")
-    lines += accounts if accounts is not None else accounts_text(brief)
+    lines += accounts if accounts is not None else accounts_text(*_accounts(brief))
     lines.append("")
     if brief.estimates:
         rows: list[tuple[str, ...]] = [("#", "task", "estimate", "basis")]
