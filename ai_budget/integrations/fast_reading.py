@@ -69,7 +69,8 @@ def _items_ok(value: Any) -> bool:
 
 
 class Snapshot(NamedTuple):
-    """model.usage.Snapshot's reading side."""
+    """model.usage.Snapshot's reading side, with plain windows (the model's own class would bring
+    pydantic's window types along)."""
 
     response: Response
     observed_at: datetime
@@ -87,6 +88,9 @@ class Snapshot(NamedTuple):
     @property
     def seven_day(self) -> Window:
         return self.response.seven_day
+
+    def as_last_known(self, error: str) -> Snapshot:
+        return self._replace(source="last-known", error=error)
 
 
 def of_windows(

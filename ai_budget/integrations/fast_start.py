@@ -89,7 +89,7 @@ def reading(claude_dir: Path, kept_claude: Any, moment: datetime) -> tuple[Readi
     known = local + _last_known(kept_claude)
     if not known:
         return None, error
-    return max(known, key=lambda r: r.observed_at)._replace(source="last-known", error=error), None
+    return max(known, key=lambda r: r.observed_at).as_last_known(error), None
 
 
 def brief(kept: dict[str, Any], snap: Any, error: str | None, moment: datetime) -> FastBrief:
